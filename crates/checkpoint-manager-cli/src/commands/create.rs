@@ -1,0 +1,77 @@
+//! `create`: commit the work (or tag HEAD, or snapshot it) and record a checkpoint.
+
+use std::process::ExitCode;
+
+use checkpoint_manager::{
+    CheckpointMode, CheckpointPhase, CheckpointType, CreateRequest, StateSnapshot,
+};
+use clap::Args;
+
+use super::{choice, open, session_id, CliError};
+use crate::cli::GlobalArgs;
+use crate::output;
+
+/// Create a checkpoint: commit everything and tag it (default), tag HEAD (--no-commit), or take a
+/// snapshot that leaves branch, index and files untouched (--snapshot).
+///
+/// Example: checkpoint-manager create --session-id 7c9e6679-7425-40de-944b-e07fc1f90ae7
+/// --description "Planning complete" --phase plan --checkpoint-type phase_complete
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The session (a UUID)
+    #[arg(long, value_name = "UUID")]
+    pub session_id: String,
+
+    /// What this checkpoint is, for people
+    #[arg(long)]
+    pub description: String,
+
+    /// plan, generate_tasks, implement, validate or cleanup
+    #[arg(long, value_parser = choice::<CheckpointPhase>)]
+    pub phase: CheckpointPhase,
+
+    /// phase_complete, task_group_complete, safe_state, pre_risky_operation, error_recovery or manual
+    #[arg(long, value_parser = choice::<CheckpointType>, default_value = "manual")]
+    pub checkpoint_type: CheckpointType,
+
+    /// Tag HEAD as it is instead of committing first; refused while there are uncommitted changes
+    #[arg(long, conflicts_with = "snapshot")]
+    pub no_commit: bool,
+
+    /// Capture the work tree and index in a private snapshot; branch, index and files stay as they are
+    #[arg(long)]
+    pub snapshot: bool,
+
+    /// The session state as JSON, e.g. '{"tasks_completed": 15, "tests_passing": 42}' (missing fields are 0)
+    #[arg(long, value_name = "JSON")]
+    pub state_snapshot: Option<String>,
+}
+
+pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError> {
+    let session = session_id(&args.session_id)?;
+    let state_snapshot = args
+        .state_snapshot
+        .as_deref()
+        .map(StateSnapshot::from_json)
+        .transpose()?;
+    let mode = if args.snapshot {
+        CheckpointMode::Snapshot
+    } else if args.no_commit {
+        CheckpointMode::Tag
+    } else {
+        CheckpointMode::Commit
+    };
+    let manager = open(global)?;
+    let checkpoint = manager.create(
+        session,
+        &CreateRequest {
+            description: args.description.clone(),
+            phase: args.phase,
+            checkpoint_type: args.checkpoint_type,
+            state_snapshot,
+            mode,
+        },
+    )?;
+    output::print(global.output, &checkpoint, output::checkpoint)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,31 @@
+//! `get`: one checkpoint.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{checkpoint_id, open, session_id, CliError};
+use crate::cli::GlobalArgs;
+use crate::output;
+
+/// Show one checkpoint.
+///
+/// Example: checkpoint-manager get --session-id <UUID> --checkpoint-id <UUID>
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The session (a UUID)
+    #[arg(long, value_name = "UUID")]
+    pub session_id: String,
+
+    /// The checkpoint (a UUID)
+    #[arg(long, value_name = "UUID")]
+    pub checkpoint_id: String,
+}
+
+pub fn run(global: &GlobalArgs, args: &GetArgs) -> Result<ExitCode, CliError> {
+    let session = session_id(&args.session_id)?;
+    let checkpoint = checkpoint_id(&args.checkpoint_id)?;
+    let found = open(global)?.get(session, checkpoint)?;
+    output::print(global.output, &found, output::checkpoint)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,26 @@
+//! `list`: the checkpoints of a session, newest first.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{open, session_id, CliError};
+use crate::cli::GlobalArgs;
+use crate::output;
+
+/// List the checkpoints of a session, newest first (an empty list for a session with none).
+///
+/// Example: checkpoint-manager list --session-id 7c9e6679-7425-40de-944b-e07fc1f90ae7 --output pretty
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The session (a UUID)
+    #[arg(long, value_name = "UUID")]
+    pub session_id: String,
+}
+
+pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<ExitCode, CliError> {
+    let session = session_id(&args.session_id)?;
+    let checkpoints = open(global)?.list(session)?;
+    output::print(global.output, &checkpoints, output::checkpoint_table)?;
+    Ok(ExitCode::SUCCESS)
+}

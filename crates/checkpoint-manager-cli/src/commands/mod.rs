@@ -1,0 +1,119 @@
+//! One module per sub-command (`<Name>Args` + `run`), and what they share: opening the
+//! repository, parsing ids, and turning library errors into exit codes.
+
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod list;
+pub mod repair;
+pub mod rollback;
+pub mod summary;
+pub mod undo;
+pub mod validate;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Duration;
+
+use checkpoint_manager::{CheckpointId, CheckpointManager, Error, ErrorKind, Options, SessionId};
+
+use crate::cli::{Cli, Command, GlobalArgs};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let global = &cli.global;
+    match &cli.command {
+        Command::Create(args) => create::run(global, args),
+        Command::List(args) => list::run(global, args),
+        Command::Get(args) => get::run(global, args),
+        Command::Rollback(args) => rollback::run(global, args),
+        Command::Undo(args) => undo::run(global, args),
+        Command::Summary(args) => summary::run(global, args),
+        Command::Delete(args) => delete::run(global, args),
+        Command::Validate(args) => validate::run(global, args),
+        Command::Repair(args) => repair::run(global, args),
+    }
+}
+
+/// A failure on its way to stderr and an exit code.
+#[derive(Debug)]
+pub enum CliError {
+    Library(Error),
+    Usage(String),
+    Output(io::Error),
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        CliError::Library(e)
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        CliError::Output(e)
+    }
+}
+
+impl CliError {
+    /// Prints the one-line message and returns the exit code.
+    pub fn report(self) -> ExitCode {
+        let (message, code) = match self {
+            CliError::Library(e) => {
+                let code = match e.kind() {
+                    ErrorKind::Invalid => 3,
+                    ErrorKind::NotFound => 4,
+                    ErrorKind::Git => 5,
+                    ErrorKind::Busy => 6,
+                    ErrorKind::Io => 1,
+                };
+                (e.to_string(), code)
+            }
+            CliError::Usage(message) => (message, 2),
+            // A closed pipe (`| head`) is the reader's choice, not our failure.
+            CliError::Output(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                return ExitCode::SUCCESS
+            }
+            CliError::Output(e) => (format!("cannot write output: {e}"), 1),
+        };
+        let one_line = message.replace('\n', " ");
+        let _ = writeln!(io::stderr(), "checkpoint-manager: error: {one_line}");
+        ExitCode::from(code)
+    }
+}
+
+/// Opens the repository named by `--repo`, or the one around the current folder.
+pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
+    let path = match &global.repo {
+        Some(path) => path.clone(),
+        None => std::env::current_dir()?,
+    };
+    let lock_timeout = Duration::try_from_secs_f64(global.lock_timeout).map_err(|_| {
+        CliError::Usage(format!(
+            "--lock-timeout {}: not a number of seconds",
+            global.lock_timeout
+        ))
+    })?;
+    let options = Options {
+        lock_timeout,
+        ..Options::default()
+    };
+    Ok(CheckpointManager::with_options(path, options)?)
+}
+
+/// Parses `--session-id`; a non-UUID is invalid input (exit 3), refused before any path exists.
+pub fn session_id(raw: &str) -> Result<SessionId, CliError> {
+    Ok(SessionId::parse(raw)?)
+}
+
+/// Parses `--checkpoint-id`.
+pub fn checkpoint_id(raw: &str) -> Result<CheckpointId, CliError> {
+    Ok(CheckpointId::parse(raw)?)
+}
+
+/// A clap value parser for the library's string enums (phases, types): anything else is a
+/// usage error listing the accepted values.
+pub fn choice<T: FromStr<Err = Error>>(raw: &str) -> Result<T, String> {
+    raw.parse().map_err(|e: Error| e.to_string())
+}

@@ -1,0 +1,255 @@
+//! JSON and human renderings of library values. Results go to stdout; JSON stays parseable
+//! because nothing else is ever printed there.
+
+use std::io::{self, IsTerminal, Write};
+
+use checkpoint_manager::{
+    Checkpoint, CheckpointSummary, DeleteOutcome, RepairReport, RollbackOutcome, ValidationResult,
+};
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+
+/// Prints `value` as JSON, or through `human` for `--output pretty`.
+pub fn print<T: Serialize>(
+    format: OutputFormat,
+    value: &T,
+    human: fn(&mut dyn Write, &Style, &T) -> io::Result<()>,
+) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::from)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Pretty => human(&mut out, &Style::detect(), value)?,
+    }
+    out.flush()
+}
+
+/// Colour, only on a terminal and only when `NO_COLOR` is unset.
+#[derive(Debug)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn detect() -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            color: io::stdout().is_terminal() && !no_color,
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    fn good(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    fn bad(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Result<()> {
+    writeln!(out, "{} {}", style.bold("checkpoint"), cp.checkpoint_id)?;
+    writeln!(out, "  description  {}", cp.description)?;
+    writeln!(out, "  commit       {}", cp.commit_sha)?;
+    writeln!(out, "  time         {}", cp.timestamp)?;
+    writeln!(out, "  phase        {}", cp.phase)?;
+    writeln!(out, "  type         {}", cp.checkpoint_type)?;
+    writeln!(out, "  mode         {}", cp.mode)?;
+    if !cp.tags.is_empty() {
+        writeln!(out, "  tags         {}", cp.tags.join(", "))?;
+    }
+    writeln!(
+        out,
+        "  rollbacks    {}{}",
+        cp.rollback_count,
+        if cp.rollback_used { " (used)" } else { "" }
+    )?;
+    if let Some(snapshot) = &cp.snapshot {
+        let on = snapshot.branch.as_deref().unwrap_or("detached HEAD");
+        let base = snapshot.base_commit.as_deref().map_or("no commit", short);
+        writeln!(out, "  taken on     {on} at {base}")?;
+        for skipped in &snapshot.skipped {
+            writeln!(
+                out,
+                "  {}      {} ({:?})",
+                style.bad("skipped"),
+                skipped.path,
+                skipped.reason
+            )?;
+        }
+    }
+    if let Some(state) = &cp.state_snapshot {
+        writeln!(
+            out,
+            "  state        tasks {} decisions {} files +{} ~{} tests {} passing / {} failing",
+            state.tasks_completed,
+            state.decisions_made,
+            state.files_created,
+            state.files_modified,
+            state.tests_passing,
+            state.tests_failing
+        )?;
+    }
+    Ok(())
+}
+
+pub fn checkpoint_table(
+    out: &mut dyn Write,
+    style: &Style,
+    checkpoints: &Vec<Checkpoint>,
+) -> io::Result<()> {
+    if checkpoints.is_empty() {
+        return writeln!(out, "no checkpoints");
+    }
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "{:<36}  {:<27}  {:<14}  {:<19}  {:<8}  {:>3}  DESCRIPTION",
+            "ID", "TIME", "PHASE", "TYPE", "MODE", "RB"
+        ))
+    )?;
+    for cp in checkpoints {
+        writeln!(
+            out,
+            "{:<36}  {:<27}  {:<14}  {:<19}  {:<8}  {:>3}  {}",
+            cp.checkpoint_id,
+            cp.timestamp,
+            cp.phase.as_str(),
+            cp.checkpoint_type.as_str(),
+            cp.mode.as_str(),
+            cp.rollback_count,
+            cp.description.lines().next().unwrap_or("")
+        )?;
+    }
+    writeln!(
+        out,
+        "{}",
+        style.dim(&format!("{} checkpoint(s)", checkpoints.len()))
+    )
+}
+
+pub fn summary(out: &mut dyn Write, style: &Style, s: &CheckpointSummary) -> io::Result<()> {
+    writeln!(out, "{} {}", style.bold("checkpoints"), s.total_checkpoints)?;
+    for (kind, count) in &s.checkpoints_by_type {
+        writeln!(out, "  {:<20} {count}", kind.as_str())?;
+    }
+    writeln!(
+        out,
+        "used for rollback  {}",
+        s.checkpoints_used_for_rollback
+    )?;
+    writeln!(
+        out,
+        "latest             {}",
+        s.latest_checkpoint.as_deref().unwrap_or("-")
+    )
+}
+
+pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} to checkpoint {} ({}, commit {})",
+        style.good("rolled back"),
+        r.checkpoint_id,
+        r.mode,
+        short(&r.commit_sha)
+    )?;
+    if !r.removed_paths.is_empty() {
+        writeln!(
+            out,
+            "removed {} file(s) created since",
+            r.removed_paths.len()
+        )?;
+    }
+    writeln!(
+        out,
+        "safety snapshot {} holds the previous state; `checkpoint-manager undo` returns to it",
+        r.safety_checkpoint_id
+    )
+}
+
+pub fn delete(out: &mut dyn Write, style: &Style, d: &DeleteOutcome) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} checkpoint {}",
+        style.good("deleted"),
+        d.checkpoint_id
+    )?;
+    if let Some(tag) = &d.removed_tag {
+        writeln!(out, "removed tag {tag}")?;
+    }
+    if let Some(kept) = &d.kept_ref {
+        writeln!(out, "its commit stays reachable at {kept}")?;
+    }
+    Ok(())
+}
+
+pub fn validation(out: &mut dyn Write, style: &Style, v: &ValidationResult) -> io::Result<()> {
+    if v.is_valid {
+        writeln!(out, "{}", style.good("valid: a checkpoint can be made"))?;
+    } else {
+        writeln!(out, "{}", style.bad("not valid"))?;
+    }
+    for e in &v.errors {
+        writeln!(out, "  error: {e}")?;
+    }
+    for w in &v.warnings {
+        writeln!(out, "  warning: {w}")?;
+    }
+    if let Some(passing) = v.tests_passing {
+        writeln!(
+            out,
+            "  tests: {}",
+            if passing { "passing" } else { "failing" }
+        )?;
+    }
+    if !v.git_status.is_empty() {
+        writeln!(out, "{}", style.dim("git status:"))?;
+        write!(out, "{}", v.git_status)?;
+    }
+    Ok(())
+}
+
+pub fn repair(out: &mut dyn Write, style: &Style, r: &RepairReport) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {} checkpoint(s) in the log",
+        style.good("repaired:"),
+        r.total_checkpoints
+    )?;
+    if let Some(aside) = &r.moved_aside {
+        writeln!(out, "corrupt log moved to {aside}")?;
+    }
+    for id in &r.restored {
+        writeln!(out, "  restored {id}")?;
+    }
+    for id in &r.dropped {
+        writeln!(out, "  dropped {id} (its commit is gone)")?;
+    }
+    Ok(())
+}

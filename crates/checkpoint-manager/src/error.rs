@@ -1,0 +1,155 @@
+//! The library's error type. Each variant says what went wrong and where; callers sort them into
+//! kinds (and the CLI into exit codes) through [`Error::kind`].
+
+use std::path::PathBuf;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Broad classes of failure, mirroring the spec's Python exceptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad input or a repository state that forbids the operation (the spec's `ValueError`).
+    Invalid,
+    /// An unknown session or checkpoint (the spec's `FileNotFoundError`).
+    NotFound,
+    /// A git command failed (the spec's `subprocess.SubprocessError`).
+    Git,
+    /// Another process holds a lock for longer than we are willing to wait.
+    Busy,
+    /// The file system refused a read or write.
+    Io,
+}
+
+/// Everything that can go wrong in checkpoint-manager.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "invalid {what} {value:?}: expected a UUID such as 123e4567-e89b-12d3-a456-426614174000"
+    )]
+    InvalidId { what: &'static str, value: String },
+
+    #[error("invalid {what} {value:?}: expected one of {expected}")]
+    InvalidChoice {
+        what: &'static str,
+        value: String,
+        expected: String,
+    },
+
+    #[error("invalid state snapshot: {0}")]
+    InvalidStateSnapshot(String),
+
+    #[error("{}: not inside a git work tree (run it inside a repository or pass --repo)", path.display())]
+    NotARepository { path: PathBuf },
+
+    #[error("the repository is not in a state to checkpoint: {}", problems.join("; "))]
+    InvalidState { problems: Vec<String> },
+
+    #[error("cannot {action} while {operation} is in progress: finish it or abort it first")]
+    OperationInProgress {
+        action: &'static str,
+        operation: &'static str,
+    },
+
+    #[error("--no-commit refused: {count} uncommitted change(s) would be left out of the checkpoint; commit them, or create without --no-commit (or with --snapshot)")]
+    UncommittedChanges { count: usize },
+
+    #[error(
+        "--no-commit refused: the repository has no commit yet to tag; create without --no-commit"
+    )]
+    NothingToTag,
+
+    #[error("{}: checkpoints log is corrupt ({detail}); nothing was changed; run `checkpoint-manager repair --session-id {session}`", path.display())]
+    CorruptLog {
+        path: PathBuf,
+        session: String,
+        detail: String,
+    },
+
+    #[error("session {session} has no checkpoints ({} does not exist)", path.display())]
+    SessionNotFound { session: String, path: PathBuf },
+
+    #[error("checkpoint {checkpoint} not found in session {session}")]
+    CheckpointNotFound { session: String, checkpoint: String },
+
+    #[error(
+        "session {session} has no safety snapshot to undo to (one is taken by every rollback)"
+    )]
+    NothingToUndo { session: String },
+
+    #[error("checkpoint {checkpoint}: its commit {commit} is missing from the repository; run `checkpoint-manager repair --session-id {session}`")]
+    MissingCommit {
+        session: String,
+        checkpoint: String,
+        commit: String,
+    },
+
+    #[error("git {args} failed (exit {code}): {stderr}")]
+    Git {
+        args: String,
+        code: String,
+        stderr: String,
+    },
+
+    #[error("git could not be run ({source}); install git {min} or newer")]
+    GitMissing {
+        min: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("git {found} is too old: checkpoint-manager needs git {min} or newer")]
+    GitTooOld { found: String, min: &'static str },
+
+    #[error("unexpected output from git {args}: {detail}")]
+    GitOutput { args: String, detail: String },
+
+    #[error("{}: lock is held by {} and was not released within {waited_ms} ms; retry, or stop that process", path.display(), holder.map_or_else(|| "another process".to_owned(), |pid| format!("process {pid}")))]
+    LockTimeout {
+        path: PathBuf,
+        holder: Option<u32>,
+        waited_ms: u128,
+    },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Returns the class of this error, which the CLI maps to an exit code and the Python binding
+    /// to an exception type.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidId { .. }
+            | Error::InvalidChoice { .. }
+            | Error::InvalidStateSnapshot(_)
+            | Error::NotARepository { .. }
+            | Error::InvalidState { .. }
+            | Error::OperationInProgress { .. }
+            | Error::UncommittedChanges { .. }
+            | Error::NothingToTag
+            | Error::CorruptLog { .. }
+            | Error::GitTooOld { .. } => ErrorKind::Invalid,
+            Error::SessionNotFound { .. }
+            | Error::CheckpointNotFound { .. }
+            | Error::NothingToUndo { .. }
+            | Error::MissingCommit { .. } => ErrorKind::NotFound,
+            Error::Git { .. } | Error::GitMissing { .. } | Error::GitOutput { .. } => {
+                ErrorKind::Git
+            }
+            Error::LockTimeout { .. } => ErrorKind::Busy,
+            Error::Io { .. } => ErrorKind::Io,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The command builder every git call goes through.
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::error::{Error, Result};
+
+/// The oldest git we rely on (`rev-parse --path-format`, `update-ref --stdin` transactions).
+pub const MIN_GIT_VERSION: &str = "2.31";
+
+/// Config pinned on every call: no hooks (`core.hooksPath` at an empty place), no signing, no
+/// auto-gc in the user's face, no fsmonitor daemon surprises, no pager.
+const PINNED_CONFIG: &[&str] = &[
+    "core.hooksPath=/dev/null",
+    "commit.gpgSign=false",
+    "tag.gpgSign=false",
+    "gc.auto=0",
+    "maintenance.auto=false",
+    "core.pager=cat",
+    "advice.addEmbeddedRepo=false",
+    "core.quotePath=false",
+];
+
+/// A git invocation being built.
+#[derive(Debug)]
+pub struct GitCommand {
+    command: Command,
+    args: Vec<OsString>,
+    stdin: Option<Vec<u8>>,
+}
+
+/// What a finished git process produced.
+#[derive(Debug)]
+pub struct GitOutput {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub code: Option<i32>,
+}
+
+impl GitOutput {
+    /// Returns stdout as text with the trailing newline removed.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).trim_end().to_owned()
+    }
+}
+
+impl GitCommand {
+    /// Starts a git command that runs in `dir`.
+    pub fn new(dir: &Path) -> Self {
+        let mut command = Command::new("git");
+        command.current_dir(dir);
+        command
+            .env("LC_ALL", "C")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_PAGER", "cat")
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .env_remove("GIT_INDEX_FILE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut this = GitCommand {
+            command,
+            args: Vec::new(),
+            stdin: None,
+        };
+        for pinned in PINNED_CONFIG {
+            this.command.arg("-c").arg(pinned);
+        }
+        this
+    }
+
+    /// Appends one argument.
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    /// Appends several arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Sets an environment variable for this call only.
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    /// Points git at another index file (a temporary one: the user's is never written by snapshots).
+    pub fn index_file(self, path: &Path) -> Self {
+        self.env("GIT_INDEX_FILE", path)
+    }
+
+    /// Feeds `bytes` to the process's stdin.
+    pub fn stdin(mut self, bytes: Vec<u8>) -> Self {
+        self.stdin = Some(bytes);
+        self
+    }
+
+    fn describe(&self) -> String {
+        self.args
+            .iter()
+            .take(3)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Runs the command and returns its output whatever its exit code.
+    pub fn output(mut self) -> Result<GitOutput> {
+        self.command.args(&self.args);
+        if self.stdin.is_some() {
+            self.command.stdin(Stdio::piped());
+        }
+        let mut child = self.command.spawn().map_err(|source| Error::GitMissing {
+            min: MIN_GIT_VERSION,
+            source,
+        })?;
+        if let Some(bytes) = self.stdin.take() {
+            let mut pipe = child.stdin.take().expect("stdin was piped above");
+            // Write from a thread so a git that fills stdout before reading all stdin cannot
+            // deadlock with us.
+            let writer = std::thread::spawn(move || {
+                let _ = pipe.write_all(&bytes);
+            });
+            let out = child.wait_with_output();
+            let _ = writer.join();
+            return Self::finish(out);
+        }
+        Self::finish(child.wait_with_output())
+    }
+
+    fn finish(out: std::io::Result<std::process::Output>) -> Result<GitOutput> {
+        let out = out.map_err(|source| Error::GitMissing {
+            min: MIN_GIT_VERSION,
+            source,
+        })?;
+        Ok(GitOutput {
+            stdout: out.stdout,
+            stderr: out.stderr,
+            code: out.status.code(),
+        })
+    }
+
+    /// Runs the command and fails with git's stderr unless it exits 0. Warnings git prints on
+    /// stderr with exit 0 (CRLF, embedded repositories) are not failures.
+    pub fn run(self) -> Result<GitOutput> {
+        let args = self.describe();
+        let out = self.output()?;
+        if out.code == Some(0) {
+            Ok(out)
+        } else {
+            Err(git_error(args, &out))
+        }
+    }
+
+    /// Runs the command and returns its trimmed stdout.
+    pub fn run_text(self) -> Result<String> {
+        self.run().map(|o| o.text())
+    }
+}
+
+/// Builds the error for a failed git call, keeping git's own words.
+pub fn git_error(args: String, out: &GitOutput) -> Error {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("hint:"))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    Error::Git {
+        args,
+        code: out
+            .code
+            .map_or_else(|| "by signal".to_owned(), |c| c.to_string()),
+        stderr,
+    }
+}
+
+/// Parses `git version 2.47.3` into (2, 47).
+pub(crate) fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let v = text.trim().strip_prefix("git version ")?;
+    let mut parts = v.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_version;
+
+    #[test]
+    fn parses_git_versions() {
+        assert_eq!(parse_version("git version 2.47.3\n"), Some((2, 47)));
+        assert_eq!(
+            parse_version("git version 2.39.2 (Apple Git-143)"),
+            Some((2, 39))
+        );
+        assert_eq!(parse_version("git version 2.31.0.windows.1"), Some((2, 31)));
+        assert_eq!(parse_version("nonsense"), None);
+    }
+}

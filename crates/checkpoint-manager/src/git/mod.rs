@@ -1,0 +1,15 @@
+//! The one door to git. Every git process this crate starts is built by [`Repo::git`] (or
+//! [`GitCommand::new`] before a repository is known), which pins what must not vary: arguments as
+//! a vector (never a shell), `LC_ALL=C`, no pager, no prompts, no hooks, no signing, no auto-gc.
+//!
+//! We drive the git CLI rather than an in-process library: it honours the user's filters (LFS,
+//! CRLF), sparse checkouts, fsmonitor and every config, and measured faster than `git2` for both
+//! snapshot and reset (see `docs/DESIGN.md`).
+
+mod command;
+mod repo;
+mod status;
+
+pub use command::{git_error, GitCommand, GitOutput, MIN_GIT_VERSION};
+pub use repo::{OperationInProgress, Repo};
+pub use status::{Head, Status, StatusEntry};

@@ -1,0 +1,177 @@
+//! A discovered repository: its work tree, git dir and common dir, and the small facts about it
+//! that are read straight from the git dir (operations in progress, the exclude file).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::command::{git_error, parse_version, GitCommand, MIN_GIT_VERSION};
+use crate::error::{Error, Result};
+
+/// A non-bare repository with a work tree.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    workdir: PathBuf,
+    git_dir: PathBuf,
+    common_dir: PathBuf,
+}
+
+/// A git operation that, while in progress, forbids checkpoints and rollbacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationInProgress {
+    Merge,
+    Rebase,
+    CherryPick,
+    Revert,
+    Bisect,
+    Am,
+}
+
+impl OperationInProgress {
+    /// Returns the operation's name as a user would say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            OperationInProgress::Merge => "a merge",
+            OperationInProgress::Rebase => "a rebase",
+            OperationInProgress::CherryPick => "a cherry-pick",
+            OperationInProgress::Revert => "a revert",
+            OperationInProgress::Bisect => "a bisect",
+            OperationInProgress::Am => "a `git am`",
+        }
+    }
+}
+
+impl Repo {
+    /// Finds the repository that contains `start` (any subdirectory works).
+    pub fn discover(start: &Path) -> Result<Repo> {
+        if !start.is_dir() {
+            return Err(Error::NotARepository {
+                path: start.to_owned(),
+            });
+        }
+        let out = GitCommand::new(start)
+            .args([
+                "rev-parse",
+                "--path-format=absolute",
+                "--show-toplevel",
+                "--git-dir",
+                "--git-common-dir",
+            ])
+            .output()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let lines: Vec<&str> = text.lines().collect();
+        if out.code != Some(0) || lines.len() != 3 {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if stderr.contains("not a git repository")
+                || stderr.contains("must be run in a work tree")
+                || (out.code == Some(0) && lines.len() < 3)
+            {
+                return Err(Error::NotARepository {
+                    path: start.to_owned(),
+                });
+            }
+            check_git_version(start)?;
+            return Err(git_error("rev-parse --show-toplevel".to_owned(), &out));
+        }
+        Ok(Repo {
+            workdir: PathBuf::from(lines[0]),
+            git_dir: PathBuf::from(lines[1]),
+            common_dir: PathBuf::from(lines[2]),
+        })
+    }
+
+    /// Returns the top of the work tree.
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
+    /// Returns this work tree's git dir (`.git`, or `.git/worktrees/<name>`).
+    pub fn git_dir(&self) -> &Path {
+        &self.git_dir
+    }
+
+    /// Returns the git dir shared by all work trees (refs, objects, `info/exclude`).
+    pub fn common_dir(&self) -> &Path {
+        &self.common_dir
+    }
+
+    /// Returns the user's index file.
+    pub fn index_path(&self) -> PathBuf {
+        self.git_dir.join("index")
+    }
+
+    /// Returns the folder where this tool keeps its private files (locks, temporary indexes).
+    pub fn private_dir(&self) -> PathBuf {
+        self.git_dir.join("checkpoint-manager")
+    }
+
+    /// Starts a git command in the work tree.
+    pub fn git(&self) -> GitCommand {
+        GitCommand::new(&self.workdir)
+    }
+
+    /// Returns the operation in progress, if any, read from marker files in the git dir.
+    pub fn operation_in_progress(&self) -> Option<OperationInProgress> {
+        let has = |name: &str| self.git_dir.join(name).exists();
+        if has("rebase-merge") || (has("rebase-apply") && !has("rebase-apply/applying")) {
+            Some(OperationInProgress::Rebase)
+        } else if has("rebase-apply") {
+            Some(OperationInProgress::Am)
+        } else if has("MERGE_HEAD") {
+            Some(OperationInProgress::Merge)
+        } else if has("CHERRY_PICK_HEAD") {
+            Some(OperationInProgress::CherryPick)
+        } else if has("REVERT_HEAD") {
+            Some(OperationInProgress::Revert)
+        } else if has("BISECT_LOG") {
+            Some(OperationInProgress::Bisect)
+        } else {
+            None
+        }
+    }
+
+    /// Makes sure `pattern` is a line of the repository's `info/exclude`, so git never sees the
+    /// tool's own folder: not in `git status`, not in `git add -A`, not in any checkpoint.
+    pub fn ensure_excluded(&self, pattern: &str) -> Result<()> {
+        let info = self.common_dir.join("info");
+        let path = info.join("exclude");
+        let current = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        if current.lines().any(|l| l.trim() == pattern) {
+            return Ok(());
+        }
+        fs::create_dir_all(&info).map_err(|e| Error::io(&info, e))?;
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        let sep = if current.is_empty() || current.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        write!(
+            file,
+            "{sep}# checkpoint-manager: its session logs are never part of a checkpoint\n{pattern}\n"
+        )
+        .map_err(|e| Error::io(&path, e))
+    }
+}
+
+/// Fails with a clear message when the installed git is older than we need.
+fn check_git_version(dir: &Path) -> Result<()> {
+    let version = GitCommand::new(dir).arg("--version").run_text()?;
+    let (min_major, min_minor) = parse_version(&format!("git version {MIN_GIT_VERSION}"))
+        .expect("MIN_GIT_VERSION is a valid version");
+    match parse_version(&version) {
+        Some((major, minor)) if (major, minor) < (min_major, min_minor) => Err(Error::GitTooOld {
+            found: version,
+            min: MIN_GIT_VERSION,
+        }),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,114 @@
+//! Session and checkpoint ids: validated UUID newtypes. An id that is not a UUID never becomes a
+//! path or a ref name, so `../x` and friends are refused before anything is touched.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+use crate::error::Error;
+
+fn parse_uuid(what: &'static str, value: &str) -> Result<Uuid, Error> {
+    // Only the canonical hyphenated form: braces, `urn:uuid:` and bare hex would give the same
+    // session two spellings on disk.
+    let invalid = || Error::InvalidId {
+        what,
+        value: value.to_owned(),
+    };
+    if value.len() != 36 {
+        return Err(invalid());
+    }
+    Uuid::try_parse(value).map_err(|_| invalid())
+}
+
+macro_rules! uuid_id {
+    ($name:ident, $what:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// Returns a fresh random (v4) id.
+            pub fn new_random() -> Self {
+                Self(Uuid::new_v4())
+            }
+
+            /// Parses a hyphenated UUID; anything else is an [`Error::InvalidId`].
+            pub fn parse(value: &str) -> Result<Self, Error> {
+                parse_uuid($what, value).map(Self)
+            }
+
+            /// Returns the lowercase hyphenated form used in paths, refs and JSON.
+            pub fn as_string(&self) -> String {
+                self.0.hyphenated().to_string()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0.hyphenated(), f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                Self::parse(s)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&self.0.hyphenated())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                Self::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    SessionId,
+    "session id",
+    "The id of an orchestration session (a UUID)."
+);
+uuid_id!(
+    CheckpointId,
+    "checkpoint id",
+    "The id of one checkpoint (a UUID)."
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_canonical_uuids_and_lowercases_them() {
+        let id = SessionId::parse("123E4567-E89B-12D3-A456-426614174000").expect("valid");
+        assert_eq!(id.to_string(), "123e4567-e89b-12d3-a456-426614174000");
+    }
+
+    #[test]
+    fn refuses_everything_else() {
+        for bad in [
+            "",
+            "../x",
+            "..",
+            "123e4567e89b12d3a456426614174000",
+            "{123e4567-e89b-12d3-a456-426614174000}",
+            "urn:uuid:123e4567-e89b-12d3-a456-426614174000",
+            "123e4567-e89b-12d3-a456-42661417400/",
+            "123e4567-e89b-12d3-a456-4266141740000",
+            "not-a-uuid-at-all-but-36-characters!",
+        ] {
+            let err = CheckpointId::parse(bad).expect_err(bad);
+            assert!(matches!(err, Error::InvalidId { .. }), "{bad}: {err}");
+        }
+    }
+}

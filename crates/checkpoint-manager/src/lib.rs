@@ -1,0 +1,31 @@
+//! checkpoint-manager: git-based checkpoints for AI coding-agent sessions that can always be
+//! rolled back, and rollbacks that can always be undone.
+//!
+//! The library holds every rule; the `checkpoint-manager` binary and the Python package are thin
+//! layers over [`CheckpointManager`]. Checkpoints are recorded in
+//! `.flow/maestro/sessions/<session-id>/checkpoints.json` (the original spec's layout) and kept
+//! alive in git by private refs `refs/checkpoints/<session-id>/<checkpoint-id>`.
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod git;
+mod ids;
+pub mod lock;
+pub mod log;
+mod manager;
+mod model;
+mod paths;
+pub mod restore;
+pub mod snapshot;
+pub mod store;
+pub mod validate;
+
+pub use error::{Error, ErrorKind, Result};
+pub use ids::{CheckpointId, SessionId};
+pub use manager::{CheckpointManager, CreateRequest, Options};
+pub use model::{
+    Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
+    RepairReport, ResetMode, RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot,
+    ValidationResult,
+};
+pub use validate::validate_at;

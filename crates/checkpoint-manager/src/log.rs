@@ -1,0 +1,266 @@
+//! `checkpoints.json`: the spec's view of a session. It is read without a lock (writes replace it
+//! atomically, so a reader sees the old file or the new one) and written under the session lock
+//! as temp file + fsync + rename + fsync of the folder.
+
+use std::cmp::Ordering;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ids::SessionId;
+use crate::model::{Checkpoint, CheckpointSummary};
+
+/// Where sessions live, relative to the top of the work tree.
+pub const SESSIONS_DIR: &str = ".flow/maestro/sessions";
+
+/// The `info/exclude` line that hides [`SESSIONS_DIR`] from git.
+pub const SESSIONS_EXCLUDE: &str = "/.flow/maestro/sessions/";
+
+const LOG_FILE: &str = "checkpoints.json";
+
+/// The file as the spec lays it out.
+#[derive(Debug, Serialize, Deserialize)]
+struct LogFile {
+    session_id: SessionId,
+    #[serde(default)]
+    generated_at: String,
+    checkpoints: Vec<Checkpoint>,
+    #[serde(default)]
+    summary: CheckpointSummary,
+}
+
+/// One session's log on disk.
+#[derive(Debug, Clone)]
+pub struct SessionLog {
+    session: SessionId,
+    dir: PathBuf,
+}
+
+impl SessionLog {
+    /// Returns the log of `session` in the work tree `workdir`.
+    pub fn new(workdir: &Path, session: SessionId) -> Self {
+        let dir = workdir.join(SESSIONS_DIR).join(session.as_string());
+        SessionLog { session, dir }
+    }
+
+    /// Returns the path of `checkpoints.json`.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(LOG_FILE)
+    }
+
+    /// Returns the session folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Returns the session lock file, taken around every read-modify-write of the log.
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join(".checkpoints.lock")
+    }
+
+    /// Reads the checkpoints in creation order; `None` when the session has no log yet.
+    pub fn read(&self) -> Result<Option<Vec<Checkpoint>>> {
+        let path = self.path();
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let corrupt = |detail: String| Error::CorruptLog {
+            path: path.clone(),
+            session: self.session.as_string(),
+            detail,
+        };
+        let file: LogFile = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        if file.session_id != self.session {
+            return Err(corrupt(format!(
+                "it belongs to session {}",
+                file.session_id
+            )));
+        }
+        Ok(Some(file.checkpoints))
+    }
+
+    /// Reads the checkpoints, failing with [`Error::SessionNotFound`] when there is no log.
+    pub fn read_existing(&self) -> Result<Vec<Checkpoint>> {
+        self.read()?.ok_or_else(|| Error::SessionNotFound {
+            session: self.session.as_string(),
+            path: self.path(),
+        })
+    }
+
+    /// Replaces the log atomically with `checkpoints` (in creation order) and a fresh summary.
+    pub fn write(&self, checkpoints: &[Checkpoint]) -> Result<()> {
+        fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let file = LogFile {
+            session_id: self.session,
+            generated_at: now_timestamp(),
+            checkpoints: checkpoints.to_vec(),
+            summary: summarize(checkpoints),
+        };
+        let mut json = serde_json::to_vec_pretty(&file).map_err(|e| Error::CorruptLog {
+            path: self.path(),
+            session: self.session.as_string(),
+            detail: e.to_string(),
+        })?;
+        json.push(b'\n');
+        write_atomically(&self.path(), &json)
+    }
+}
+
+/// Writes `bytes` to `path` so that a crash at any moment leaves the old file or the new one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".checkpoints.json.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    // The rename is durable only once the folder's entry is on disk too.
+    if let Ok(folder) = fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
+/// Returns the current time as the log writes it: ISO 8601, UTC, microseconds.
+pub fn now_timestamp() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Parses a timestamp written by us or by the original Python tool (which may omit the zone).
+fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|n| n.and_utc())
+        })
+}
+
+fn compare_timestamps(a: &str, b: &str) -> Ordering {
+    match (parse_timestamp(a), parse_timestamp(b)) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        _ => a.cmp(b),
+    }
+}
+
+/// Returns the checkpoints newest first; equal timestamps keep the later-created one first.
+pub fn newest_first(checkpoints: &[Checkpoint]) -> Vec<Checkpoint> {
+    let mut sorted: Vec<Checkpoint> = checkpoints.iter().rev().cloned().collect();
+    sorted.sort_by(|a, b| compare_timestamps(&b.timestamp, &a.timestamp));
+    sorted
+}
+
+/// Computes the spec's summary of a session.
+pub fn summarize(checkpoints: &[Checkpoint]) -> CheckpointSummary {
+    let mut summary = CheckpointSummary {
+        total_checkpoints: checkpoints.len(),
+        ..CheckpointSummary::default()
+    };
+    for cp in checkpoints {
+        *summary
+            .checkpoints_by_type
+            .entry(cp.checkpoint_type)
+            .or_default() += 1;
+        if cp.rollback_used {
+            summary.checkpoints_used_for_rollback += 1;
+        }
+    }
+    let newest = checkpoints
+        .iter()
+        .enumerate()
+        .max_by(|(ia, a), (ib, b)| compare_timestamps(&a.timestamp, &b.timestamp).then(ia.cmp(ib)));
+    summary.latest_checkpoint = newest.map(|(_, cp)| cp.commit_sha.clone());
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC_EXAMPLE: &str = r#"{
+  "session_id": "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+  "generated_at": "2024-01-07T13:00:00Z",
+  "checkpoints": [
+    {
+      "checkpoint_id": "0b7d2a57-3c4e-4f5a-9b6c-7d8e9f0a1b2c",
+      "commit_sha": "abc123",
+      "timestamp": "2024-01-07T13:00:00Z",
+      "description": "Planning phase completed",
+      "phase": "plan",
+      "checkpoint_type": "phase_complete",
+      "tags": ["checkpoint-0b7d2a57-3c4e-4f5a-9b6c-7d8e9f0a1b2c"],
+      "rollback_used": false,
+      "rollback_count": 0
+    }
+  ],
+  "summary": {
+    "total_checkpoints": 1,
+    "checkpoints_by_type": {
+      "phase_complete": 1
+    },
+    "checkpoints_used_for_rollback": 0,
+    "latest_checkpoint": "abc123"
+  }
+}"#;
+
+    #[test]
+    fn round_trips_the_spec_example() {
+        let file: LogFile = serde_json::from_str(SPEC_EXAMPLE).expect("spec example parses");
+        assert_eq!(summarize(&file.checkpoints), file.summary);
+        let again = serde_json::to_value(&file).expect("serializes");
+        let original: serde_json::Value = serde_json::from_str(SPEC_EXAMPLE).expect("json");
+        // Every field of the spec is written back unchanged; we add only `commit_message`
+        // (a spec field the example leaves out) and `mode`.
+        let cp = &again["checkpoints"][0];
+        for (key, value) in original["checkpoints"][0].as_object().expect("object") {
+            assert_eq!(&cp[key], value, "field {key}");
+        }
+        assert_eq!(cp["commit_message"], serde_json::Value::Null);
+        assert_eq!(cp["mode"], "commit");
+        assert_eq!(again["summary"], original["summary"]);
+        assert_eq!(again["session_id"], original["session_id"]);
+    }
+
+    #[test]
+    fn orders_newest_first_with_ties_by_creation_order() {
+        let file: LogFile = serde_json::from_str(SPEC_EXAMPLE).expect("parses");
+        let base = file.checkpoints[0].clone();
+        let mk = |ts: &str, desc: &str| Checkpoint {
+            timestamp: ts.into(),
+            description: desc.into(),
+            ..base.clone()
+        };
+        let cps = vec![
+            mk("2024-01-07T13:00:00.000001Z", "a"),
+            mk("2024-01-07T13:00:00.000002Z", "b"),
+            mk("2024-01-07T13:00:00.000002Z", "c"),
+            mk("2024-01-07T12:59:59", "d"),
+        ];
+        let order: Vec<_> = newest_first(&cps)
+            .into_iter()
+            .map(|c| c.description)
+            .collect();
+        assert_eq!(order, ["c", "b", "a", "d"]);
+    }
+
+    #[test]
+    fn timestamps_are_utc_with_microseconds() {
+        let ts = now_timestamp();
+        assert_eq!(ts.len(), "2024-01-07T13:00:00.000000Z".len(), "{ts}");
+        assert!(ts.ends_with('Z'));
+        assert!(parse_timestamp(&ts).is_some());
+    }
+}

@@ -1,0 +1,620 @@
+//! [`CheckpointManager`]: the spec's operations (create, list, get, rollback, summary, delete,
+//! validate) plus snapshot, undo and repair. Every rule of the product lives here or in the
+//! modules it calls; the CLI and the Python binding only translate.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::git::{Repo, Status};
+use crate::ids::{CheckpointId, SessionId};
+use crate::lock::{self, LockGuard, DEFAULT_LOCK_TIMEOUT};
+use crate::log::{self, now_timestamp, SessionLog, SESSIONS_EXCLUDE};
+use crate::model::{
+    Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
+    RepairReport, ResetMode, RollbackOutcome, SnapshotInfo, StateSnapshot, ValidationResult,
+};
+use crate::restore::{self, RestoreTarget};
+use crate::snapshot::{self, Captured, DEFAULT_MAX_FILE_SIZE};
+use crate::store::{self, RefTransaction};
+use crate::validate;
+
+/// Settings of a manager; the defaults suit almost everyone.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How long to wait for a busy repository or session lock.
+    pub lock_timeout: Duration,
+    /// Untracked files larger than this are left out of snapshots (and reported); `None`
+    /// captures everything.
+    pub max_file_size: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            max_file_size: Some(DEFAULT_MAX_FILE_SIZE),
+        }
+    }
+}
+
+/// What to checkpoint and how.
+#[derive(Debug, Clone)]
+pub struct CreateRequest {
+    pub description: String,
+    pub phase: CheckpointPhase,
+    pub checkpoint_type: CheckpointType,
+    pub state_snapshot: Option<StateSnapshot>,
+    /// `Commit` is the spec's `commit_first = true`, `Tag` its `commit_first = false`.
+    pub mode: CheckpointMode,
+}
+
+impl CreateRequest {
+    /// A manual commit-mode checkpoint with no state snapshot.
+    pub fn new(description: impl Into<String>, phase: CheckpointPhase) -> Self {
+        CreateRequest {
+            description: description.into(),
+            phase,
+            checkpoint_type: CheckpointType::Manual,
+            state_snapshot: None,
+            mode: CheckpointMode::Commit,
+        }
+    }
+}
+
+/// Checkpoints of one repository.
+#[derive(Debug, Clone)]
+pub struct CheckpointManager {
+    repo: Repo,
+    options: Options,
+}
+
+impl CheckpointManager {
+    /// Opens the repository that contains `path` (any subdirectory works).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::with_options(path, Options::default())
+    }
+
+    /// Opens the repository that contains `path` with non-default settings.
+    pub fn with_options(path: impl AsRef<Path>, options: Options) -> Result<Self> {
+        Ok(CheckpointManager {
+            repo: Repo::discover(path.as_ref())?,
+            options,
+        })
+    }
+
+    /// Returns the top of the work tree.
+    pub fn workdir(&self) -> &Path {
+        self.repo.workdir()
+    }
+
+    /// Returns the log of `session`.
+    pub fn session_log(&self, session: SessionId) -> SessionLog {
+        SessionLog::new(self.repo.workdir(), session)
+    }
+
+    /// Checks whether the repository is fit for a checkpoint (the spec's
+    /// `validate_checkpoint_state`), running `test_command` to decide `tests_passing`.
+    pub fn validate(&self, test_command: Option<&str>) -> Result<ValidationResult> {
+        validate::validate(&self.repo, test_command)
+    }
+
+    /// Creates a checkpoint and records it in the session's log.
+    pub fn create(&self, session: SessionId, request: &CreateRequest) -> Result<Checkpoint> {
+        let log = self.session_log(session);
+        log.read()?; // a corrupt log fails here, before anything changes
+        let _repo_lock = self.lock_repo()?;
+        self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
+        let status = Status::read(self.repo.git(), request.mode != CheckpointMode::Tag)?;
+        validate::require_checkpointable(&self.repo, &status)?;
+
+        let id = CheckpointId::new_random();
+        let mut checkpoint = Checkpoint {
+            checkpoint_id: id,
+            commit_sha: String::new(),
+            timestamp: now_timestamp(),
+            description: request.description.clone(),
+            phase: request.phase,
+            checkpoint_type: request.checkpoint_type,
+            commit_message: None,
+            state_snapshot: request.state_snapshot,
+            tags: Vec::new(),
+            rollback_used: false,
+            rollback_count: 0,
+            mode: request.mode,
+            snapshot: None,
+        };
+        let mut refs = RefTransaction::default();
+        match request.mode {
+            CheckpointMode::Tag => {
+                if status.has_changes() {
+                    return Err(Error::UncommittedChanges {
+                        count: status.entries.len(),
+                    });
+                }
+                checkpoint.commit_sha = status.head.oid.clone().ok_or(Error::NothingToTag)?;
+            }
+            CheckpointMode::Commit => {
+                let message = commit_message(request, id);
+                let (commit, new) = self.commit_all(&status, &message)?;
+                if new {
+                    refs.update("HEAD", &commit, status.head.oid.as_deref());
+                    checkpoint.commit_message = Some(message);
+                }
+                checkpoint.commit_sha = commit;
+            }
+            CheckpointMode::Snapshot => {
+                let message = format!("checkpoint-manager snapshot: {}", request.description);
+                let captured = snapshot::capture(
+                    &self.repo,
+                    &status,
+                    self.options.max_file_size,
+                    &[],
+                    &message,
+                )?;
+                checkpoint.commit_sha = captured.commit.clone();
+                checkpoint.commit_message = Some(message);
+                checkpoint.snapshot = Some(snapshot_info(captured, false));
+            }
+        }
+        if request.mode != CheckpointMode::Snapshot {
+            let tag = store::tag_name(id);
+            refs.create(&format!("refs/tags/{tag}"), &checkpoint.commit_sha);
+            checkpoint.tags.push(tag);
+        }
+        let tag_object = store::write_metadata_tag(&self.repo, session, &checkpoint)?;
+        refs.create(&store::private_ref(session, id), &tag_object);
+        refs.commit(
+            &self.repo,
+            &format!(
+                "checkpoint-manager: checkpoint {id}: {}",
+                first_line(&request.description)
+            ),
+        )?;
+
+        self.update_log(&log, |checkpoints| {
+            checkpoints.push(checkpoint.clone());
+            Ok(())
+        })?;
+        Ok(checkpoint)
+    }
+
+    /// Stages everything (like `git add -A`) in the user's index and commits it on HEAD; with
+    /// nothing to commit it returns HEAD. Returns the commit and whether it is new.
+    fn commit_all(&self, status: &Status, message: &str) -> Result<(String, bool)> {
+        let (paths, _) = snapshot::paths_to_capture(&self.repo, status, None);
+        let paths: Vec<Vec<u8>> = paths
+            .into_iter()
+            .chain(status.entries.iter().filter_map(|e| match e {
+                // `git add -A` records an untracked nested repository as a gitlink.
+                crate::git::StatusEntry::Untracked { path } if path.ends_with(b"/") => {
+                    Some(path[..path.len() - 1].to_vec())
+                }
+                _ => None,
+            }))
+            .collect();
+        if !status.has_changes() {
+            if let Some(head) = &status.head.oid {
+                return Ok((head.clone(), false));
+            }
+        }
+        snapshot::stage_paths(&self.repo, None, &paths)?;
+        let tree = snapshot::write_tree(&self.repo, None)?;
+        if let Some(head) = &status.head.oid {
+            let head_tree = self
+                .repo
+                .git()
+                .args(["rev-parse", "--verify", &format!("{head}^{{tree}}")])
+                .run_text()?;
+            if head_tree == tree {
+                return Ok((head.clone(), false));
+            }
+        }
+        let commit = self.commit_tree_as_user(&tree, status.head.oid.as_deref(), message)?;
+        Ok((commit, true))
+    }
+
+    /// Commits `tree` with the user's identity, or the tool's when the repository has none.
+    fn commit_tree_as_user(
+        &self,
+        tree: &str,
+        parent: Option<&str>,
+        message: &str,
+    ) -> Result<String> {
+        let build = |fallback: bool| {
+            let mut git = self.repo.git();
+            if fallback {
+                for (key, value) in snapshot::tool_identity() {
+                    git = git.env(key, value);
+                }
+            }
+            git = git.args([
+                "-c",
+                "user.useConfigOnly=true",
+                "commit-tree",
+                "--no-gpg-sign",
+                tree,
+            ]);
+            if let Some(parent) = parent {
+                git = git.args(["-p", parent]);
+            }
+            git.args(["-m", message])
+        };
+        match build(false).run_text() {
+            Ok(commit) => Ok(commit),
+            Err(Error::Git { stderr, .. })
+                if stderr.contains("identity")
+                    || stderr.contains("user.email")
+                    || stderr.contains("name") =>
+            {
+                build(true).run_text()
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Returns the checkpoints of a session, newest first (an empty list for a new session).
+    pub fn list(&self, session: SessionId) -> Result<Vec<Checkpoint>> {
+        Ok(log::newest_first(
+            &self.session_log(session).read()?.unwrap_or_default(),
+        ))
+    }
+
+    /// Returns one checkpoint.
+    pub fn get(&self, session: SessionId, checkpoint: CheckpointId) -> Result<Checkpoint> {
+        let checkpoints = self.session_log(session).read_existing()?;
+        find(&checkpoints, session, checkpoint).cloned()
+    }
+
+    /// Returns the spec's summary statistics (zeros for a new session).
+    pub fn summary(&self, session: SessionId) -> Result<CheckpointSummary> {
+        Ok(log::summarize(
+            &self.session_log(session).read()?.unwrap_or_default(),
+        ))
+    }
+
+    /// Rolls the repository back to a checkpoint, after taking a safety snapshot that `undo`
+    /// returns to. `Mixed` moves HEAD and the index and leaves files; `Hard` makes files, index
+    /// and HEAD the checkpoint's (for a snapshot: exactly as captured).
+    pub fn rollback(
+        &self,
+        session: SessionId,
+        checkpoint: CheckpointId,
+        mode: ResetMode,
+    ) -> Result<RollbackOutcome> {
+        let log = self.session_log(session);
+        let target = find(&log.read_existing()?, session, checkpoint)?.clone();
+        let _repo_lock = self.lock_repo()?;
+        self.restore(&log, session, &target, mode, false)
+    }
+
+    /// Returns the repository to the newest safety snapshot: branch, HEAD, index and every file
+    /// as they were before the last rollback or undo. Undo takes its own safety snapshot first.
+    pub fn undo(&self, session: SessionId) -> Result<RollbackOutcome> {
+        let log = self.session_log(session);
+        let checkpoints = log.read_existing()?;
+        let target = log::newest_first(&checkpoints)
+            .into_iter()
+            .find(Checkpoint::is_safety_snapshot)
+            .ok_or_else(|| Error::NothingToUndo {
+                session: session.as_string(),
+            })?;
+        let _repo_lock = self.lock_repo()?;
+        self.restore(&log, session, &target, ResetMode::Hard, true)
+    }
+
+    fn restore(
+        &self,
+        log: &SessionLog,
+        session: SessionId,
+        target: &Checkpoint,
+        mode: ResetMode,
+        reattach: bool,
+    ) -> Result<RollbackOutcome> {
+        let action = if reattach { "undo" } else { "roll back" };
+        if let Some(op) = self.repo.operation_in_progress() {
+            return Err(Error::OperationInProgress {
+                action,
+                operation: op.name(),
+            });
+        }
+        self.require_commit(session, target)?;
+        self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
+        let status = Status::read(self.repo.git(), true)?;
+        validate::require_checkpointable(&self.repo, &status)?;
+
+        let (worktree_commit, index_tree, base, head) = match &target.snapshot {
+            Some(info) => (
+                target.commit_sha.clone(),
+                info.index_tree.clone(),
+                info.base_commit.clone(),
+                reattach.then(|| info.branch.clone()),
+            ),
+            None => (
+                target.commit_sha.clone(),
+                format!("{}^{{tree}}", target.commit_sha),
+                Some(target.commit_sha.clone()),
+                None,
+            ),
+        };
+        let overwritten = match mode {
+            ResetMode::Hard => restore::overwritten_untracked(&self.repo, &worktree_commit)?,
+            ResetMode::Mixed => Vec::new(),
+        };
+
+        // 1. The safety snapshot, recorded before anything changes.
+        let description = format!(
+            "Safety snapshot before {} to checkpoint {}",
+            if reattach { "undo" } else { "rollback" },
+            target.checkpoint_id
+        );
+        let message = format!("checkpoint-manager snapshot: {description}");
+        let captured = snapshot::capture(
+            &self.repo,
+            &status,
+            self.options.max_file_size,
+            &overwritten,
+            &message,
+        )?;
+        let safety_tree = captured.tree.clone();
+        let safety = Checkpoint {
+            checkpoint_id: CheckpointId::new_random(),
+            commit_sha: captured.commit.clone(),
+            timestamp: now_timestamp(),
+            description,
+            phase: target.phase,
+            checkpoint_type: CheckpointType::PreRiskyOperation,
+            commit_message: Some(message),
+            state_snapshot: None,
+            tags: Vec::new(),
+            rollback_used: false,
+            rollback_count: 0,
+            mode: CheckpointMode::Snapshot,
+            snapshot: Some(snapshot_info(captured, true)),
+        };
+        let tag_object = store::write_metadata_tag(&self.repo, session, &safety)?;
+        RefTransaction::default()
+            .create(
+                &store::private_ref(session, safety.checkpoint_id),
+                &tag_object,
+            )
+            .commit(&self.repo, "checkpoint-manager: safety snapshot")?;
+        self.update_log(log, |checkpoints| {
+            checkpoints.push(safety.clone());
+            Ok(())
+        })?;
+
+        // 2. The restore itself.
+        let reflog = format!("checkpoint-manager: {action} to {}", target.checkpoint_id);
+        let removed_paths = match mode {
+            ResetMode::Mixed => {
+                restore::mixed_reset(&self.repo, base.as_deref(), &reflog)?;
+                Vec::new()
+            }
+            ResetMode::Hard => restore::hard_restore(
+                &self.repo,
+                &RestoreTarget {
+                    worktree_commit,
+                    index_tree,
+                    base: base.clone(),
+                    exact: target.snapshot.is_some(),
+                    head,
+                },
+                &safety_tree,
+                &reflog,
+            )?,
+        };
+
+        // 3. Count the rollback.
+        self.update_log(log, |checkpoints| {
+            if let Some(cp) = checkpoints
+                .iter_mut()
+                .find(|c| c.checkpoint_id == target.checkpoint_id)
+            {
+                cp.rollback_used = true;
+                cp.rollback_count += 1;
+            }
+            Ok(())
+        })?;
+        Ok(RollbackOutcome {
+            success: true,
+            checkpoint_id: target.checkpoint_id,
+            commit_sha: target.commit_sha.clone(),
+            mode,
+            head: base,
+            safety_checkpoint_id: safety.checkpoint_id,
+            removed_paths,
+        })
+    }
+
+    /// Removes a checkpoint from the log and (when `delete_tag`) its tag. Its commit and
+    /// metadata stay reachable under `refs/checkpoint-trash/`, so a delete can be taken back.
+    pub fn delete(
+        &self,
+        session: SessionId,
+        checkpoint: CheckpointId,
+        delete_tag: bool,
+    ) -> Result<DeleteOutcome> {
+        let log = self.session_log(session);
+        let target = find(&log.read_existing()?, session, checkpoint)?.clone();
+        let _repo_lock = self.lock_repo()?;
+        let tag_ref = format!("refs/tags/{}", store::tag_name(checkpoint));
+        let private = store::private_ref(session, checkpoint);
+        let trash = store::trash_ref(session, checkpoint);
+        let current = store::read_refs(&self.repo, &[tag_ref.clone(), private.clone()])?;
+        let mut refs = RefTransaction::default();
+        // Whatever an earlier delete of the same id left in the trash is replaced.
+        let kept_ref = match current.get(&private) {
+            Some(tag_object) => {
+                refs.delete(&private, tag_object);
+                refs.set(&trash, tag_object);
+                Some(trash)
+            }
+            None if store::existing_commits(
+                &self.repo,
+                std::slice::from_ref(&target.commit_sha),
+            )?[0] =>
+            {
+                refs.set(&trash, &target.commit_sha);
+                Some(trash)
+            }
+            None => None,
+        };
+        let removed_tag = match current.get(&tag_ref) {
+            Some(oid) if delete_tag => {
+                refs.delete(&tag_ref, oid);
+                Some(store::tag_name(checkpoint))
+            }
+            _ => None,
+        };
+        refs.commit(
+            &self.repo,
+            &format!("checkpoint-manager: delete {checkpoint}"),
+        )?;
+        self.update_log(&log, |checkpoints| {
+            checkpoints.retain(|c| c.checkpoint_id != checkpoint);
+            Ok(())
+        })?;
+        Ok(DeleteOutcome {
+            deleted: true,
+            checkpoint_id: checkpoint,
+            commit_sha: target.commit_sha,
+            removed_tag,
+            kept_ref,
+        })
+    }
+
+    /// Rebuilds the session's log from git: a corrupt file is moved aside, every checkpoint
+    /// whose private ref exists is restored, and records whose commit is gone are dropped.
+    pub fn repair(&self, session: SessionId) -> Result<RepairReport> {
+        let log = self.session_log(session);
+        let _repo_lock = self.lock_repo()?;
+        let _session_lock = lock::acquire(&log.lock_path(), self.options.lock_timeout)?;
+        let mut report = RepairReport::default();
+        let existing = match log.read() {
+            Ok(found) => found.unwrap_or_default(),
+            Err(Error::CorruptLog { path, .. }) => {
+                let aside = path.with_file_name(format!(
+                    "checkpoints.json.corrupt-{}",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ")
+                ));
+                std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+                report.moved_aside = Some(aside.display().to_string());
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        let from_git = store::read_session_metadata(&self.repo, session)?;
+        if existing.is_empty()
+            && from_git.is_empty()
+            && report.moved_aside.is_none()
+            && !log.path().exists()
+        {
+            return Err(Error::SessionNotFound {
+                session: session.as_string(),
+                path: log.path(),
+            });
+        }
+        let shas: Vec<String> = existing.iter().map(|c| c.commit_sha.clone()).collect();
+        let alive = store::existing_commits(&self.repo, &shas)?;
+        let mut merged: Vec<Checkpoint> = Vec::new();
+        for (cp, alive) in existing.into_iter().zip(alive) {
+            if alive {
+                merged.push(cp);
+            } else {
+                report.dropped.push(cp.checkpoint_id);
+            }
+        }
+        for cp in from_git {
+            if !merged.iter().any(|c| c.checkpoint_id == cp.checkpoint_id) {
+                report.restored.push(cp.checkpoint_id);
+                merged.push(cp);
+            }
+        }
+        merged.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+        report.total_checkpoints = merged.len();
+        log.write(&merged)?;
+        Ok(report)
+    }
+
+    fn lock_repo(&self) -> Result<LockGuard> {
+        lock::acquire(
+            &lock::repo_lock_path(&self.repo.private_dir()),
+            self.options.lock_timeout,
+        )
+    }
+
+    /// Read-modify-write of the log under the session lock.
+    fn update_log(
+        &self,
+        log: &SessionLog,
+        change: impl FnOnce(&mut Vec<Checkpoint>) -> Result<()>,
+    ) -> Result<()> {
+        let _session_lock = lock::acquire(&log.lock_path(), self.options.lock_timeout)?;
+        let mut checkpoints = log.read()?.unwrap_or_default();
+        change(&mut checkpoints)?;
+        log.write(&checkpoints)
+    }
+
+    fn require_commit(&self, session: SessionId, target: &Checkpoint) -> Result<()> {
+        if store::existing_commits(&self.repo, std::slice::from_ref(&target.commit_sha))?[0] {
+            Ok(())
+        } else {
+            Err(Error::MissingCommit {
+                session: session.as_string(),
+                checkpoint: target.checkpoint_id.as_string(),
+                commit: target.commit_sha.clone(),
+            })
+        }
+    }
+}
+
+fn find(
+    checkpoints: &[Checkpoint],
+    session: SessionId,
+    checkpoint: CheckpointId,
+) -> Result<&Checkpoint> {
+    checkpoints
+        .iter()
+        .find(|c| c.checkpoint_id == checkpoint)
+        .ok_or_else(|| Error::CheckpointNotFound {
+            session: session.as_string(),
+            checkpoint: checkpoint.as_string(),
+        })
+}
+
+fn snapshot_info(captured: Captured, safety: bool) -> SnapshotInfo {
+    SnapshotInfo {
+        base_commit: captured.base,
+        branch: captured.branch,
+        index_tree: captured.index_tree,
+        index_commit: captured.index_commit,
+        skipped: captured.skipped,
+        safety,
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+/// The message of a commit-mode checkpoint: the description, then trailers a tool can parse.
+fn commit_message(request: &CreateRequest, id: CheckpointId) -> String {
+    let description = request.description.trim();
+    let (subject, body) = description.split_once('\n').unwrap_or((description, ""));
+    let subject = if subject.trim().is_empty() {
+        "checkpoint"
+    } else {
+        subject.trim()
+    };
+    let body = body.trim();
+    let body = if body.is_empty() {
+        String::new()
+    } else {
+        format!("{body}\n\n")
+    };
+    format!(
+        "Checkpoint: {subject}\n\n{body}Checkpoint-Id: {id}\nCheckpoint-Phase: {}\nCheckpoint-Type: {}\n",
+        request.phase, request.checkpoint_type
+    )
+}

@@ -1,0 +1,273 @@
+//! The spec's data model (Checkpoint, CheckpointType, CheckpointPhase, StateSnapshot, ...) plus the
+//! few fields this implementation adds. Field names and enum spellings are the JSON layout of the
+//! spec's `checkpoints.json`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::ids::CheckpointId;
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the spec's order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// Returns the lowercase spelling used in JSON and on the command line.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(Error::InvalidChoice {
+                        what: $what,
+                        value: s.to_owned(),
+                        expected: [$($text),+].join(", "),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Why a checkpoint was made.
+    CheckpointType, "checkpoint type" {
+        /// At the completion of a phase.
+        PhaseComplete => "phase_complete",
+        /// After a group of tasks.
+        TaskGroupComplete => "task_group_complete",
+        /// At a known good state.
+        SafeState => "safe_state",
+        /// Before a risky operation; also the type of automatic safety snapshots.
+        PreRiskyOperation => "pre_risky_operation",
+        /// During error recovery.
+        ErrorRecovery => "error_recovery",
+        /// Made by hand (the default).
+        Manual => "manual",
+    }
+);
+
+string_enum!(
+    /// The session phase a checkpoint belongs to.
+    CheckpointPhase, "phase" {
+        Plan => "plan",
+        GenerateTasks => "generate_tasks",
+        Implement => "implement",
+        Validate => "validate",
+        Cleanup => "cleanup",
+    }
+);
+
+string_enum!(
+    /// How a checkpoint holds the work.
+    CheckpointMode, "checkpoint mode" {
+        /// The work was committed on the current branch, then tagged (the spec's default).
+        Commit => "commit",
+        /// HEAD was tagged as it was (`commit_first = false`).
+        Tag => "tag",
+        /// A private stash-shaped commit; branch, index and files were left untouched.
+        Snapshot => "snapshot",
+    }
+);
+
+string_enum!(
+    /// How a rollback treats the index and the working tree.
+    ResetMode, "reset mode" {
+        /// `git reset --mixed`: HEAD and index move, files stay.
+        Mixed => "mixed",
+        /// Files, index and HEAD all become the checkpoint's.
+        Hard => "hard",
+    }
+);
+
+#[allow(clippy::derivable_impls)] // the enum is declared by a macro shared with enums without a default
+impl Default for CheckpointType {
+    fn default() -> Self {
+        CheckpointType::Manual
+    }
+}
+
+#[allow(clippy::derivable_impls)]
+impl Default for CheckpointMode {
+    fn default() -> Self {
+        CheckpointMode::Commit
+    }
+}
+
+/// Session state at checkpoint time. Missing fields read as 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateSnapshot {
+    pub tasks_completed: u64,
+    pub decisions_made: u64,
+    pub files_modified: u64,
+    pub files_created: u64,
+    pub tests_passing: u64,
+    pub tests_failing: u64,
+}
+
+impl StateSnapshot {
+    /// Parses the JSON object form (`{"tasks_completed": 15, ...}`).
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        serde_json::from_str(text).map_err(|e| Error::InvalidStateSnapshot(e.to_string()))
+    }
+}
+
+/// A path a snapshot did not capture, and why. Nothing is ever left out silently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedPath {
+    pub path: String,
+    pub reason: SkipReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// Why a path was left out of a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// An untracked file larger than the size cap.
+    TooLarge,
+    /// An untracked nested repository: its own history is never entered or renamed.
+    NestedRepository,
+}
+
+/// What a snapshot checkpoint records beside its commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    /// The commit HEAD pointed at (none in a repository without commits).
+    pub base_commit: Option<String>,
+    /// The branch checked out (`refs/heads/...`), none when HEAD was detached.
+    pub branch: Option<String>,
+    /// The tree of the index, so staged and unstaged changes restore exactly.
+    pub index_tree: String,
+    /// The commit that holds the index tree (the snapshot commit's second parent).
+    pub index_commit: String,
+    /// Paths that were not captured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedPath>,
+    /// True for the automatic snapshot a rollback or undo takes first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub safety: bool,
+}
+
+/// A checkpoint with its metadata: the spec's fields first, then this implementation's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub checkpoint_id: CheckpointId,
+    pub commit_sha: String,
+    pub timestamp: String,
+    pub description: String,
+    pub phase: CheckpointPhase,
+    pub checkpoint_type: CheckpointType,
+    #[serde(default)]
+    pub commit_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_snapshot: Option<StateSnapshot>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub rollback_used: bool,
+    #[serde(default)]
+    pub rollback_count: u64,
+    /// How the checkpoint holds the work; logs written by the original tool have only commits.
+    #[serde(default)]
+    pub mode: CheckpointMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotInfo>,
+}
+
+impl Checkpoint {
+    /// Returns true for the automatic snapshot a rollback or undo takes first.
+    pub fn is_safety_snapshot(&self) -> bool {
+        self.snapshot.as_ref().is_some_and(|s| s.safety)
+    }
+}
+
+/// Summary statistics of a session's checkpoints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointSummary {
+    pub total_checkpoints: usize,
+    pub checkpoints_by_type: BTreeMap<CheckpointType, usize>,
+    pub checkpoints_used_for_rollback: usize,
+    pub latest_checkpoint: Option<String>,
+}
+
+/// The result of checking whether the repository is fit for a checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationResult {
+    pub is_valid: bool,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    /// `git status --porcelain` of the work tree.
+    pub git_status: String,
+    pub has_uncommitted_changes: bool,
+    /// The test command's verdict; `None` when no test command was given.
+    pub tests_passing: Option<bool>,
+}
+
+/// What a rollback (or undo) did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackOutcome {
+    pub success: bool,
+    pub checkpoint_id: CheckpointId,
+    /// The checkpoint's commit.
+    pub commit_sha: String,
+    pub mode: ResetMode,
+    /// The commit HEAD points at now (the checkpoint's base commit for a snapshot).
+    pub head: Option<String>,
+    /// The automatic snapshot of the state before the rollback: `undo` returns to it.
+    pub safety_checkpoint_id: CheckpointId,
+    /// Paths the exact restore removed (each is in the safety snapshot).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_paths: Vec<String>,
+}
+
+/// What `delete` removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteOutcome {
+    pub deleted: bool,
+    pub checkpoint_id: CheckpointId,
+    pub commit_sha: String,
+    /// The tag removed, if any.
+    pub removed_tag: Option<String>,
+    /// Where the checkpoint's commit and metadata remain reachable for recovery.
+    pub kept_ref: Option<String>,
+}
+
+/// What `repair` found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairReport {
+    /// Where a corrupt log was moved aside, if it was.
+    pub moved_aside: Option<String>,
+    /// Checkpoints rebuilt from git that the log lacked.
+    pub restored: Vec<CheckpointId>,
+    /// Records dropped because their commit no longer exists.
+    pub dropped: Vec<CheckpointId>,
+    /// Checkpoints in the rewritten log.
+    pub total_checkpoints: usize,
+}

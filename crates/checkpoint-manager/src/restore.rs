@@ -1,0 +1,256 @@
+//! Restores that delete nothing unrecoverable. The caller first captures a safety snapshot S of
+//! the current state (including every untracked or ignored file the restore would overwrite, see
+//! [`overwritten_untracked`]); a restore then only overwrites or removes what S holds. Ignored
+//! files, skipped large files and nested repositories are never touched. Never `git clean`.
+
+use std::fs;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::git::Repo;
+use crate::paths::bytes_to_path;
+
+/// What to restore.
+#[derive(Debug, Clone)]
+pub struct RestoreTarget {
+    /// The commit whose tree becomes the work tree.
+    pub worktree_commit: String,
+    /// The tree that becomes the index.
+    pub index_tree: String,
+    /// Where HEAD (the branch, if one is checked out) ends up; `None` makes it unborn.
+    pub base: Option<String>,
+    /// Remove files S holds that the target does not (an exact snapshot restore); otherwise
+    /// untracked files stay, as with `git reset --hard`.
+    pub exact: bool,
+    /// Re-attach HEAD as it was: `Some(Some(branch))` checks out that branch, `Some(None)`
+    /// detaches; `None` moves whatever HEAD is now.
+    pub head: Option<Option<String>>,
+}
+
+/// Lists the paths the target's tree holds that the index does not and that exist in the work
+/// tree (untracked or ignored files, or a file where the target needs a folder): a restore writes
+/// over them, so the safety snapshot must capture them first.
+pub fn overwritten_untracked(repo: &Repo, target_commit: &str) -> Result<Vec<Vec<u8>>> {
+    let out = repo
+        .git()
+        .args([
+            "diff-index",
+            "--cached",
+            "-z",
+            "--name-only",
+            "--no-renames",
+            "--diff-filter=D",
+            target_commit,
+            "--",
+        ])
+        .run()?;
+    let mut found: Vec<Vec<u8>> = Vec::new();
+    for path in out.stdout.split(|b| *b == 0).filter(|p| !p.is_empty()) {
+        if fs::symlink_metadata(repo.workdir().join(bytes_to_path(path))).is_ok() {
+            found.push(path.to_vec());
+        }
+        // A file (or symlink) where the target needs a folder is overwritten too.
+        for (i, _) in path.iter().enumerate().filter(|(_, b)| **b == b'/') {
+            let prefix = &path[..i];
+            if let Ok(meta) = fs::symlink_metadata(repo.workdir().join(bytes_to_path(prefix))) {
+                if !meta.is_dir() && !found.iter().any(|f| f == prefix) {
+                    found.push(prefix.to_vec());
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `git reset --mixed`: HEAD and the index move to `base`; files stay.
+pub fn mixed_reset(repo: &Repo, base: Option<&str>, reflog: &str) -> Result<()> {
+    match base {
+        Some(commit) => repo
+            .git()
+            .env("GIT_REFLOG_ACTION", reflog)
+            .args(["reset", "-q", "--mixed", commit, "--"])
+            .run()
+            .map(|_| ()),
+        None => {
+            make_head_unborn(repo, reflog)?;
+            repo.git().args(["read-tree", "--empty"]).run().map(|_| ())
+        }
+    }
+}
+
+/// Restores files, index and HEAD to `target`. `safety_tree` is the tree of the safety snapshot
+/// just taken: only paths it holds may be removed. Returns the paths removed.
+pub fn hard_restore(
+    repo: &Repo,
+    target: &RestoreTarget,
+    safety_tree: &str,
+    reflog: &str,
+) -> Result<Vec<String>> {
+    if let Some(head) = &target.head {
+        reattach_head(repo, head.as_deref(), target.base.as_deref())?;
+    }
+    if !target.exact && target.worktree_commit.as_str() == target.base.as_deref().unwrap_or("") {
+        // A commit checkpoint: exactly `git reset --hard` (S holds what it overwrites).
+        repo.git()
+            .env("GIT_REFLOG_ACTION", reflog)
+            .args(["reset", "-q", "--hard", &target.worktree_commit, "--"])
+            .run()?;
+        return Ok(Vec::new());
+    }
+    // 1. Files: the target's work tree, from the current index (so unchanged files stay as they
+    //    are). --reset overwrites local changes, which S holds.
+    repo.git()
+        .args(["read-tree", "-u", "--reset", &target.worktree_commit])
+        .run()?;
+    // 2. Paths S holds that the target does not: created since, safe in S.
+    let removed = if target.exact {
+        remove_extra_files(repo, safety_tree, &target.worktree_commit)?
+    } else {
+        Vec::new()
+    };
+    // 3. The index as captured; entries equal to the work tree keep their stat data.
+    repo.git()
+        .args(["read-tree", "--reset", &target.index_tree])
+        .run()?;
+    // 4. HEAD (the branch, if one is checked out).
+    match &target.base {
+        Some(base) => repo
+            .git()
+            .args(["update-ref", "-m", reflog, "HEAD", base])
+            .run()
+            .map(|_| ())?,
+        None => make_head_unborn(repo, reflog)?,
+    }
+    Ok(removed)
+}
+
+/// Points HEAD at `branch` (`refs/heads/...`) without touching files, or detaches it at `base`.
+fn reattach_head(repo: &Repo, branch: Option<&str>, base: Option<&str>) -> Result<()> {
+    match (branch, base) {
+        (Some(branch), _) => repo
+            .git()
+            .args(["symbolic-ref", "HEAD", branch])
+            .run()
+            .map(|_| ()),
+        (None, Some(base)) => repo
+            .git()
+            .args(["update-ref", "--no-deref", "HEAD", base])
+            .run()
+            .map(|_| ()),
+        (None, None) => Ok(()),
+    }
+}
+
+/// Deletes the branch HEAD points at (its commits stay reachable from the safety snapshot).
+fn make_head_unborn(repo: &Repo, reflog: &str) -> Result<()> {
+    let head = repo
+        .git()
+        .args(["rev-parse", "-q", "--verify", "HEAD"])
+        .output()?;
+    if head.code != Some(0) {
+        return Ok(());
+    }
+    repo.git()
+        .args(["update-ref", "-m", reflog, "-d", "HEAD"])
+        .run()
+        .map(|_| ())
+}
+
+/// Removes the files and symlinks that `from_tree` holds and `to_commit` does not. Folders,
+/// submodules and anything behind a symlinked folder are left alone.
+fn remove_extra_files(repo: &Repo, from_tree: &str, to_commit: &str) -> Result<Vec<String>> {
+    let out = repo
+        .git()
+        .args([
+            "diff-tree",
+            "-r",
+            "-z",
+            "--no-renames",
+            "--diff-filter=D",
+            from_tree,
+            to_commit,
+            "--",
+        ])
+        .run()?;
+    let mut candidates: Vec<&[u8]> = Vec::new();
+    let mut records = out.stdout.split(|b| *b == 0).filter(|r| !r.is_empty());
+    while let (Some(meta), Some(path)) = (records.next(), records.next()) {
+        // ":100644 000000 <old> <new> D"
+        let old_mode = meta.get(1..7).unwrap_or_default();
+        if matches!(old_mode, b"100644" | b"100755" | b"120000") {
+            candidates.push(path);
+        }
+    }
+    // A file the restored ignore rules ignore was ignored when the target was captured too (that
+    // is why the target lacks it): it was not created since, and ignored files are never touched.
+    let ignored = ignored_paths(repo, &candidates)?;
+    let mut removed = Vec::new();
+    for path in candidates {
+        if ignored.iter().any(|i| i == path) {
+            continue;
+        }
+        let full = repo.workdir().join(bytes_to_path(path));
+        if behind_symlink(repo.workdir(), path) {
+            continue;
+        }
+        match fs::symlink_metadata(&full) {
+            Ok(m) if !m.is_dir() => {
+                fs::remove_file(&full).map_err(|e| Error::io(&full, e))?;
+                removed.push(String::from_utf8_lossy(path).into_owned());
+                remove_empty_parents(repo.workdir(), &full);
+            }
+            _ => {}
+        }
+    }
+    Ok(removed)
+}
+
+/// Returns the subset of `paths` that the work tree's ignore rules ignore.
+fn ignored_paths(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut input = Vec::new();
+    for path in paths {
+        input.extend_from_slice(path);
+        input.push(0);
+    }
+    // Exit 1 means "none is ignored".
+    let out = repo
+        .git()
+        .args(["check-ignore", "-z", "--stdin"])
+        .stdin(input)
+        .output()?;
+    if !matches!(out.code, Some(0) | Some(1)) {
+        return Err(crate::git::git_error("check-ignore".to_owned(), &out));
+    }
+    Ok(out
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect())
+}
+
+/// Returns true when a folder on the way to `path` is a symlink (removing through it would
+/// reach outside the work tree).
+fn behind_symlink(workdir: &Path, path: &[u8]) -> bool {
+    path.iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'/')
+        .any(|(i, _)| {
+            fs::symlink_metadata(workdir.join(bytes_to_path(&path[..i])))
+                .map(|m| !m.is_dir())
+                .unwrap_or(false)
+        })
+}
+
+fn remove_empty_parents(workdir: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == workdir || !d.starts_with(workdir) || fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
