@@ -200,7 +200,13 @@ impl CheckpointManager {
         }
         snapshot::stage_paths(&self.repo, None, &paths)?;
         let tree = snapshot::write_tree(&self.repo, None)?;
-        if let Some(head) = &status.head.oid {
+        // Without staged changes the new tree is HEAD's plus work-tree changes, so it differs;
+        // only staged changes can cancel out (staged, then reverted in the work tree).
+        let staged = status
+            .entries
+            .iter()
+            .any(|e| matches!(e, crate::git::StatusEntry::Changed { x, .. } if *x != '.'));
+        if let (Some(head), true) = (&status.head.oid, staged) {
             let head_tree = self
                 .repo
                 .git()

@@ -154,12 +154,17 @@ impl GitCommand {
     /// stderr with exit 0 (CRLF, embedded repositories) are not failures.
     pub fn run(self) -> Result<GitOutput> {
         let args = self.describe();
+        let dir = self.command.get_current_dir().map(Path::to_path_buf);
         let out = self.output()?;
         if out.code == Some(0) {
-            Ok(out)
-        } else {
-            Err(git_error(args, &out))
+            return Ok(out);
         }
+        // An old git fails in its own words; say what is wrong instead (checked only on failure,
+        // so the happy path pays no extra process).
+        if let Some(dir) = dir {
+            check_git_version(&dir)?;
+        }
+        Err(git_error(args, &out))
     }
 
     /// Runs the command and returns its trimmed stdout.
@@ -183,6 +188,29 @@ pub fn git_error(args: String, out: &GitOutput) -> Error {
             .code
             .map_or_else(|| "by signal".to_owned(), |c| c.to_string()),
         stderr,
+    }
+}
+
+/// Fails with [`Error::GitTooOld`] when the installed git is older than [`MIN_GIT_VERSION`]; the
+/// answer is computed once per process.
+pub fn check_git_version(dir: &Path) -> Result<()> {
+    static FOUND: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        Command::new("git")
+            .current_dir(dir)
+            .arg("--version")
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    });
+    let Some(found) = found else { return Ok(()) };
+    let min = parse_version(&format!("git version {MIN_GIT_VERSION}"));
+    match (parse_version(found), min) {
+        (Some(have), Some(need)) if have < need => Err(Error::GitTooOld {
+            found: found.clone(),
+            min: MIN_GIT_VERSION,
+        }),
+        _ => Ok(()),
     }
 }
 

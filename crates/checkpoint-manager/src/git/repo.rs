@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::command::{git_error, parse_version, GitCommand, MIN_GIT_VERSION};
+use super::command::{git_error, GitCommand};
 use crate::error::{Error, Result};
 
 /// A non-bare repository with a work tree.
@@ -49,6 +49,15 @@ impl Repo {
                 path: start.to_owned(),
             });
         }
+        // Reading `.git` ourselves saves a git process on every command (list and get then run
+        // none at all); anything unusual is left to `git rev-parse`, which knows every rule.
+        match find_plain_repo(start) {
+            Some(repo) => Ok(repo),
+            None => Self::discover_with_git(start),
+        }
+    }
+
+    fn discover_with_git(start: &Path) -> Result<Repo> {
         let out = GitCommand::new(start)
             .args([
                 "rev-parse",
@@ -60,24 +69,24 @@ impl Repo {
             .output()?;
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let lines: Vec<&str> = text.lines().collect();
-        if out.code != Some(0) || lines.len() != 3 {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            if stderr.contains("not a git repository")
-                || stderr.contains("must be run in a work tree")
-                || (out.code == Some(0) && lines.len() < 3)
-            {
-                return Err(Error::NotARepository {
-                    path: start.to_owned(),
-                });
-            }
-            check_git_version(start)?;
-            return Err(git_error("rev-parse --show-toplevel".to_owned(), &out));
+        if out.code == Some(0) && lines.len() == 3 {
+            return Ok(Repo {
+                workdir: PathBuf::from(lines[0]),
+                git_dir: PathBuf::from(lines[1]),
+                common_dir: PathBuf::from(lines[2]),
+            });
         }
-        Ok(Repo {
-            workdir: PathBuf::from(lines[0]),
-            git_dir: PathBuf::from(lines[1]),
-            common_dir: PathBuf::from(lines[2]),
-        })
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.code == Some(0)
+            || stderr.contains("not a git repository")
+            || stderr.contains("must be run in a work tree")
+        {
+            return Err(Error::NotARepository {
+                path: start.to_owned(),
+            });
+        }
+        super::command::check_git_version(start)?;
+        Err(git_error("rev-parse --show-toplevel".to_owned(), &out))
     }
 
     /// Returns the top of the work tree.
@@ -162,16 +171,51 @@ impl Repo {
     }
 }
 
-/// Fails with a clear message when the installed git is older than we need.
-fn check_git_version(dir: &Path) -> Result<()> {
-    let version = GitCommand::new(dir).arg("--version").run_text()?;
-    let (min_major, min_minor) = parse_version(&format!("git version {MIN_GIT_VERSION}"))
-        .expect("MIN_GIT_VERSION is a valid version");
-    match parse_version(&version) {
-        Some((major, minor)) if (major, minor) < (min_major, min_minor) => Err(Error::GitTooOld {
-            found: version,
-            min: MIN_GIT_VERSION,
-        }),
-        _ => Ok(()),
+/// Finds an ordinary repository by walking up from `start` to the first `.git` (a folder, or a
+/// `gitdir:` file as in linked worktrees and submodules). Returns `None` whenever git's own
+/// discovery could disagree: `GIT_DIR`-style variables, `core.worktree`, ceilings, no HEAD.
+fn find_plain_repo(start: &Path) -> Option<Repo> {
+    const OVERRIDES: &[&str] = &[
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_COMMON_DIR",
+        "GIT_CEILING_DIRECTORIES",
+        "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+    ];
+    if OVERRIDES.iter().any(|v| std::env::var_os(v).is_some()) {
+        return None;
+    }
+    let start = fs::canonicalize(start).ok()?;
+    let mut dir = start.as_path();
+    loop {
+        let dot_git = dir.join(".git");
+        if let Ok(meta) = fs::symlink_metadata(&dot_git) {
+            let git_dir = if meta.is_dir() {
+                dot_git
+            } else if meta.is_file() {
+                let text = fs::read_to_string(&dot_git).ok()?;
+                let target = text.strip_prefix("gitdir:")?.trim();
+                fs::canonicalize(dir.join(target)).ok()?
+            } else {
+                return None;
+            };
+            if !git_dir.join("HEAD").is_file() || start.starts_with(&git_dir) {
+                return None;
+            }
+            let common_dir = match fs::read_to_string(git_dir.join("commondir")) {
+                Ok(rel) => fs::canonicalize(git_dir.join(rel.trim())).ok()?,
+                Err(_) => git_dir.clone(),
+            };
+            let config = fs::read_to_string(common_dir.join("config")).unwrap_or_default();
+            if config.contains("worktree") || config.contains("bare = true") {
+                return None;
+            }
+            return Some(Repo {
+                workdir: dir.to_owned(),
+                git_dir,
+                common_dir,
+            });
+        }
+        dir = dir.parent()?;
     }
 }
