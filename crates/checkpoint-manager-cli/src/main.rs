@@ -1,17 +1,8 @@
-//! `checkpoint-manager`: the command-line face of the checkpoint-manager library.
-
-mod cli;
-mod commands;
-mod output;
+//! `checkpoint-manager`: the command-line face of the checkpoint-manager library. Everything but
+//! the call lives in the crate's library, which the Python package runs too.
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match commands::run(cli) {
-        Ok(code) => code,
-        Err(err) => err.report(),
-    }
+    checkpoint_manager_cli::run(std::env::args_os())
 }
