@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::git::{Repo, Status, StatusEntry};
+use crate::git::{ObjectKind, Repo, Status, StatusEntry};
 use crate::model::{SkipReason, SkippedPath};
 use crate::paths::bytes_to_path;
 use crate::store::{TOOL_EMAIL, TOOL_NAME};
@@ -175,6 +175,19 @@ pub fn write_tree(repo: &Repo, index: Option<&Path>) -> Result<String> {
 
 /// Makes a commit of `tree` with the tool's identity.
 pub fn commit_tree(repo: &Repo, tree: &str, parents: &[&str], message: &str) -> Result<String> {
+    if let Some(objects) = repo.loose_objects() {
+        let seconds = chrono::Utc::now().timestamp();
+        let mut body = format!("tree {tree}\n");
+        for parent in parents {
+            body.push_str(&format!("parent {parent}\n"));
+        }
+        let ident = format!("{TOOL_NAME} <{TOOL_EMAIL}> {seconds} +0000");
+        body.push_str(&format!("author {ident}\ncommitter {ident}\n\n{message}"));
+        if !body.ends_with('\n') {
+            body.push('\n');
+        }
+        return objects.write(ObjectKind::Commit, body.as_bytes());
+    }
     let mut git = repo.git();
     for (key, value) in tool_identity() {
         git = git.env(key, value);

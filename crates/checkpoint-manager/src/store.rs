@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::git::Repo;
+use crate::git::{ObjectKind, Repo};
 use crate::ids::{CheckpointId, SessionId};
 use crate::model::Checkpoint;
 
@@ -71,7 +71,10 @@ pub fn write_metadata_tag(
         commit = checkpoint.commit_sha,
         tag = tag_name(checkpoint.checkpoint_id),
     );
-    repo.git().arg("mktag").stdin(body.into_bytes()).run_text()
+    match repo.loose_objects() {
+        Some(objects) => objects.write(ObjectKind::Tag, body.as_bytes()),
+        None => repo.git().arg("mktag").stdin(body.into_bytes()).run_text(),
+    }
 }
 
 /// Parses the metadata out of a tag object's raw content (`git cat-file tag`).

@@ -160,7 +160,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, FileState)>) {
     for entry in fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
         let path = entry.path();
-        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         if rel == ".git" || rel == ".flow" {
             continue;
         }

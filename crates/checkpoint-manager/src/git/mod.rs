@@ -7,9 +7,11 @@
 //! snapshot and reset (see `docs/DESIGN.md`).
 
 mod command;
+mod objects;
 mod repo;
 mod status;
 
 pub use command::{git_error, GitCommand, GitOutput, MIN_GIT_VERSION};
+pub use objects::{LooseObjects, ObjectKind};
 pub use repo::{OperationInProgress, Repo};
 pub use status::{Head, Status, StatusEntry};

@@ -114,6 +114,11 @@ impl Repo {
         self.git_dir.join("checkpoint-manager")
     }
 
+    /// Returns a writer of loose objects when this repository allows writing them directly.
+    pub fn loose_objects(&self) -> Option<super::LooseObjects> {
+        super::LooseObjects::for_common_dir(&self.common_dir)
+    }
+
     /// Starts a git command in the work tree.
     pub fn git(&self) -> GitCommand {
         GitCommand::new(&self.workdir)
