@@ -105,7 +105,7 @@ impl CheckpointManager {
         log.read()?; // a corrupt log fails here, before anything changes
         let _repo_lock = self.lock_repo()?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
-        let status = Status::read(self.repo.git(), request.mode != CheckpointMode::Tag)?;
+        let status = snapshot::read_user_status(&self.repo, request.mode != CheckpointMode::Tag)?;
         validate::require_checkpointable(&self.repo, &status)?;
 
         let id = CheckpointId::new_random();
@@ -326,7 +326,7 @@ impl CheckpointManager {
         }
         self.require_commit(session, target)?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
-        let status = Status::read(self.repo.git(), true)?;
+        let status = snapshot::read_user_status(&self.repo, true)?;
         validate::require_checkpointable(&self.repo, &status)?;
 
         let (worktree_commit, index_tree, base, head) = match &target.snapshot {
@@ -385,7 +385,7 @@ impl CheckpointManager {
                 &tag_object,
             )
             .commit(&self.repo, "checkpoint-manager: safety snapshot")?;
-        self.update_log(log, |checkpoints| {
+        let mut recorded = self.update_log(log, |checkpoints| {
             checkpoints.push(safety.clone());
             Ok(())
         })?;
@@ -411,17 +411,20 @@ impl CheckpointManager {
             )?,
         };
 
-        // 3. Count the rollback.
-        self.update_log(log, |checkpoints| {
-            if let Some(cp) = checkpoints
-                .iter_mut()
-                .find(|c| c.checkpoint_id == target.checkpoint_id)
-            {
-                cp.rollback_used = true;
-                cp.rollback_count += 1;
-            }
-            Ok(())
-        })?;
+        // 3. Count the rollback. The log is written from memory, not re-read: if a repository
+        //    tracks the sessions folder, the restore may just have rewound the file on disk.
+        //    (Every log writer holds the repository lock we hold, so memory is current.)
+        if let Some(cp) = recorded
+            .iter_mut()
+            .find(|c| c.checkpoint_id == target.checkpoint_id)
+        {
+            cp.rollback_used = true;
+            cp.rollback_count += 1;
+        }
+        {
+            let _session_lock = lock::acquire(&log.lock_path(), self.options.lock_timeout)?;
+            log.write(&recorded)?;
+        }
         Ok(RollbackOutcome {
             success: true,
             checkpoint_id: target.checkpoint_id,
@@ -550,16 +553,17 @@ impl CheckpointManager {
         )
     }
 
-    /// Read-modify-write of the log under the session lock.
+    /// Read-modify-write of the log under the session lock; returns what was written.
     fn update_log(
         &self,
         log: &SessionLog,
         change: impl FnOnce(&mut Vec<Checkpoint>) -> Result<()>,
-    ) -> Result<()> {
+    ) -> Result<Vec<Checkpoint>> {
         let _session_lock = lock::acquire(&log.lock_path(), self.options.lock_timeout)?;
         let mut checkpoints = log.read()?.unwrap_or_default();
         change(&mut checkpoints)?;
-        log.write(&checkpoints)
+        log.write(&checkpoints)?;
+        Ok(checkpoints)
     }
 
     fn require_commit(&self, session: SessionId, target: &Checkpoint) -> Result<()> {

@@ -11,6 +11,9 @@ use crate::model::{SkipReason, SkippedPath};
 use crate::paths::bytes_to_path;
 use crate::store::{TOOL_EMAIL, TOOL_NAME};
 
+/// Paths under the sessions folder, as git spells them.
+const SESSIONS_PREFIX: &[u8] = b".flow/maestro/sessions/";
+
 /// Untracked files larger than this are not captured by default (they are listed as skipped).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
 
@@ -72,6 +75,14 @@ pub fn tool_identity() -> [(&'static str, &'static str); 4] {
         ("GIT_COMMITTER_NAME", TOOL_NAME),
         ("GIT_COMMITTER_EMAIL", TOOL_EMAIL),
     ]
+}
+
+/// Reads the status of the user's work: the tool's own logs are never part of it, even where a
+/// repository tracks them (then `info/exclude` cannot hide them).
+pub fn read_user_status(repo: &Repo, all_untracked: bool) -> Result<Status> {
+    let mut status = Status::read(repo.git(), all_untracked)?;
+    status.drop_paths_under(SESSIONS_PREFIX);
+    Ok(status)
 }
 
 /// Lists the work-tree paths `status` says differ from the index, leaving out (and reporting)

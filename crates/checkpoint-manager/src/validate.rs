@@ -59,7 +59,7 @@ pub fn validate_at(path: &Path, test_command: Option<&str>) -> Result<Validation
 
 /// Validates `repo`; see [`validate_at`].
 pub fn validate(repo: &Repo, test_command: Option<&str>) -> Result<ValidationResult> {
-    let status = Status::read(repo.git(), false)?;
+    let status = crate::snapshot::read_user_status(repo, false)?;
     let mut errors = blocking_problems(repo, &status);
     let mut warnings = Vec::new();
     if status.head.branch.is_none() {

@@ -115,6 +115,16 @@ impl Status {
         Ok(status)
     }
 
+    /// Forgets every entry under `prefix` (a folder, ending in `/`).
+    pub fn drop_paths_under(&mut self, prefix: &[u8]) {
+        self.entries.retain(|e| {
+            let (StatusEntry::Changed { path, .. }
+            | StatusEntry::Unmerged { path }
+            | StatusEntry::Untracked { path }) = e;
+            !path.starts_with(prefix)
+        });
+    }
+
     /// Returns true when anything differs from HEAD: staged, unstaged or untracked.
     pub fn has_changes(&self) -> bool {
         !self.entries.is_empty()
