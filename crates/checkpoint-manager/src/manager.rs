@@ -29,12 +29,34 @@ pub struct Options {
     pub max_file_size: Option<u64>,
 }
 
+/// Environment variable that sets [`Options::max_file_size`] in bytes (`0` or `none`: no cap).
+pub const MAX_FILE_SIZE_ENV: &str = "CHECKPOINT_MANAGER_MAX_FILE_SIZE";
+
 impl Default for Options {
     fn default() -> Self {
         Options {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             max_file_size: Some(DEFAULT_MAX_FILE_SIZE),
         }
+    }
+}
+
+impl Options {
+    /// The defaults, with the size cap taken from `CHECKPOINT_MANAGER_MAX_FILE_SIZE` when set.
+    pub fn from_env() -> Result<Self> {
+        let mut options = Options::default();
+        if let Some(raw) = std::env::var_os(MAX_FILE_SIZE_ENV) {
+            let raw = raw.to_string_lossy();
+            options.max_file_size = match raw.trim() {
+                "0" | "none" => None,
+                text => Some(text.parse().map_err(|_| Error::InvalidChoice {
+                    what: MAX_FILE_SIZE_ENV,
+                    value: raw.to_string(),
+                    expected: "a size in bytes, or 0/none for no cap".to_owned(),
+                })?),
+            };
+        }
+        Ok(options)
     }
 }
 
@@ -72,7 +94,7 @@ pub struct CheckpointManager {
 impl CheckpointManager {
     /// Opens the repository that contains `path` (any subdirectory works).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::with_options(path, Options::default())
+        Self::with_options(path, Options::from_env()?)
     }
 
     /// Opens the repository that contains `path` with non-default settings.

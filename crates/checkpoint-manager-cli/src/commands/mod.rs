@@ -97,7 +97,7 @@ pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
     })?;
     let options = Options {
         lock_timeout,
-        ..Options::default()
+        ..Options::from_env()?
     };
     Ok(CheckpointManager::with_options(path, options)?)
 }
