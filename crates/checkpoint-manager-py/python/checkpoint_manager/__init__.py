@@ -1,0 +1,90 @@
+"""Git checkpoints for AI coding-agent sessions: the Maestro ``checkpoint_manager`` API on the
+Rust checkpoint-manager library.
+
+    from checkpoint_manager import CheckpointManager, CheckpointPhase, CheckpointType
+
+    manager = CheckpointManager()
+    checkpoint = manager.create_checkpoint(
+        session_id=session_id,
+        description="Planning phase completed",
+        phase=CheckpointPhase.PLAN,
+        checkpoint_type=CheckpointType.PHASE_COMPLETE,
+    )
+    manager.rollback_to_checkpoint(session_id, checkpoint.checkpoint_id)
+    manager.undo_rollback(session_id)
+
+``python -m checkpoint_manager`` is the ``checkpoint-manager`` command line.
+"""
+
+from __future__ import annotations
+
+from . import _native
+from ._errors import (
+    CheckpointIOError,
+    CheckpointManagerError,
+    CheckpointNotFoundError,
+    CheckpointValueError,
+    GitCommandError,
+    LockTimeoutError,
+)
+from ._manager import DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, CheckpointManager
+from ._models import (
+    Checkpoint,
+    CheckpointMode,
+    CheckpointPhase,
+    CheckpointSummary,
+    CheckpointType,
+    RepairReport,
+    SkippedPath,
+    SnapshotInfo,
+    StateSnapshot,
+    ValidationResult,
+)
+
+__version__: str = _native.VERSION
+
+# Tracebacks and reprs name the public module, not the private one a class is defined in.
+for _public in (
+    CheckpointManager,
+    CheckpointType,
+    CheckpointPhase,
+    CheckpointMode,
+    Checkpoint,
+    StateSnapshot,
+    SnapshotInfo,
+    SkippedPath,
+    ValidationResult,
+    CheckpointSummary,
+    RepairReport,
+    CheckpointManagerError,
+    CheckpointValueError,
+    CheckpointNotFoundError,
+    GitCommandError,
+    LockTimeoutError,
+    CheckpointIOError,
+):
+    _public.__module__ = __name__
+del _public
+
+__all__ = [
+    "CheckpointManager",
+    "CheckpointType",
+    "CheckpointPhase",
+    "CheckpointMode",
+    "Checkpoint",
+    "StateSnapshot",
+    "SnapshotInfo",
+    "SkippedPath",
+    "ValidationResult",
+    "CheckpointSummary",
+    "RepairReport",
+    "CheckpointManagerError",
+    "CheckpointValueError",
+    "CheckpointNotFoundError",
+    "GitCommandError",
+    "LockTimeoutError",
+    "CheckpointIOError",
+    "DEFAULT_LOCK_TIMEOUT",
+    "DEFAULT_MAX_FILE_SIZE",
+    "__version__",
+]

@@ -1,0 +1,223 @@
+"""``CheckpointManager``: the spec's Python API over the Rust library.
+
+Every rule lives in the library; this class only turns Python values into the strings the
+binding takes (ids, enum values, a JSON state snapshot) and the JSON it returns into dataclasses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from enum import Enum
+from pathlib import Path
+from typing import List, Mapping, Optional, Type, Union
+
+from . import _native
+from ._errors import CheckpointValueError
+from ._models import (
+    Checkpoint,
+    CheckpointMode,
+    CheckpointPhase,
+    CheckpointSummary,
+    CheckpointType,
+    RepairReport,
+    StateSnapshot,
+    ValidationResult,
+)
+
+__all__ = ["CheckpointManager", "DEFAULT_LOCK_TIMEOUT", "DEFAULT_MAX_FILE_SIZE"]
+
+#: Seconds to wait for another process's repository or session lock.
+DEFAULT_LOCK_TIMEOUT: float = _native.DEFAULT_LOCK_TIMEOUT
+#: Untracked files larger than this many bytes are left out of snapshots (and reported).
+DEFAULT_MAX_FILE_SIZE: Optional[int] = _native.DEFAULT_MAX_FILE_SIZE
+
+IdLike = Union[str, uuid.UUID]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _id_text(value: Optional[IdLike], what: str) -> str:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"{what} must be a str or uuid.UUID, not {type(value).__name__}")
+
+
+def _enum_text(value: Union[Enum, str], cls: Type[Enum], what: str) -> str:
+    """Returns the lowercase value of an enum member, or a string as given (the library checks
+    it, with the same message as the command line)."""
+    if isinstance(value, cls):
+        return str(value.value)
+    if isinstance(value, str) and not isinstance(value, Enum):
+        return value
+    raise TypeError(f"{what} must be a {cls.__name__} or its value, not {value!r}")
+
+
+def _state_json(state: Union[StateSnapshot, Mapping[str, int], None]) -> Optional[str]:
+    if state is None:
+        return None
+    if isinstance(state, StateSnapshot):
+        return json.dumps(state.to_dict())
+    if isinstance(state, Mapping):
+        return json.dumps(dict(state))
+    raise TypeError(f"state_snapshot must be a StateSnapshot or a mapping, not {state!r}")
+
+
+class CheckpointManager:
+    """Git checkpoints of one repository: create, list, roll back, undo.
+
+    ``repo_root`` is any folder inside the repository (default: the current folder);
+    ``session_id`` is the session the methods use when they are given ``None``. The keyword-only
+    ``lock_timeout`` (seconds) and ``max_file_size`` (bytes, None for no cap on untracked files
+    in snapshots) tune the library.
+    """
+
+    def __init__(
+        self,
+        repo_root: Optional[PathLike] = None,
+        session_id: Optional[IdLike] = None,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        max_file_size: Optional[int] = DEFAULT_MAX_FILE_SIZE,
+    ) -> None:
+        start = Path(os.fspath(repo_root)) if repo_root is not None else Path.cwd()
+        self.repo_root: Path = start.absolute()
+        """The top of the work tree (the given folder until a repository is found there)."""
+        self.session_id: Optional[str] = (
+            None if session_id is None else _id_text(session_id, "session_id")
+        )
+        self._lock_timeout = lock_timeout
+        self._max_file_size = max_file_size
+        self._opened: Optional[_native.Manager] = None
+        try:
+            self._native()
+        except CheckpointValueError:
+            # Not (yet) a repository: validate_checkpoint_state() reports it, and every other
+            # method raises it, finding the repository if one has been made since.
+            pass
+
+    def _native(self) -> _native.Manager:
+        if self._opened is None:
+            self._opened = _native.Manager(
+                os.fspath(self.repo_root), self._lock_timeout, self._max_file_size
+            )
+            self.repo_root = Path(self._opened.workdir)
+        return self._opened
+
+    def _session(self, session_id: Optional[IdLike]) -> str:
+        if session_id is None:
+            if self.session_id is None:
+                raise CheckpointValueError(
+                    "no session_id given, and the CheckpointManager was created without one"
+                )
+            return self.session_id
+        return _id_text(session_id, "session_id")
+
+    def validate_checkpoint_state(self, test_command: Optional[str] = None) -> ValidationResult:
+        """Checks whether the repository is fit for a checkpoint. ``test_command`` (run with
+        ``sh -c`` in the work tree) decides ``tests_passing``; without it that is None."""
+        raw = _native.validate_at(os.fspath(self.repo_root), test_command)
+        return ValidationResult.from_dict(json.loads(raw))
+
+    def create_checkpoint(
+        self,
+        session_id: Optional[IdLike],
+        description: str,
+        phase: Union[CheckpointPhase, str],
+        checkpoint_type: Union[CheckpointType, str] = CheckpointType.MANUAL,
+        state_snapshot: Union[StateSnapshot, Mapping[str, int], None] = None,
+        commit_first: bool = True,
+        *,
+        snapshot: bool = False,
+    ) -> Checkpoint:
+        """Creates a checkpoint and records it in the session's log.
+
+        ``commit_first=True`` commits all changes on the current branch and tags the commit
+        ``checkpoint-<id>``; ``commit_first=False`` tags HEAD as it is and is refused while there
+        are uncommitted changes. ``snapshot=True`` instead captures the working tree and index in
+        a private snapshot commit, leaving branch, index and files untouched.
+        """
+        if snapshot and not commit_first:
+            raise CheckpointValueError(
+                "snapshot=True and commit_first=False are two different modes: choose one"
+            )
+        mode = (
+            CheckpointMode.SNAPSHOT
+            if snapshot
+            else CheckpointMode.COMMIT
+            if commit_first
+            else CheckpointMode.TAG
+        )
+        raw = self._native().create(
+            self._session(session_id),
+            description,
+            _enum_text(phase, CheckpointPhase, "phase"),
+            _enum_text(checkpoint_type, CheckpointType, "checkpoint_type"),
+            _state_json(state_snapshot),
+            mode.value,
+        )
+        return Checkpoint.from_dict(json.loads(raw))
+
+    def list_checkpoints(self, session_id: Optional[IdLike]) -> List[Checkpoint]:
+        """Returns the session's checkpoints, newest first (none for an unknown session)."""
+        raw = self._native().list(self._session(session_id))
+        return [Checkpoint.from_dict(cp) for cp in json.loads(raw)]
+
+    def get_checkpoint(self, session_id: Optional[IdLike], checkpoint_id: IdLike) -> Checkpoint:
+        """Returns one checkpoint; FileNotFoundError when the session or checkpoint is unknown."""
+        raw = self._native().get(
+            self._session(session_id), _id_text(checkpoint_id, "checkpoint_id")
+        )
+        return Checkpoint.from_dict(json.loads(raw))
+
+    def rollback_to_checkpoint(
+        self,
+        session_id: Optional[IdLike],
+        checkpoint_id: IdLike,
+        hard_reset: bool = False,
+    ) -> bool:
+        """Rolls the repository back to a checkpoint and returns True.
+
+        ``hard_reset=False`` (``--mixed``) moves HEAD and the index and keeps the files;
+        ``hard_reset=True`` makes the files the checkpoint's too. Either way a safety snapshot of
+        the current state is taken first, and ``undo_rollback`` returns to it.
+        """
+        raw = self._native().rollback(
+            self._session(session_id), _id_text(checkpoint_id, "checkpoint_id"), hard_reset
+        )
+        return bool(json.loads(raw)["success"])
+
+    def undo_rollback(self, session_id: Optional[IdLike]) -> bool:
+        """Returns branch, HEAD, index and every file to the state before the last rollback (or
+        undo), and returns True. It takes its own safety snapshot first, so it can be undone."""
+        raw = self._native().undo(self._session(session_id))
+        return bool(json.loads(raw)["success"])
+
+    def get_checkpoint_summary(self, session_id: Optional[IdLike]) -> CheckpointSummary:
+        """Returns the session's statistics (zeros for an unknown session)."""
+        raw = self._native().summary(self._session(session_id))
+        return CheckpointSummary.from_dict(json.loads(raw))
+
+    def delete_checkpoint(
+        self,
+        session_id: Optional[IdLike],
+        checkpoint_id: IdLike,
+        delete_tag: bool = True,
+    ) -> bool:
+        """Deletes a checkpoint from tracking (and its tag ``checkpoint-<id>`` unless
+        ``delete_tag=False``) and returns True. Its commit stays reachable under
+        ``refs/checkpoint-trash/``."""
+        raw = self._native().delete(
+            self._session(session_id), _id_text(checkpoint_id, "checkpoint_id"), delete_tag
+        )
+        return bool(json.loads(raw)["deleted"])
+
+    def repair_checkpoints(self, session_id: Optional[IdLike]) -> RepairReport:
+        """Rebuilds the session's ``checkpoints.json`` from the metadata kept in git."""
+        raw = self._native().repair(self._session(session_id))
+        return RepairReport.from_dict(json.loads(raw))
+
+    def __repr__(self) -> str:
+        return f"CheckpointManager(repo_root={str(self.repo_root)!r}, session_id={self.session_id!r})"

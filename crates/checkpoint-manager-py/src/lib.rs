@@ -1,0 +1,237 @@
+//! `checkpoint_manager._native`: the Rust library as the Python package sees it.
+//!
+//! The binding is deliberately thin. Arguments cross as `str`, `bool` and numbers and are parsed
+//! by the library's own parsers, so ids, phases and types are validated exactly as on the command
+//! line; results cross as the library's JSON (the `checkpoints.json` spellings), from which the
+//! pure-Python layer builds the spec's enums and dataclasses. Library errors become the package's
+//! exception classes here, by [`ErrorKind`], so no Python code has to parse a message. Every call
+//! into the library releases the interpreter, so other Python threads run meanwhile.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use checkpoint_manager::{
+    CheckpointId, CheckpointManager, CheckpointMode, CheckpointPhase, CheckpointType,
+    CreateRequest, Error, ErrorKind, Options, ResetMode, SessionId, StateSnapshot,
+};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+use serde::Serialize;
+
+/// The Python module that defines the exception classes raised here.
+const ERRORS_MODULE: &str = "checkpoint_manager._errors";
+
+/// Returns the package's exception class for an error kind (see `_errors.py`).
+fn exception_class(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Invalid => "CheckpointValueError",
+        ErrorKind::NotFound => "CheckpointNotFoundError",
+        ErrorKind::Git => "GitCommandError",
+        ErrorKind::Busy => "LockTimeoutError",
+        ErrorKind::Io => "CheckpointIOError",
+    }
+}
+
+/// Turns a library error into the package's exception of its kind, with the library's message.
+fn py_err(err: Error) -> PyErr {
+    let message = err.to_string();
+    Python::attach(|py| {
+        let class = py
+            .import(ERRORS_MODULE)
+            .and_then(|module| module.getattr(exception_class(err.kind())))
+            .and_then(|class| class.cast_into::<PyType>().map_err(PyErr::from));
+        match class {
+            Ok(class) => PyErr::from_type(class, message),
+            // Only reachable with a broken installation; keep the message all the same.
+            Err(import_error) => PyRuntimeError::new_err(format!("{message} (and {import_error})")),
+        }
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}
+
+fn session(raw: &str) -> PyResult<SessionId> {
+    SessionId::parse(raw).map_err(py_err)
+}
+
+fn checkpoint(raw: &str) -> PyResult<CheckpointId> {
+    CheckpointId::parse(raw).map_err(py_err)
+}
+
+/// An open repository: one `checkpoint_manager::CheckpointManager`.
+#[pyclass(frozen, module = "checkpoint_manager._native")]
+struct Manager {
+    inner: CheckpointManager,
+}
+
+#[pymethods]
+impl Manager {
+    /// Opens the repository that contains `path`. `lock_timeout` is in seconds; `max_file_size`
+    /// caps untracked files in snapshots (`None`: no cap).
+    #[new]
+    #[pyo3(signature = (path, lock_timeout, max_file_size))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        lock_timeout: f64,
+        max_file_size: Option<u64>,
+    ) -> PyResult<Self> {
+        let lock_timeout = Duration::try_from_secs_f64(lock_timeout).map_err(|_| {
+            PyValueError::new_err(format!(
+                "lock_timeout {lock_timeout}: not a number of seconds"
+            ))
+        })?;
+        let options = Options {
+            lock_timeout,
+            max_file_size,
+        };
+        let inner = py
+            .detach(|| CheckpointManager::with_options(path, options))
+            .map_err(py_err)?;
+        Ok(Manager { inner })
+    }
+
+    /// The top of the work tree.
+    #[getter]
+    fn workdir(&self) -> PathBuf {
+        self.inner.workdir().to_path_buf()
+    }
+
+    /// Creates a checkpoint; `mode` is `commit`, `tag` or `snapshot`. Returns its JSON.
+    #[pyo3(signature = (session_id, description, phase, checkpoint_type, state_snapshot, mode))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        session_id: &str,
+        description: String,
+        phase: &str,
+        checkpoint_type: &str,
+        state_snapshot: Option<&str>,
+        mode: &str,
+    ) -> PyResult<String> {
+        let session = session(session_id)?;
+        let request = CreateRequest {
+            description,
+            phase: phase.parse::<CheckpointPhase>().map_err(py_err)?,
+            checkpoint_type: checkpoint_type.parse::<CheckpointType>().map_err(py_err)?,
+            state_snapshot: state_snapshot
+                .map(StateSnapshot::from_json)
+                .transpose()
+                .map_err(py_err)?,
+            mode: mode.parse::<CheckpointMode>().map_err(py_err)?,
+        };
+        let created = py
+            .detach(|| self.inner.create(session, &request))
+            .map_err(py_err)?;
+        to_json(&created)
+    }
+
+    /// Returns the session's checkpoints, newest first, as a JSON array.
+    fn list(&self, py: Python<'_>, session_id: &str) -> PyResult<String> {
+        let session = session(session_id)?;
+        to_json(&py.detach(|| self.inner.list(session)).map_err(py_err)?)
+    }
+
+    /// Returns one checkpoint's JSON.
+    fn get(&self, py: Python<'_>, session_id: &str, checkpoint_id: &str) -> PyResult<String> {
+        let (session, checkpoint) = (session(session_id)?, checkpoint(checkpoint_id)?);
+        to_json(
+            &py.detach(|| self.inner.get(session, checkpoint))
+                .map_err(py_err)?,
+        )
+    }
+
+    /// Returns the session's summary as JSON.
+    fn summary(&self, py: Python<'_>, session_id: &str) -> PyResult<String> {
+        let session = session(session_id)?;
+        to_json(&py.detach(|| self.inner.summary(session)).map_err(py_err)?)
+    }
+
+    /// Rolls back (hard or mixed) and returns the outcome's JSON.
+    fn rollback(
+        &self,
+        py: Python<'_>,
+        session_id: &str,
+        checkpoint_id: &str,
+        hard_reset: bool,
+    ) -> PyResult<String> {
+        let (session, checkpoint) = (session(session_id)?, checkpoint(checkpoint_id)?);
+        let mode = if hard_reset {
+            ResetMode::Hard
+        } else {
+            ResetMode::Mixed
+        };
+        to_json(
+            &py.detach(|| self.inner.rollback(session, checkpoint, mode))
+                .map_err(py_err)?,
+        )
+    }
+
+    /// Returns to the newest safety snapshot and returns the outcome's JSON.
+    fn undo(&self, py: Python<'_>, session_id: &str) -> PyResult<String> {
+        let session = session(session_id)?;
+        to_json(&py.detach(|| self.inner.undo(session)).map_err(py_err)?)
+    }
+
+    /// Deletes a checkpoint and returns the outcome's JSON.
+    fn delete(
+        &self,
+        py: Python<'_>,
+        session_id: &str,
+        checkpoint_id: &str,
+        delete_tag: bool,
+    ) -> PyResult<String> {
+        let (session, checkpoint) = (session(session_id)?, checkpoint(checkpoint_id)?);
+        to_json(
+            &py.detach(|| self.inner.delete(session, checkpoint, delete_tag))
+                .map_err(py_err)?,
+        )
+    }
+
+    /// Rebuilds the session's log from git and returns the report's JSON.
+    fn repair(&self, py: Python<'_>, session_id: &str) -> PyResult<String> {
+        let session = session(session_id)?;
+        to_json(&py.detach(|| self.inner.repair(session)).map_err(py_err)?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Manager({:?})", self.inner.workdir())
+    }
+}
+
+/// Validates the repository around `path` (a path outside any work tree gives an invalid
+/// result, not an error) and returns the result's JSON.
+#[pyfunction]
+#[pyo3(signature = (path, test_command=None))]
+fn validate_at(py: Python<'_>, path: PathBuf, test_command: Option<&str>) -> PyResult<String> {
+    to_json(
+        &py.detach(|| checkpoint_manager::validate_at(&path, test_command))
+            .map_err(py_err)?,
+    )
+}
+
+/// Runs the `checkpoint-manager` command line (`args[0]` is the program name) and returns its
+/// exit status. It prints to the process's stdout and stderr, as the binary does.
+#[pyfunction]
+fn run_cli(py: Python<'_>, args: Vec<OsString>) -> u8 {
+    py.detach(|| checkpoint_manager_cli::run_status(args))
+}
+
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<Manager>()?;
+    module.add_function(wrap_pyfunction!(validate_at, module)?)?;
+    module.add_function(wrap_pyfunction!(run_cli, module)?)?;
+    module.add("VERSION", env!("CARGO_PKG_VERSION"))?;
+    module.add(
+        "DEFAULT_LOCK_TIMEOUT",
+        Options::default().lock_timeout.as_secs_f64(),
+    )?;
+    module.add("DEFAULT_MAX_FILE_SIZE", Options::default().max_file_size)?;
+    Ok(())
+}
