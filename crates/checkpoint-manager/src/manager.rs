@@ -127,7 +127,12 @@ impl CheckpointManager {
         log.read()?; // a corrupt log fails here, before anything changes
         let _repo_lock = self.lock_repo()?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
-        let status = snapshot::read_user_status(&self.repo, request.mode != CheckpointMode::Tag)?;
+        let snapshot_mode = request.mode == CheckpointMode::Snapshot;
+        let (status, index_copy) = snapshot::read_state(
+            &self.repo,
+            request.mode != CheckpointMode::Tag,
+            snapshot_mode,
+        )?;
         validate::require_checkpointable(&self.repo, &status)?;
 
         let id = CheckpointId::new_random();
@@ -167,9 +172,11 @@ impl CheckpointManager {
             }
             CheckpointMode::Snapshot => {
                 let message = format!("checkpoint-manager snapshot: {}", request.description);
+                let copy = index_copy.expect("snapshot mode copies the index")?;
                 let captured = snapshot::capture(
                     &self.repo,
                     &status,
+                    copy,
                     self.options.max_file_size,
                     &[],
                     &message,
@@ -348,8 +355,9 @@ impl CheckpointManager {
         }
         self.require_commit(session, target)?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
-        let status = snapshot::read_user_status(&self.repo, true)?;
+        let (status, index_copy) = snapshot::read_state(&self.repo, true, true)?;
         validate::require_checkpointable(&self.repo, &status)?;
+        let index_copy = index_copy.expect("the index was copied")?;
 
         let (worktree_commit, index_tree, base, head) = match &target.snapshot {
             Some(info) => (
@@ -380,6 +388,7 @@ impl CheckpointManager {
         let captured = snapshot::capture(
             &self.repo,
             &status,
+            index_copy,
             self.options.max_file_size,
             &overwritten,
             &message,

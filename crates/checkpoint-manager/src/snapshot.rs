@@ -210,17 +210,56 @@ pub fn commit_tree(repo: &Repo, tree: &str, parents: &[&str], message: &str) -> 
     git.args(["-m", message]).run_text()
 }
 
-/// Captures the current state. `status` must have been read with every untracked file listed;
-/// `force_paths` are captured even if ignored (a restore is about to overwrite them).
+/// A private copy of the user's index and the tree it holds.
+#[derive(Debug)]
+pub struct IndexCopy {
+    index: TempIndex,
+    tree: String,
+}
+
+/// Reads the status of the user's work and, when `copy_index`, meanwhile copies the user's
+/// index and writes its tree on the other core (the two are independent; the copy's result is
+/// returned unjudged so that a status problem, such as unmerged paths, is reported first).
+pub fn read_state(
+    repo: &Repo,
+    all_untracked: bool,
+    copy_index: bool,
+) -> Result<(Status, Option<Result<IndexCopy>>)> {
+    if !copy_index {
+        return Ok((read_user_status(repo, all_untracked)?, None));
+    }
+    std::thread::scope(|scope| {
+        let copy = scope.spawn(|| {
+            let index = TempIndex::copy_of_user_index(repo)?;
+            let tree = write_tree(repo, Some(index.path()))?;
+            Ok(IndexCopy { index, tree })
+        });
+        let status = read_user_status(repo, all_untracked);
+        let copy = copy.join().unwrap_or_else(|_| {
+            Err(Error::GitOutput {
+                args: "write-tree".into(),
+                detail: "the index copy thread panicked".into(),
+            })
+        });
+        Ok((status?, Some(copy)))
+    })
+}
+
+/// Captures the current state. `status` must have been read with every untracked file listed,
+/// and `copy` made at the same time (see [`read_state`]); `force_paths` are captured even if
+/// ignored (a restore is about to overwrite them).
 pub fn capture(
     repo: &Repo,
     status: &Status,
+    copy: IndexCopy,
     max_file_size: Option<u64>,
     force_paths: &[Vec<u8>],
     message: &str,
 ) -> Result<Captured> {
-    let index = TempIndex::copy_of_user_index(repo)?;
-    let index_tree = write_tree(repo, Some(index.path()))?;
+    let IndexCopy {
+        index,
+        tree: index_tree,
+    } = copy;
     let (paths, skipped) = paths_to_capture(repo, status, max_file_size);
     stage_paths(repo, Some(index.path()), &paths)?;
     force_stage(repo, index.path(), force_paths)?;

@@ -94,8 +94,13 @@ impl GitCommand {
         self
     }
 
-    /// Points git at another index file (a temporary one: the user's is never written by snapshots).
-    pub fn index_file(self, path: &Path) -> Self {
+    /// Points git at another index file (a temporary one: the user's is never written by
+    /// snapshots). Ours is written without its checksum and with compressed paths, which halves
+    /// the cost of each rewrite on a big repository; the user's index keeps its format.
+    pub fn index_file(mut self, path: &Path) -> Self {
+        for setting in ["index.skipHash=true", "index.version=4"] {
+            self.command.arg("-c").arg(setting);
+        }
         self.env("GIT_INDEX_FILE", path)
     }
 
