@@ -59,6 +59,9 @@ pub enum Error {
     )]
     NothingToTag,
 
+    #[error("cannot restore: the checkpoint has files at {path:?}, where a nested repository is; nothing was changed; move the repository away first (checkpoint-manager never touches one)")]
+    NestedRepositoryInTheWay { path: String },
+
     #[error("{}: checkpoints log is corrupt ({detail}); nothing was changed; run `checkpoint-manager repair --session-id {session}`", path.display())]
     CorruptLog {
         path: PathBuf,
@@ -132,6 +135,7 @@ impl Error {
             | Error::OperationInProgress { .. }
             | Error::UncommittedChanges { .. }
             | Error::NothingToTag
+            | Error::NestedRepositoryInTheWay { .. }
             | Error::CorruptLog { .. }
             | Error::GitTooOld { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }

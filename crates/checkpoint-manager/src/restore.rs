@@ -46,20 +46,64 @@ pub fn overwritten_untracked(repo: &Repo, target_commit: &str) -> Result<Vec<Vec
         .run()?;
     let mut found: Vec<Vec<u8>> = Vec::new();
     for path in out.stdout.split(|b| *b == 0).filter(|p| !p.is_empty()) {
-        if fs::symlink_metadata(repo.workdir().join(bytes_to_path(path))).is_ok() {
-            found.push(path.to_vec());
-        }
-        // A file (or symlink) where the target needs a folder is overwritten too.
-        for (i, _) in path.iter().enumerate().filter(|(_, b)| **b == b'/') {
-            let prefix = &path[..i];
-            if let Ok(meta) = fs::symlink_metadata(repo.workdir().join(bytes_to_path(prefix))) {
-                if !meta.is_dir() && !found.iter().any(|f| f == prefix) {
-                    found.push(prefix.to_vec());
-                }
+        if let Some(hit) = overwritten_at(repo.workdir(), path)? {
+            if !found.contains(&hit) {
+                found.push(hit);
             }
         }
     }
     Ok(found)
+}
+
+/// Returns what writing the target's file `path` would overwrite: the path itself, or the first
+/// folder on its way that is a file or a symlink. A nested repository in the way is refused: it
+/// cannot be captured, and it is never touched.
+fn overwritten_at(workdir: &Path, path: &[u8]) -> Result<Option<Vec<u8>>> {
+    let nested = |at: &[u8]| Error::NestedRepositoryInTheWay {
+        path: String::from_utf8_lossy(at).into_owned(),
+    };
+    let slashes = path.iter().enumerate().filter(|(_, b)| **b == b'/');
+    for (i, _) in slashes {
+        let prefix = &path[..i];
+        match fs::symlink_metadata(workdir.join(bytes_to_path(prefix))) {
+            Ok(meta) if meta.is_dir() => {
+                if is_repository(&workdir.join(bytes_to_path(prefix))) {
+                    return Err(nested(prefix));
+                }
+            }
+            Ok(_) => return Ok(Some(prefix.to_vec())),
+            Err(_) => return Ok(None),
+        }
+    }
+    let full = workdir.join(bytes_to_path(path));
+    match fs::symlink_metadata(&full) {
+        Ok(meta) if meta.is_dir() => {
+            if contains_repository(&full) {
+                Err(nested(path))
+            } else {
+                Ok(Some(path.to_vec()))
+            }
+        }
+        Ok(_) => Ok(Some(path.to_vec())),
+        Err(_) => Ok(None),
+    }
+}
+
+fn is_repository(dir: &Path) -> bool {
+    fs::symlink_metadata(dir.join(".git")).is_ok()
+}
+
+/// Returns true when `dir` or any real folder below it is a repository.
+fn contains_repository(dir: &Path) -> bool {
+    if is_repository(dir) {
+        return true;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        entry.file_type().is_ok_and(|t| t.is_dir()) && contains_repository(&entry.path())
+    })
 }
 
 /// `git reset --mixed`: HEAD and the index move to `base`; files stay.
@@ -181,18 +225,29 @@ fn remove_extra_files(repo: &Repo, from_tree: &str, to_commit: &str) -> Result<V
             candidates.push(path);
         }
     }
+    // Reported as removed: every file S holds that the target does not and that is gone now,
+    // whether we remove it or the checkout already did (e.g. its folder became a symlink).
+    let mut removed = Vec::new();
+    let mut present: Vec<&[u8]> = Vec::new();
+    for path in candidates {
+        // Nothing is removed through a symlinked folder (that would reach outside the work tree);
+        // behind one, the captured file is gone already.
+        let gone = behind_symlink(repo.workdir(), path)
+            || fs::symlink_metadata(repo.workdir().join(bytes_to_path(path))).is_err();
+        if gone {
+            removed.push(String::from_utf8_lossy(path).into_owned());
+        } else {
+            present.push(path);
+        }
+    }
     // A file the restored ignore rules ignore was ignored when the target was captured too (that
     // is why the target lacks it): it was not created since, and ignored files are never touched.
-    let ignored = ignored_paths(repo, &candidates)?;
-    let mut removed = Vec::new();
-    for path in candidates {
+    let ignored = ignored_paths(repo, &present)?;
+    for path in present {
         if ignored.iter().any(|i| i == path) {
             continue;
         }
         let full = repo.workdir().join(bytes_to_path(path));
-        if behind_symlink(repo.workdir(), path) {
-            continue;
-        }
         match fs::symlink_metadata(&full) {
             Ok(m) if !m.is_dir() => {
                 fs::remove_file(&full).map_err(|e| Error::io(&full, e))?;
@@ -202,6 +257,7 @@ fn remove_extra_files(repo: &Repo, from_tree: &str, to_commit: &str) -> Result<V
             _ => {}
         }
     }
+    removed.sort();
     Ok(removed)
 }
 
@@ -210,8 +266,11 @@ fn ignored_paths(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
     if paths.is_empty() {
         return Ok(Vec::new());
     }
+    // check-ignore takes no `--literal-pathspecs`; a leading "./" keeps a name such as ":!x"
+    // from being read as pathspec magic.
     let mut input = Vec::new();
     for path in paths {
+        input.extend_from_slice(b"./");
         input.extend_from_slice(path);
         input.push(0);
     }
@@ -228,7 +287,7 @@ fn ignored_paths(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
         .stdout
         .split(|b| *b == 0)
         .filter(|p| !p.is_empty())
-        .map(<[u8]>::to_vec)
+        .map(|p| p.strip_prefix(b"./").unwrap_or(p).to_vec())
         .collect())
 }
 
