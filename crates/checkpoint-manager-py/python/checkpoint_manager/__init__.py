@@ -43,29 +43,6 @@ from ._models import (
 
 __version__: str = _native.VERSION
 
-# Tracebacks and reprs name the public module, not the private one a class is defined in.
-for _public in (
-    CheckpointManager,
-    CheckpointType,
-    CheckpointPhase,
-    CheckpointMode,
-    Checkpoint,
-    StateSnapshot,
-    SnapshotInfo,
-    SkippedPath,
-    ValidationResult,
-    CheckpointSummary,
-    RepairReport,
-    CheckpointManagerError,
-    CheckpointValueError,
-    CheckpointNotFoundError,
-    GitCommandError,
-    LockTimeoutError,
-    CheckpointIOError,
-):
-    _public.__module__ = __name__
-del _public
-
 __all__ = [
     "CheckpointManager",
     "CheckpointType",

@@ -220,4 +220,6 @@ class CheckpointManager:
         return RepairReport.from_dict(json.loads(raw))
 
     def __repr__(self) -> str:
-        return f"CheckpointManager(repo_root={str(self.repo_root)!r}, session_id={self.session_id!r})"
+        return (
+            f"CheckpointManager(repo_root={str(self.repo_root)!r}, session_id={self.session_id!r})"
+        )

@@ -84,6 +84,12 @@ class SkippedPath:
     def from_dict(cls, data: Mapping[str, Any]) -> SkippedPath:
         return cls(path=data["path"], reason=data["reason"], size=data.get("size"))
 
+    def to_dict(self) -> Dict[str, Any]:
+        data: Dict[str, Any] = {"path": self.path, "reason": self.reason}
+        if self.size is not None:
+            data["size"] = self.size
+        return data
+
 
 @dataclass
 class SnapshotInfo:
@@ -107,6 +113,21 @@ class SnapshotInfo:
             skipped=[SkippedPath.from_dict(s) for s in data.get("skipped", [])],
             safety=data.get("safety", False),
         )
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Returns the ``checkpoints.json`` form, which leaves out an empty ``skipped`` and a
+        false ``safety``."""
+        data: Dict[str, Any] = {
+            "base_commit": self.base_commit,
+            "branch": self.branch,
+            "index_tree": self.index_tree,
+            "index_commit": self.index_commit,
+        }
+        if self.skipped:
+            data["skipped"] = [s.to_dict() for s in self.skipped]
+        if self.safety:
+            data["safety"] = True
+        return data
 
 
 @dataclass
@@ -166,7 +187,7 @@ class Checkpoint:
         if self.state_snapshot is not None:
             data["state_snapshot"] = self.state_snapshot.to_dict()
         if self.snapshot is not None:
-            data["snapshot"] = asdict(self.snapshot)
+            data["snapshot"] = self.snapshot.to_dict()
         return data
 
 
