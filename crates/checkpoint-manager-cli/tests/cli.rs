@@ -1,0 +1,23 @@
+//! End-to-end tests of the `checkpoint-manager` binary (issue 2): the wiring of every command
+//! and flag, exit codes, one-line error messages with an empty stdout, the JSON printed (parsed
+//! and compared field by field) and the `--output pretty` text (inline snapshots). Each test
+//! runs the real binary in its own temporary repository.
+#![allow(clippy::unwrap_used)]
+
+#[path = "cli/support.rs"]
+mod support;
+
+#[path = "cli/create.rs"]
+mod create;
+#[path = "cli/delete.rs"]
+mod delete;
+#[path = "cli/errors.rs"]
+mod errors;
+#[path = "cli/list.rs"]
+mod list;
+#[path = "cli/pretty.rs"]
+mod pretty;
+#[path = "cli/rollback.rs"]
+mod rollback;
+#[path = "cli/validate.rs"]
+mod validate;

@@ -1,0 +1,77 @@
+//! `delete` end to end: the record and the tag go, `--keep-tag` keeps the tag.
+
+use serde_json::json;
+
+use crate::support::*;
+
+#[test]
+fn delete_removes_the_record_and_the_tag() {
+    let repo = repo_with_commit();
+    repo.write("a.txt", "1\n");
+    let c1 = create(&repo, &sid(1), "one", &[]);
+    repo.write("a.txt", "2\n");
+    let c2 = create(&repo, &sid(1), "two", &[]);
+    let head = repo.head();
+    let id = s(&c1, "checkpoint_id");
+
+    let outcome = ok_json(
+        repo.path(),
+        &["delete", "--session-id", &sid(1), "--checkpoint-id", id],
+    );
+
+    assert_eq!(outcome["deleted"], true);
+    assert_eq!(outcome["checkpoint_id"], id);
+    assert_eq!(outcome["commit_sha"], c1["commit_sha"]);
+    assert_eq!(outcome["removed_tag"], format!("checkpoint-{id}"));
+    assert_eq!(
+        tags(&repo),
+        [format!("checkpoint-{}", s(&c2, "checkpoint_id"))]
+    );
+    assert_eq!(
+        ok_json(repo.path(), &["list", "--session-id", &sid(1)]),
+        json!([c2.clone()])
+    );
+    assert_eq!(log_json(&repo, &sid(1))["summary"]["total_checkpoints"], 1);
+    assert_eq!(repo.head(), head, "the branch does not move");
+    fails(
+        repo.path(),
+        &["get", "--session-id", &sid(1), "--checkpoint-id", id],
+        4,
+    );
+    fails(
+        repo.path(),
+        &["delete", "--session-id", &sid(1), "--checkpoint-id", id],
+        4,
+    );
+}
+
+#[test]
+fn keep_tag_removes_only_the_record() {
+    let repo = repo_with_commit();
+    let cp = create(&repo, &sid(1), "one", &["--no-commit"]);
+    let id = s(&cp, "checkpoint_id");
+
+    let outcome = ok_json(
+        repo.path(),
+        &[
+            "delete",
+            "--session-id",
+            &sid(1),
+            "--checkpoint-id",
+            id,
+            "--keep-tag",
+        ],
+    );
+
+    assert_eq!(outcome["deleted"], true);
+    assert_eq!(outcome["removed_tag"], serde_json::Value::Null);
+    assert_eq!(tags(&repo), [format!("checkpoint-{id}")]);
+    assert_eq!(
+        resolve(&repo, &format!("checkpoint-{id}")).as_deref(),
+        Some(s(&cp, "commit_sha"))
+    );
+    assert_eq!(
+        ok_json(repo.path(), &["list", "--session-id", &sid(1)]),
+        json!([])
+    );
+}

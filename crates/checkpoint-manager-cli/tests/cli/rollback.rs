@@ -1,0 +1,185 @@
+//! `rollback` end to end: the printed outcome, mixed vs `--hard-reset`, the counters in `get`,
+//! `list` and `summary`, the log surviving, and the refusals.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// Two checkpoints (`a.txt` = 1, then 2 with `b.txt`), then uncommitted `a.txt` = 3.
+fn two_checkpoints(repo: &TestRepo) -> (Value, Value) {
+    repo.write("a.txt", "1\n");
+    let c1 = create(repo, &sid(1), "one", &[]);
+    repo.write("a.txt", "2\n");
+    repo.write("b.txt", "b\n");
+    let c2 = create(repo, &sid(1), "two", &[]);
+    repo.write("a.txt", "3\n");
+    (c1, c2)
+}
+
+fn rollback(repo: &TestRepo, cp: &Value, extra: &[&str]) -> Value {
+    let session = sid(1);
+    let mut args = vec![
+        "rollback",
+        "--session-id",
+        &session,
+        "--checkpoint-id",
+        s(cp, "checkpoint_id"),
+    ];
+    args.extend_from_slice(extra);
+    ok_json(repo.path(), &args)
+}
+
+fn assert_outcome(outcome: &Value, cp: &Value, mode: &str) {
+    assert_eq!(outcome["success"], true);
+    assert_eq!(outcome["checkpoint_id"], cp["checkpoint_id"]);
+    assert_eq!(outcome["commit_sha"], cp["commit_sha"]);
+    assert_eq!(outcome["mode"], mode);
+    let safety = s(outcome, "safety_checkpoint_id");
+    assert_eq!(safety.len(), 36, "{outcome}");
+    assert_ne!(safety, s(cp, "checkpoint_id"));
+}
+
+#[test]
+fn rollback_defaults_to_mixed_keeping_files_and_moving_head_and_index() {
+    let repo = repo_with_commit();
+    let (c1, _) = two_checkpoints(&repo);
+    let files = repo.tree_state();
+
+    let outcome = rollback(&repo, &c1, &[]);
+
+    assert_outcome(&outcome, &c1, "mixed");
+    assert_eq!(repo.head(), s(&c1, "commit_sha"));
+    assert_eq!(repo.git(&["symbolic-ref", "HEAD"]), "refs/heads/main");
+    assert_eq!(
+        repo.git(&["diff", "--cached", "--name-only"]),
+        "",
+        "index = HEAD"
+    );
+    assert_eq!(repo.tree_state(), files, "files are kept");
+    assert_eq!(status(&repo), " M a.txt\n?? b.txt");
+}
+
+#[test]
+fn hard_reset_restores_the_files() {
+    let repo = repo_with_commit();
+    let (c1, _) = two_checkpoints(&repo);
+
+    let outcome = rollback(&repo, &c1, &["--hard-reset"]);
+
+    assert_outcome(&outcome, &c1, "hard");
+    assert_eq!(repo.head(), s(&c1, "commit_sha"));
+    assert_eq!(repo.read("a.txt"), b"1\n");
+    assert!(!repo.exists("b.txt"));
+    assert_eq!(status(&repo), "");
+}
+
+#[test]
+fn rollbacks_are_counted_and_every_checkpoint_survives_in_the_log() {
+    let repo = repo_with_commit();
+    let (c1, c2) = two_checkpoints(&repo);
+    rollback(&repo, &c1, &["--hard-reset"]);
+    rollback(&repo, &c2, &["--hard-reset"]);
+    rollback(&repo, &c1, &[]);
+
+    let got = ok_json(
+        repo.path(),
+        &[
+            "get",
+            "--session-id",
+            &sid(1),
+            "--checkpoint-id",
+            s(&c1, "checkpoint_id"),
+        ],
+    );
+    assert_eq!(got["rollback_used"], true);
+    assert_eq!(got["rollback_count"], 2);
+    let got2 = ok_json(
+        repo.path(),
+        &[
+            "get",
+            "--session-id",
+            &sid(1),
+            "--checkpoint-id",
+            s(&c2, "checkpoint_id"),
+        ],
+    );
+    assert_eq!(got2["rollback_used"], true);
+    assert_eq!(got2["rollback_count"], 1);
+
+    let listed = ok_json(repo.path(), &["list", "--session-id", &sid(1)]);
+    for cp in [&c1, &c2] {
+        let found = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["checkpoint_id"] == cp["checkpoint_id"])
+            .unwrap_or_else(|| panic!("{} lost: {listed}", cp["description"]));
+        assert_eq!(found["commit_sha"], cp["commit_sha"]);
+    }
+    let summary = ok_json(repo.path(), &["summary", "--session-id", &sid(1)]);
+    assert_eq!(summary["checkpoints_used_for_rollback"], 2);
+    assert_eq!(log_json(&repo, &sid(1))["summary"], summary);
+}
+
+#[test]
+fn rollback_in_the_middle_of_a_merge_is_exit_3_and_changes_nothing() {
+    let repo = repo_with_commit();
+    let cp = create(&repo, &sid(1), "before", &[]);
+    start_conflicted_merge(&repo);
+    let before = observe(&repo);
+    let log_before = std::fs::read(repo.log_path(&sid(1))).unwrap();
+    for extra in [&[][..], &["--hard-reset"][..]] {
+        let session = sid(1);
+        let mut args = vec![
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            s(&cp, "checkpoint_id"),
+        ];
+        args.extend_from_slice(extra);
+        let message = fails(repo.path(), &args, 3);
+        assert!(message.contains("merge is in progress"), "{message}");
+    }
+    assert_eq!(observe(&repo), before);
+    assert_eq!(std::fs::read(repo.log_path(&sid(1))).unwrap(), log_before);
+    assert!(repo.exists(".git/MERGE_HEAD"));
+}
+
+#[test]
+fn rollback_from_a_subdirectory_and_through_repo() {
+    let repo = repo_with_commit();
+    repo.write("sub/keep.txt", "k\n");
+    let (c1, c2) = two_checkpoints(&repo);
+    let session = sid(1);
+    let outcome = ok_json(
+        &repo.join("sub"),
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            s(&c1, "checkpoint_id"),
+            "--hard-reset",
+        ],
+    );
+    assert_outcome(&outcome, &c1, "hard");
+    assert_eq!(repo.read("a.txt"), b"1\n");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let top = repo.path().display().to_string();
+    let outcome = ok_json(
+        elsewhere.path(),
+        &[
+            "--repo",
+            &top,
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            s(&c2, "checkpoint_id"),
+            "--hard-reset",
+        ],
+    );
+    assert_outcome(&outcome, &c2, "hard");
+    assert_eq!(repo.read("a.txt"), b"2\n");
+}

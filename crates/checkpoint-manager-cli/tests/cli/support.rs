@@ -1,0 +1,303 @@
+//! Running the binary hermetically and reading what it did: exit code, stdout parsed as JSON,
+//! the one-line error on stderr; plus a redactor that makes `--output pretty` text stable
+//! (ids, shas, times and the temp path vary from run to run).
+
+use std::path::Path;
+
+use serde_json::Value;
+pub use testutil::TestRepo;
+
+/// The `n`th test session id as a string.
+pub fn sid(n: u32) -> String {
+    testutil::session_id(n)
+}
+
+/// A repository with one commit holding `README.md`.
+pub fn repo_with_commit() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit_all("initial");
+    repo
+}
+
+/// The binary, run in `dir` with no dependency on the machine's git config or the caller's
+/// environment (no size cap override, no colour preference, no git identity variables).
+pub fn cm(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_checkpoint-manager"));
+    cmd.current_dir(dir);
+    for (key, value) in testutil::hermetic_env() {
+        cmd.env(key, value);
+    }
+    for key in [
+        "CHECKPOINT_MANAGER_MAX_FILE_SIZE",
+        "NO_COLOR",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd.env("HOME", dir);
+    cmd
+}
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the binary in `dir` with `args`.
+pub fn run(dir: &Path, args: &[&str]) -> Run {
+    let out = cm(dir).args(args).output().unwrap();
+    Run {
+        code: out
+            .status
+            .code()
+            .expect("the binary exited, it was not killed"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// Runs a command that must succeed silently on stderr and returns its JSON output.
+pub fn ok_json(dir: &Path, args: &[&str]) -> Value {
+    let r = run(dir, args);
+    assert_eq!(r.code, 0, "{args:?} failed: {}", r.stderr);
+    assert_eq!(r.stderr, "", "{args:?} wrote to stderr");
+    serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {}", r.stdout))
+}
+
+/// Runs a command that must succeed and returns its stdout (for `--output pretty`).
+pub fn ok_text(dir: &Path, args: &[&str]) -> String {
+    let r = run(dir, args);
+    assert_eq!(r.code, 0, "{args:?} failed: {}", r.stderr);
+    assert_eq!(r.stderr, "", "{args:?} wrote to stderr");
+    r.stdout
+}
+
+/// Runs a command that must fail with `code`, print nothing on stdout and exactly one line on
+/// stderr prefixed `checkpoint-manager: error: `; returns that line without the prefix.
+pub fn fails(dir: &Path, args: &[&str], code: i32) -> String {
+    let r = run(dir, args);
+    assert_eq!(r.code, code, "{args:?}: stderr: {}", r.stderr);
+    assert_eq!(r.stdout, "", "{args:?}: stdout must be empty on error");
+    assert!(
+        r.stderr.ends_with('\n') && r.stderr.matches('\n').count() == 1,
+        "{args:?}: the error must be one line: {:?}",
+        r.stderr
+    );
+    r.stderr
+        .trim_end()
+        .strip_prefix("checkpoint-manager: error: ")
+        .unwrap_or_else(|| panic!("{args:?}: unexpected stderr {:?}", r.stderr))
+        .to_owned()
+}
+
+/// Runs a command that clap must refuse (exit 2, nothing on stdout, an `error:` on stderr);
+/// returns stderr.
+pub fn usage_error(dir: &Path, args: &[&str]) -> String {
+    let r = run(dir, args);
+    assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+    assert_eq!(r.stdout, "", "{args:?}");
+    assert!(r.stderr.starts_with("error: "), "{args:?}: {}", r.stderr);
+    r.stderr
+}
+
+/// `create` with the given extra flags; returns the printed checkpoint.
+pub fn create(repo: &TestRepo, session: &str, description: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "create",
+        "--session-id",
+        session,
+        "--description",
+        description,
+        "--phase",
+        "implement",
+    ];
+    args.extend_from_slice(extra);
+    ok_json(repo.path(), &args)
+}
+
+/// Returns a string field of a JSON object.
+pub fn s<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is not a string in {value}"))
+}
+
+/// Returns every ref as `name oid`.
+pub fn refs(repo: &TestRepo) -> Vec<String> {
+    repo.git(&["for-each-ref", "--format=%(refname) %(objectname)"])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Returns the tag names.
+pub fn tags(repo: &TestRepo) -> Vec<String> {
+    repo.git(&["tag", "--list"])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Returns the commit `rev` names, if any.
+pub fn resolve(repo: &TestRepo, rev: &str) -> Option<String> {
+    let out = repo.git_output(&["rev-parse", "-q", "--verify", &format!("{rev}^{{commit}}")]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Returns the files of `commit`.
+pub fn tree_paths(repo: &TestRepo, commit: &str) -> Vec<String> {
+    let out = repo.git_output(&["ls-tree", "-r", "-z", "--name-only", commit]);
+    assert!(out.status.success());
+    out.stdout
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8(p.to_vec()).unwrap())
+        .collect()
+}
+
+/// `git status --porcelain -uall` without refreshing the index file.
+pub fn status(repo: &TestRepo) -> String {
+    repo.git(&["--no-optional-locks", "status", "--porcelain=v1", "-uall"])
+}
+
+/// Everything a refused command must leave as it was.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Observed {
+    head: Option<String>,
+    refs: Vec<String>,
+    index: Vec<u8>,
+    files: Vec<(String, testutil::FileState)>,
+    status: String,
+    flow: bool,
+}
+
+/// Captures HEAD, refs, the index bytes, every file, the status and whether `.flow` exists.
+pub fn observe(repo: &TestRepo) -> Observed {
+    Observed {
+        head: resolve(repo, "HEAD"),
+        refs: refs(repo),
+        index: repo.index_bytes(),
+        files: repo.tree_state(),
+        status: status(repo),
+        flow: repo.exists(".flow"),
+    }
+}
+
+/// Returns the bytes of `.git/info/exclude`, if it exists.
+pub fn exclude_file(repo: &TestRepo) -> Option<Vec<u8>> {
+    std::fs::read(repo.join(".git/info/exclude")).ok()
+}
+
+/// Returns the session's log parsed as JSON.
+pub fn log_json(repo: &TestRepo, session: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(repo.log_path(session)).unwrap()).unwrap()
+}
+
+/// Puts the repository in the middle of a conflicted merge (`conflict.txt` unmerged).
+pub fn start_conflicted_merge(repo: &TestRepo) {
+    repo.write("conflict.txt", "base\n");
+    repo.commit_all("base");
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.write("conflict.txt", "other\n");
+    repo.commit_all("other side");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("conflict.txt", "main\n");
+    repo.commit_all("main side");
+    assert!(!repo.git_output(&["merge", "other"]).status.success());
+}
+
+/// True when `ts` is ISO 8601 UTC with microseconds.
+pub fn is_utc_micros(ts: &str) -> bool {
+    let shape = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+    ts.len() == shape.len()
+        && ts.chars().zip(shape.chars()).all(|(c, s)| match s {
+            'd' => c.is_ascii_digit(),
+            other => c == other,
+        })
+}
+
+/// Makes pretty output stable: the repository path becomes `[REPO]`; checkpoint ids, full and
+/// short shas and timestamps become numbered placeholders of the same width (`{ID1}-----...`),
+/// so column alignment stays visible. Test session ids (`00000000-0000-4000-8000-...`) stay.
+pub fn redact(text: &str, repo: &Path) -> String {
+    let mut text = text.to_owned();
+    for path in [std::fs::canonicalize(repo).unwrap(), repo.to_owned()] {
+        text = text.replace(&path.display().to_string(), "[REPO]");
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut out = String::new();
+    let mut i = 0;
+    let boundary = |j: usize| j >= chars.len() || !chars[j].is_ascii_alphanumeric();
+    while i < chars.len() {
+        let at_start = i == 0 || !chars[i - 1].is_ascii_alphanumeric();
+        let matched = at_start
+            .then(|| {
+                [
+                    ("ID", "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh"),
+                    ("TIME", "dddd-dd-ddTdd:dd:dd.ddddddZ"),
+                    ("SHA", "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"),
+                    ("SHORT", "hhhhhhhhhhhh"),
+                ]
+                .into_iter()
+                .find(|(_, shape)| {
+                    let n = shape.len();
+                    i + n <= chars.len()
+                        && boundary(i + n)
+                        && shape.chars().zip(&chars[i..i + n]).all(|(s, c)| match s {
+                            'h' => c.is_ascii_hexdigit() && !c.is_ascii_uppercase(),
+                            'd' => c.is_ascii_digit(),
+                            other => *c == other,
+                        })
+                })
+            })
+            .flatten();
+        match matched {
+            Some((kind, shape)) => {
+                let n = shape.len();
+                let original: String = chars[i..i + n].iter().collect();
+                if original.starts_with("00000000-0000-4000-8000-") {
+                    out.push_str(&original);
+                } else {
+                    let prefix = format!("{{{kind}");
+                    let count = seen
+                        .iter()
+                        .filter(|(_, label)| {
+                            label.starts_with(&prefix)
+                                && label[prefix.len()..].starts_with(|c: char| c.is_ascii_digit())
+                        })
+                        .count();
+                    let label = match seen.iter().find(|(o, _)| *o == original) {
+                        Some((_, label)) => label.clone(),
+                        None => {
+                            let label = format!("{{{kind}{}}}", count + 1);
+                            seen.push((original, label.clone()));
+                            label
+                        }
+                    };
+                    out.push_str(&format!("{label:-<n$}"));
+                }
+                i += n;
+            }
+            None => {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,134 @@
+//! `validate` end to end: the ValidationResult object, exit 0 when valid and 3 when not (the
+//! object printed either way), and the test command.
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+fn validate(dir: &std::path::Path, args: &[&str], code: i32) -> Value {
+    let mut all = vec!["validate"];
+    all.extend_from_slice(args);
+    let r = run(dir, &all);
+    assert_eq!(r.code, code, "{all:?}: {}", r.stderr);
+    assert_eq!(r.stderr, "", "{all:?}");
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+#[test]
+fn a_clean_repository_is_valid() {
+    let repo = repo_with_commit();
+    assert_eq!(
+        validate(repo.path(), &[], 0),
+        json!({
+            "is_valid": true,
+            "errors": [],
+            "warnings": [],
+            "git_status": "",
+            "has_uncommitted_changes": false,
+            "tests_passing": null
+        })
+    );
+}
+
+#[test]
+fn uncommitted_changes_are_a_warning_and_still_valid() {
+    let repo = repo_with_commit();
+    repo.write("README.md", "changed\n");
+    repo.write("naïve_new.txt", "n\n");
+    let v = validate(repo.path(), &[], 0);
+    assert_eq!(v["is_valid"], true);
+    assert_eq!(v["has_uncommitted_changes"], true);
+    assert_eq!(v["errors"], json!([]));
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["git_status"], " M README.md\n?? naïve_new.txt\n");
+}
+
+#[test]
+fn a_detached_head_is_a_warning() {
+    let repo = repo_with_commit();
+    repo.git(&["checkout", "-q", "--detach"]);
+    let v = validate(repo.path(), &[], 0);
+    assert_eq!(v["is_valid"], true);
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{v}");
+    assert!(warnings[0].as_str().unwrap().contains("detached"), "{v}");
+}
+
+#[test]
+fn a_merge_in_progress_is_invalid_exit_3_with_the_object_printed() {
+    let repo = repo_with_commit();
+    start_conflicted_merge(&repo);
+    let v = validate(repo.path(), &[], 3);
+    assert_eq!(v["is_valid"], false);
+    let errors: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 2, "{v}");
+    assert!(errors[0].contains("merge"), "{errors:?}");
+    assert!(errors[1].contains("conflict.txt"), "{errors:?}");
+    assert_eq!(v["git_status"], "UU conflict.txt\n");
+}
+
+#[test]
+fn the_test_command_sets_tests_passing_and_the_exit_code() {
+    let repo = repo_with_commit();
+    let passing = validate(repo.path(), &["--test-command", "true"], 0);
+    assert_eq!(passing["tests_passing"], true);
+    assert_eq!(passing["is_valid"], true);
+
+    let failing = validate(repo.path(), &["--test-command", "false"], 3);
+    assert_eq!(failing["tests_passing"], false);
+    assert_eq!(failing["is_valid"], false);
+    assert_eq!(failing["errors"].as_array().unwrap().len(), 1, "{failing}");
+}
+
+#[test]
+fn the_test_commands_output_never_reaches_the_tools_output() {
+    let repo = repo_with_commit();
+    let r = run(
+        repo.path(),
+        &[
+            "validate",
+            "--test-command",
+            "echo to-stdout; echo to-stderr >&2; exit 0",
+        ],
+    );
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stderr, "");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["tests_passing"], true);
+    assert!(!r.stdout.contains("to-stdout"));
+}
+
+#[test]
+fn the_test_command_runs_in_the_work_tree_exactly_as_given() {
+    let repo = repo_with_commit();
+    repo.write("sub/.keep", "");
+    // Run from a subdirectory: the command sees the top of the work tree.
+    let v = validate(
+        &repo.join("sub"),
+        &[
+            "--test-command",
+            "test -f README.md && touch 'made by the test command'",
+        ],
+        0,
+    );
+    assert_eq!(v["tests_passing"], true);
+    assert!(repo.exists("made by the test command"));
+    assert!(!repo.exists("sub/made by the test command"));
+}
+
+#[test]
+fn validate_outside_a_repository_prints_an_invalid_result_naming_the_path() {
+    let plain = tempfile::tempdir().unwrap();
+    let path = std::fs::canonicalize(plain.path()).unwrap();
+    let text = path.display().to_string();
+    let v = validate(&path, &["--repo", &text], 3);
+    assert_eq!(v["is_valid"], false);
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{v}");
+    assert!(errors[0].as_str().unwrap().contains(&text), "{v}");
+}

@@ -1,0 +1,21 @@
+//! Library-level tests of the core (issue 2): every rule of create, list, get, summary, rollback,
+//! delete and validate, against real temporary git repositories (no mocks of git). One test
+//! binary with a module per concern; each test builds its own repository, so they run in
+//! parallel.
+#![allow(clippy::unwrap_used)]
+
+#[path = "core/support.rs"]
+mod support;
+
+#[path = "core/create.rs"]
+mod create;
+#[path = "core/delete.rs"]
+mod delete;
+#[path = "core/log.rs"]
+mod log;
+#[path = "core/open.rs"]
+mod open;
+#[path = "core/rollback.rs"]
+mod rollback;
+#[path = "core/validate.rs"]
+mod validate;
