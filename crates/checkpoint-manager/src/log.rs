@@ -2,12 +2,12 @@
 //! atomically, so a reader sees the old file or the new one) and written under the session lock
 //! as temp file + fsync + rename + fsync of the folder.
 
-use std::cmp::Ordering;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -23,8 +23,12 @@ pub const SESSIONS_EXCLUDE: &str = "/.flow/maestro/sessions/";
 const LOG_FILE: &str = "checkpoints.json";
 
 /// The file as the spec lays it out.
-#[derive(Debug, Serialize, Deserialize)]
-struct LogFile {
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    title = "checkpoints.json",
+    description = "The checkpoints of one session: .flow/maestro/sessions/<session-id>/checkpoints.json"
+)]
+pub(crate) struct LogFile {
     session_id: SessionId,
     #[serde(default)]
     generated_at: String,
@@ -57,11 +61,6 @@ impl SessionLog {
         &self.dir
     }
 
-    /// Returns the session lock file, taken around every read-modify-write of the log.
-    pub fn lock_path(&self) -> PathBuf {
-        self.dir.join(".checkpoints.lock")
-    }
-
     /// Reads the checkpoints in creation order; `None` when the session has no log yet.
     pub fn read(&self) -> Result<Option<Vec<Checkpoint>>> {
         let path = self.path();
@@ -75,7 +74,9 @@ impl SessionLog {
             session: self.session.as_string(),
             detail,
         };
-        let file: LogFile = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        // One UTF-8 check of the whole file is much cheaper than serde's per-string checks.
+        let text = std::str::from_utf8(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        let file: LogFile = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
         if file.session_id != self.session {
             return Err(corrupt(format!(
                 "it belongs to session {}",
@@ -149,18 +150,44 @@ fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         })
 }
 
-fn compare_timestamps(a: &str, b: &str) -> Ordering {
-    match (parse_timestamp(a), parse_timestamp(b)) {
-        (Some(a), Some(b)) => a.cmp(&b),
-        _ => a.cmp(b),
-    }
+/// The order of timestamps: by instant where they parse, by text otherwise (parsed once per
+/// checkpoint, not once per comparison: a session can hold 10,000 of them).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum TimeKey<'a> {
+    Text(&'a str),
+    Instant(DateTime<Utc>),
 }
 
-/// Returns the checkpoints newest first; equal timestamps keep the later-created one first.
+fn time_key(text: &str) -> TimeKey<'_> {
+    parse_timestamp(text).map_or(TimeKey::Text(text), TimeKey::Instant)
+}
+
+/// Returns the positions of `checkpoints` newest first; equal timestamps keep the later-created
+/// one first.
+fn newest_first_order(checkpoints: &[Checkpoint]) -> Vec<usize> {
+    let mut order: Vec<(TimeKey<'_>, usize)> = checkpoints
+        .iter()
+        .enumerate()
+        .map(|(i, cp)| (time_key(&cp.timestamp), i))
+        .collect();
+    order.sort_by(|a, b| b.cmp(a));
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Returns copies of the checkpoints, newest first (see [`into_newest_first`]).
 pub fn newest_first(checkpoints: &[Checkpoint]) -> Vec<Checkpoint> {
-    let mut sorted: Vec<Checkpoint> = checkpoints.iter().rev().cloned().collect();
-    sorted.sort_by(|a, b| compare_timestamps(&b.timestamp, &a.timestamp));
-    sorted
+    newest_first_order(checkpoints)
+        .into_iter()
+        .map(|i| checkpoints[i].clone())
+        .collect()
+}
+
+/// Reorders the checkpoints newest first without copying them; equal timestamps keep the
+/// later-created one first.
+pub fn into_newest_first(checkpoints: Vec<Checkpoint>) -> Vec<Checkpoint> {
+    let order = newest_first_order(&checkpoints);
+    let mut slots: Vec<Option<Checkpoint>> = checkpoints.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// Computes the spec's summary of a session.
@@ -178,11 +205,11 @@ pub fn summarize(checkpoints: &[Checkpoint]) -> CheckpointSummary {
             summary.checkpoints_used_for_rollback += 1;
         }
     }
-    let newest = checkpoints
+    summary.latest_checkpoint = checkpoints
         .iter()
         .enumerate()
-        .max_by(|(ia, a), (ib, b)| compare_timestamps(&a.timestamp, &b.timestamp).then(ia.cmp(ib)));
-    summary.latest_checkpoint = newest.map(|(_, cp)| cp.commit_sha.clone());
+        .max_by_key(|(i, cp)| (time_key(&cp.timestamp), *i))
+        .map(|(_, cp)| cp.commit_sha.clone());
     summary
 }
 

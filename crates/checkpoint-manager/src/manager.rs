@@ -123,9 +123,8 @@ impl CheckpointManager {
 
     /// Creates a checkpoint and records it in the session's log.
     pub fn create(&self, session: SessionId, request: &CreateRequest) -> Result<Checkpoint> {
-        let log = self.session_log(session);
-        log.read()?; // a corrupt log fails here, before anything changes
-        let _repo_lock = self.lock_repo()?;
+        // A corrupt log fails here, before anything changes.
+        let mut open = self.lock_session(session, false)?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
         let snapshot_mode = request.mode == CheckpointMode::Snapshot;
         let (status, index_copy) = snapshot::read_state(
@@ -201,10 +200,8 @@ impl CheckpointManager {
             ),
         )?;
 
-        self.update_log(&log, |checkpoints| {
-            checkpoints.push(checkpoint.clone());
-            Ok(())
-        })?;
+        open.checkpoints.push(checkpoint.clone());
+        open.save()?;
         Ok(checkpoint)
     }
 
@@ -290,8 +287,8 @@ impl CheckpointManager {
 
     /// Returns the checkpoints of a session, newest first (an empty list for a new session).
     pub fn list(&self, session: SessionId) -> Result<Vec<Checkpoint>> {
-        Ok(log::newest_first(
-            &self.session_log(session).read()?.unwrap_or_default(),
+        Ok(log::into_newest_first(
+            self.session_log(session).read()?.unwrap_or_default(),
         ))
     }
 
@@ -317,30 +314,27 @@ impl CheckpointManager {
         checkpoint: CheckpointId,
         mode: ResetMode,
     ) -> Result<RollbackOutcome> {
-        let log = self.session_log(session);
-        let target = find(&log.read_existing()?, session, checkpoint)?.clone();
-        let _repo_lock = self.lock_repo()?;
-        self.restore(&log, session, &target, mode, false)
+        let mut open = self.lock_session(session, true)?;
+        let target = find(&open.checkpoints, session, checkpoint)?.clone();
+        self.restore(&mut open, session, &target, mode, false)
     }
 
     /// Returns the repository to the newest safety snapshot: branch, HEAD, index and every file
     /// as they were before the last rollback or undo. Undo takes its own safety snapshot first.
     pub fn undo(&self, session: SessionId) -> Result<RollbackOutcome> {
-        let log = self.session_log(session);
-        let checkpoints = log.read_existing()?;
-        let target = log::newest_first(&checkpoints)
+        let mut open = self.lock_session(session, true)?;
+        let target = log::newest_first(&open.checkpoints)
             .into_iter()
             .find(Checkpoint::is_safety_snapshot)
             .ok_or_else(|| Error::NothingToUndo {
                 session: session.as_string(),
             })?;
-        let _repo_lock = self.lock_repo()?;
-        self.restore(&log, session, &target, ResetMode::Hard, true)
+        self.restore(&mut open, session, &target, ResetMode::Hard, true)
     }
 
     fn restore(
         &self,
-        log: &SessionLog,
+        open: &mut LockedSession,
         session: SessionId,
         target: &Checkpoint,
         mode: ResetMode,
@@ -416,10 +410,8 @@ impl CheckpointManager {
                 &tag_object,
             )
             .commit(&self.repo, "checkpoint-manager: safety snapshot")?;
-        let mut recorded = self.update_log(log, |checkpoints| {
-            checkpoints.push(safety.clone());
-            Ok(())
-        })?;
+        open.checkpoints.push(safety.clone());
+        open.save()?;
 
         // 2. The restore itself.
         let reflog = format!("checkpoint-manager: {action} to {}", target.checkpoint_id);
@@ -444,18 +436,15 @@ impl CheckpointManager {
 
         // 3. Count the rollback. The log is written from memory, not re-read: if a repository
         //    tracks the sessions folder, the restore may just have rewound the file on disk.
-        //    (Every log writer holds the repository lock we hold, so memory is current.)
-        if let Some(cp) = recorded
+        if let Some(cp) = open
+            .checkpoints
             .iter_mut()
             .find(|c| c.checkpoint_id == target.checkpoint_id)
         {
             cp.rollback_used = true;
             cp.rollback_count += 1;
         }
-        {
-            let _session_lock = lock::acquire(&log.lock_path(), self.options.lock_timeout)?;
-            log.write(&recorded)?;
-        }
+        open.save()?;
         Ok(RollbackOutcome {
             success: true,
             checkpoint_id: target.checkpoint_id,
@@ -475,9 +464,8 @@ impl CheckpointManager {
         checkpoint: CheckpointId,
         delete_tag: bool,
     ) -> Result<DeleteOutcome> {
-        let log = self.session_log(session);
-        let target = find(&log.read_existing()?, session, checkpoint)?.clone();
-        let _repo_lock = self.lock_repo()?;
+        let mut open = self.lock_session(session, true)?;
+        let target = find(&open.checkpoints, session, checkpoint)?.clone();
         let tag_ref = format!("refs/tags/{}", store::tag_name(checkpoint));
         let private = store::private_ref(session, checkpoint);
         let trash = store::trash_ref(session, checkpoint);
@@ -511,10 +499,8 @@ impl CheckpointManager {
             &self.repo,
             &format!("checkpoint-manager: delete {checkpoint}"),
         )?;
-        self.update_log(&log, |checkpoints| {
-            checkpoints.retain(|c| c.checkpoint_id != checkpoint);
-            Ok(())
-        })?;
+        open.checkpoints.retain(|c| c.checkpoint_id != checkpoint);
+        open.save()?;
         Ok(DeleteOutcome {
             deleted: true,
             checkpoint_id: checkpoint,
@@ -529,7 +515,8 @@ impl CheckpointManager {
     pub fn repair(&self, session: SessionId) -> Result<RepairReport> {
         let log = self.session_log(session);
         let _repo_lock = self.lock_repo()?;
-        let _session_lock = lock::acquire(&log.lock_path(), self.options.lock_timeout)?;
+        let _session_lock =
+            lock::acquire(&self.session_lock_path(session), self.options.lock_timeout)?;
         let mut report = RepairReport::default();
         let existing = match log.read() {
             Ok(found) => found.unwrap_or_default(),
@@ -577,6 +564,14 @@ impl CheckpointManager {
         Ok(report)
     }
 
+    /// The session lock lives in the git dir, so taking it never creates anything in the work
+    /// tree (a refused command leaves no trace).
+    fn session_lock_path(&self, session: SessionId) -> std::path::PathBuf {
+        self.repo
+            .private_dir()
+            .join(format!("session-{session}.lock"))
+    }
+
     fn lock_repo(&self) -> Result<LockGuard> {
         lock::acquire(
             &lock::repo_lock_path(&self.repo.private_dir()),
@@ -584,17 +579,31 @@ impl CheckpointManager {
         )
     }
 
-    /// Read-modify-write of the log under the session lock; returns what was written.
-    fn update_log(
-        &self,
-        log: &SessionLog,
-        change: impl FnOnce(&mut Vec<Checkpoint>) -> Result<()>,
-    ) -> Result<Vec<Checkpoint>> {
-        let _session_lock = lock::acquire(&log.lock_path(), self.options.lock_timeout)?;
-        let mut checkpoints = log.read()?.unwrap_or_default();
-        change(&mut checkpoints)?;
-        log.write(&checkpoints)?;
-        Ok(checkpoints)
+    /// Opens a session for changes: the repository lock, then the session lock, then one read
+    /// of the log (a corrupt log fails here, before anything changes). With `must_exist`, a
+    /// session without a log is not found, and nothing (not even its folder) is created.
+    fn lock_session(&self, session: SessionId, must_exist: bool) -> Result<LockedSession> {
+        let log = self.session_log(session);
+        if must_exist && !log.path().exists() {
+            return Err(Error::SessionNotFound {
+                session: session.as_string(),
+                path: log.path(),
+            });
+        }
+        let repo_lock = self.lock_repo()?;
+        let session_lock =
+            lock::acquire(&self.session_lock_path(session), self.options.lock_timeout)?;
+        let checkpoints = if must_exist {
+            log.read_existing()?
+        } else {
+            log.read()?.unwrap_or_default()
+        };
+        Ok(LockedSession {
+            log,
+            checkpoints,
+            _session_lock: session_lock,
+            _repo_lock: repo_lock,
+        })
     }
 
     fn require_commit(&self, session: SessionId, target: &Checkpoint) -> Result<()> {
@@ -607,6 +616,22 @@ impl CheckpointManager {
                 commit: target.commit_sha.clone(),
             })
         }
+    }
+}
+
+/// A session opened for changes; the locks are released on drop, session first.
+#[derive(Debug)]
+struct LockedSession {
+    log: SessionLog,
+    checkpoints: Vec<Checkpoint>,
+    _session_lock: LockGuard,
+    _repo_lock: LockGuard,
+}
+
+impl LockedSession {
+    /// Writes the log as it is in memory (atomically).
+    fn save(&self) -> Result<()> {
+        self.log.write(&self.checkpoints)
     }
 }
 
