@@ -58,6 +58,9 @@ pub enum Command {
     Delete(commands::delete::DeleteArgs),
     Validate(commands::validate::ValidateArgs),
     Repair(commands::repair::RepairArgs),
+    Schema(commands::schema::SchemaArgs),
+    Completions(commands::completions::CompletionsArgs),
+    Man(commands::man::ManArgs),
 }
 
 #[cfg(test)]
@@ -67,5 +70,51 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// `checkpoint-manager <command> --help` opens with a one-line summary (one sentence, which
+    /// the terminal may wrap) and shows an example of that very command; `-h` shows the summary.
+    #[test]
+    fn every_subcommand_has_a_summary_and_an_example() {
+        let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut cli = super::Cli::command();
+        cli.build();
+        let mut checked = Vec::new();
+        for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+            let name = sub.get_name();
+            let summary = sub.get_about().map(|s| s.to_string()).unwrap_or_default();
+            assert!(!summary.trim().is_empty(), "{name}: no summary");
+            assert!(!summary.contains('\n'), "{name}: summary is not one line");
+            let long = words(&sub.clone().render_long_help().to_string());
+            assert!(
+                long.starts_with(&words(&summary)),
+                "{name}: --help starts {long:?}"
+            );
+            let example = format!("Example: checkpoint-manager {name}");
+            assert!(long.contains(&example), "{name}: --help has no {example:?}");
+            let short = words(&sub.clone().render_help().to_string());
+            assert!(
+                short.starts_with(&words(&summary)),
+                "{name}: -h starts {short:?}"
+            );
+            checked.push(name.to_owned());
+        }
+        assert_eq!(
+            checked,
+            [
+                "create",
+                "list",
+                "get",
+                "rollback",
+                "undo",
+                "summary",
+                "delete",
+                "validate",
+                "repair",
+                "schema",
+                "completions",
+                "man"
+            ]
+        );
     }
 }

@@ -215,6 +215,13 @@ fn validate_at(py: Python<'_>, path: PathBuf, test_command: Option<&str>) -> PyR
     )
 }
 
+/// Returns the JSON Schema of `checkpoints.json`, as text.
+#[pyfunction]
+fn log_schema() -> PyResult<String> {
+    serde_json::to_string(&checkpoint_manager::log_schema())
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}
+
 /// Runs the `checkpoint-manager` command line (`args[0]` is the program name) and returns its
 /// exit status. It prints to the process's stdout and stderr, as the binary does.
 #[pyfunction]
@@ -226,6 +233,7 @@ fn run_cli(py: Python<'_>, args: Vec<OsString>) -> u8 {
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Manager>()?;
     module.add_function(wrap_pyfunction!(validate_at, module)?)?;
+    module.add_function(wrap_pyfunction!(log_schema, module)?)?;
     module.add_function(wrap_pyfunction!(run_cli, module)?)?;
     module.add("VERSION", env!("CARGO_PKG_VERSION"))?;
     module.add(

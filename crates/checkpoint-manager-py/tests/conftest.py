@@ -7,13 +7,16 @@ repository-local identity where commits are made.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 import pytest
 
-from support import Repo, make_repo
+from support import Repo, make_repo, schema_validator
+
+VALIDATED_LOGS: List[Path] = []
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +32,24 @@ def hermetic_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
     monkeypatch.setenv("LC_ALL", "C")
     monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def every_log_matches_the_schema(tmp_path: Path) -> Iterator[None]:
+    """After each test, every checkpoints.json it produced is validated against the committed
+    schemas/checkpoints.schema.json with a real JSON Schema validator."""
+    yield
+    validator = schema_validator()
+    for log in sorted(tmp_path.rglob(".flow/maestro/sessions/*/checkpoints.json")):
+        errors = [e.message for e in validator.iter_errors(json.loads(log.read_text()))]
+        assert errors == [], f"{log} does not match the schema"
+        VALIDATED_LOGS.append(log)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.write_line(
+        f"{len(VALIDATED_LOGS)} checkpoint logs validated against schemas/checkpoints.schema.json"
+    )
 
 
 @pytest.fixture

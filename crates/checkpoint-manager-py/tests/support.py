@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -9,8 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
+import jsonschema
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 """The checkpoint-manager repository (tests/ -> checkpoint-manager-py -> crates -> root)."""
+
+SCHEMA = REPO_ROOT / "schemas" / "checkpoints.schema.json"
 
 SESSIONS = Path(".flow/maestro/sessions")
 
@@ -111,4 +116,14 @@ def run_module(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def schema_validator() -> jsonschema.Draft202012Validator:
+    """A validator of the committed schema that also checks formats (`uuid`)."""
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )

@@ -161,6 +161,10 @@ def invocations(sid: str, cid: str) -> List[List[str]]:
         ["summary", "--session-id", sid, "--output", "pretty"],
         ["validate"],
         ["validate", "--test-command", "exit 1"],
+        ["schema"],
+        *[["completions", shell] for shell in ("bash", "zsh", "fish", "powershell")],
+        ["completions", "tcsh"],
+        ["man"],
     ]
 
 

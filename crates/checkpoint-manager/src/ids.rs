@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
@@ -25,7 +26,14 @@ fn parse_uuid(what: &'static str, value: &str) -> Result<Uuid, Error> {
 macro_rules! uuid_id {
     ($name:ident, $what:literal, $doc:literal) => {
         #[doc = $doc]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, JsonSchema)]
+        // The schema accepts what `parse_uuid` accepts: the hyphenated form, in either case.
+        #[schemars(extend(
+            "pattern" = concat!(
+                "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-",
+                "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+            )
+        ))]
         pub struct $name(Uuid);
 
         impl $name {

@@ -29,3 +29,9 @@ pub use model::{
     ValidationResult,
 };
 pub use validate::validate_at;
+
+/// Returns the JSON Schema (draft 2020-12) of a session's `checkpoints.json`, derived from the
+/// types that read and write it. `schemas/checkpoints.schema.json` is this value, committed.
+pub fn log_schema() -> serde_json::Value {
+    schemars::schema_for!(log::LogFile).to_value()
+}

@@ -26,7 +26,7 @@ const LOG_FILE: &str = "checkpoints.json";
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[schemars(
     title = "checkpoints.json",
-    description = "The checkpoints of one session: .flow/maestro/sessions/<session-id>/checkpoints.json"
+    description = "The checkpoints of one session (.flow/maestro/sessions/<id>/checkpoints.json)"
 )]
 pub(crate) struct LogFile {
     session_id: SessionId,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -14,7 +15,10 @@ use crate::ids::CheckpointId;
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            JsonSchema,
+        )]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
@@ -119,7 +123,7 @@ impl Default for CheckpointMode {
 }
 
 /// Session state at checkpoint time. Missing fields read as 0.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StateSnapshot {
     pub tasks_completed: u64,
@@ -138,7 +142,7 @@ impl StateSnapshot {
 }
 
 /// A path a snapshot did not capture, and why. Nothing is ever left out silently.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SkippedPath {
     pub path: String,
     pub reason: SkipReason,
@@ -147,7 +151,7 @@ pub struct SkippedPath {
 }
 
 /// Why a path was left out of a snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// An untracked file larger than the size cap.
@@ -157,7 +161,7 @@ pub enum SkipReason {
 }
 
 /// What a snapshot checkpoint records beside its commit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SnapshotInfo {
     /// The commit HEAD pointed at (none in a repository without commits).
     pub base_commit: Option<String>,
@@ -176,7 +180,7 @@ pub struct SnapshotInfo {
 }
 
 /// A checkpoint with its metadata: the spec's fields first, then this implementation's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Checkpoint {
     pub checkpoint_id: CheckpointId,
     pub commit_sha: String,
@@ -209,9 +213,10 @@ impl Checkpoint {
 }
 
 /// Summary statistics of a session's checkpoints.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckpointSummary {
     pub total_checkpoints: usize,
+    #[schemars(extend("propertyNames" = { "$ref": "#/$defs/CheckpointType" }))]
     pub checkpoints_by_type: BTreeMap<CheckpointType, usize>,
     pub checkpoints_used_for_rollback: usize,
     pub latest_checkpoint: Option<String>,

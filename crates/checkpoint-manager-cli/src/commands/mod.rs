@@ -1,12 +1,15 @@
 //! One module per sub-command (`<Name>Args` + `run`), and what they share: opening the
 //! repository, parsing ids, and turning library errors into exit codes.
 
+pub mod completions;
 pub mod create;
 pub mod delete;
 pub mod get;
 pub mod list;
+pub mod man;
 pub mod repair;
 pub mod rollback;
+pub mod schema;
 pub mod summary;
 pub mod undo;
 pub mod validate;
@@ -33,6 +36,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Delete(args) => delete::run(global, args),
         Command::Validate(args) => validate::run(global, args),
         Command::Repair(args) => repair::run(global, args),
+        Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 

@@ -18,6 +18,9 @@ Rust checkpoint-manager library.
 
 from __future__ import annotations
 
+import json
+from typing import Any, Dict
+
 from . import _native
 from ._errors import (
     CheckpointIOError,
@@ -43,6 +46,13 @@ from ._models import (
 
 __version__: str = _native.VERSION
 
+
+def log_schema() -> Dict[str, Any]:
+    """Returns the JSON Schema (draft 2020-12) of a session's ``checkpoints.json``, generated
+    from the Rust types that read and write it (``checkpoint-manager schema`` prints it)."""
+    schema: Dict[str, Any] = json.loads(_native.log_schema())
+    return schema
+
 __all__ = [
     "CheckpointManager",
     "CheckpointType",
@@ -63,5 +73,6 @@ __all__ = [
     "CheckpointIOError",
     "DEFAULT_LOCK_TIMEOUT",
     "DEFAULT_MAX_FILE_SIZE",
+    "log_schema",
     "__version__",
 ]
