@@ -36,6 +36,9 @@ pub enum Error {
         expected: String,
     },
 
+    #[error("invalid {what}: it contains a NUL byte, which git cannot store in a message")]
+    NulInText { what: &'static str },
+
     #[error("invalid state snapshot: {0}")]
     InvalidStateSnapshot(String),
 
@@ -130,6 +133,7 @@ impl Error {
             Error::InvalidId { .. }
             | Error::InvalidChoice { .. }
             | Error::InvalidStateSnapshot(_)
+            | Error::NulInText { .. }
             | Error::NotARepository { .. }
             | Error::InvalidState { .. }
             | Error::OperationInProgress { .. }

@@ -123,6 +123,11 @@ impl CheckpointManager {
 
     /// Creates a checkpoint and records it in the session's log.
     pub fn create(&self, session: SessionId, request: &CreateRequest) -> Result<Checkpoint> {
+        if request.description.contains('\0') {
+            return Err(Error::NulInText {
+                what: "description",
+            });
+        }
         // A corrupt log fails here, before anything changes.
         let mut open = self.lock_session(session, false)?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;

@@ -138,7 +138,8 @@ impl Status {
         })
     }
 
-    /// Renders the entries the way `git status --porcelain` (v1) shows them.
+    /// Renders the entries the way `git status --porcelain` (v1) shows them, names quoted as git
+    /// quotes them (so that a crafted file name cannot forge a status line).
     pub fn porcelain_v1(&self) -> String {
         let mut out = String::new();
         for entry in &self.entries {
@@ -152,11 +153,38 @@ impl Status {
             };
             out.push_str(&xy);
             out.push(' ');
-            out.push_str(&String::from_utf8_lossy(path));
+            out.push_str(&quote_path(path));
             out.push('\n');
         }
         out
     }
+}
+
+/// Quotes a path as git's status output does with `core.quotePath=false` (UTF-8 names stay
+/// readable): names with a space, a quote, a backslash or a control character are put in double
+/// quotes with C-style escapes, so that a crafted file name cannot forge a status line.
+fn quote_path(path: &[u8]) -> String {
+    let special = |b: u8| b < 0x20 || b == 0x7f || b == b'"' || b == b'\\' || b == b' ';
+    if !path.iter().any(|b| special(*b)) {
+        return String::from_utf8_lossy(path).into_owned();
+    }
+    let mut out: Vec<u8> = vec![b'"'];
+    for &b in path {
+        match b {
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x0b => out.extend_from_slice(b"\\v"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+            b if b < 0x20 || b == 0x7f => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+            b => out.push(b),
+        }
+    }
+    out.push(b'"');
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Splits off the first space-separated field.
@@ -216,7 +244,7 @@ u UU N... 100644 100644 100644 100644 aaaa bbbb cccc conflict.txt\0\
         );
         assert_eq!(
             status.porcelain_v1(),
-            " M dir/a file.txt\nR  new name\nUU conflict.txt\n?? untracked é.txt\n?? nested/\n"
+            " M \"dir/a file.txt\"\nR  \"new name\"\nUU conflict.txt\n?? \"untracked é.txt\"\n?? nested/\n"
         );
     }
 

@@ -634,7 +634,7 @@ fn a_name_without_an_email_still_commits() {
 }
 
 #[test]
-#[ignore = "bug: a NUL byte in the description fails as 'git could not be run ... install git' (GitMissing, exit 5) after staging into the user's index"]
+
 fn a_description_with_a_nul_byte_is_invalid_input_and_changes_nothing() {
     // Unreachable from the command line (argv cannot hold NUL) but reachable from the library
     // and the Python binding.

@@ -234,7 +234,7 @@ fn state_snapshots_that_are_not_the_spec_object_are_invalid_input() {
 }
 
 #[test]
-#[ignore = "bug: StateSnapshot::from_json accepts a JSON array and maps it positionally (serde's sequence form)"]
+
 fn a_json_array_is_not_a_state_snapshot() {
     // `[15, 8]` would silently become tasks_completed 15, decisions_made 8.
     for bad in ["[]", "[15, 8]", "[1, 2, 3, 4, 5, 6]"] {

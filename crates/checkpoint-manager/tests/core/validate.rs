@@ -228,7 +228,7 @@ fn git_status_is_what_git_status_porcelain_prints() {
 }
 
 #[test]
-#[ignore = "bug: git_status prints names raw where `git status --porcelain` quotes them (space, quote, backslash, newline): a crafted name forges status lines"]
+
 fn git_status_quotes_names_like_git() {
     let repo = repo_with_commit();
     repo.write("evil\n?? forged.txt", "x\n");
