@@ -137,7 +137,15 @@ pub struct StateSnapshot {
 impl StateSnapshot {
     /// Parses the JSON object form (`{"tasks_completed": 15, ...}`).
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        serde_json::from_str(text).map_err(|e| Error::InvalidStateSnapshot(e.to_string()))
+        let invalid = |e: serde_json::Error| Error::InvalidStateSnapshot(e.to_string());
+        let value: serde_json::Value = serde_json::from_str(text).map_err(invalid)?;
+        // serde would also take an array and fill the fields by position.
+        if !value.is_object() {
+            return Err(Error::InvalidStateSnapshot(
+                "expected a JSON object such as {\"tasks_completed\": 15}".to_owned(),
+            ));
+        }
+        serde_json::from_value(value).map_err(invalid)
     }
 }
 
