@@ -358,17 +358,19 @@ impl CheckpointManager {
         validate::require_checkpointable(&self.repo, &status)?;
         let index_copy = index_copy.expect("the index was copied")?;
 
-        let (worktree_commit, index_tree, base, head) = match &target.snapshot {
+        let (worktree_commit, index_tree, base, head, raw_tree) = match &target.snapshot {
             Some(info) => (
                 target.commit_sha.clone(),
                 info.index_tree.clone(),
                 info.base_commit.clone(),
                 reattach.then(|| info.branch.clone()),
+                info.raw_tree.clone(),
             ),
             None => (
                 target.commit_sha.clone(),
                 format!("{}^{{tree}}", target.commit_sha),
                 Some(target.commit_sha.clone()),
+                None,
                 None,
             ),
         };
@@ -433,6 +435,7 @@ impl CheckpointManager {
                     base: base.clone(),
                     exact: target.snapshot.is_some(),
                     head,
+                    raw_tree,
                 },
                 &safety_tree,
                 &reflog,
@@ -662,6 +665,7 @@ fn snapshot_info(captured: Captured, safety: bool) -> SnapshotInfo {
         index_commit: captured.index_commit,
         skipped: captured.skipped,
         safety,
+        raw_tree: captured.raw_tree,
     }
 }
 

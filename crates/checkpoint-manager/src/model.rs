@@ -185,6 +185,10 @@ pub struct SnapshotInfo {
     /// True for the automatic snapshot a rollback or undo takes first.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub safety: bool,
+    /// A tree of the exact bytes of the files git's filters would not give back as they were
+    /// (CRLF under `text=auto`, say); a restore writes them over the filtered checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_tree: Option<String>,
 }
 
 /// A checkpoint with its metadata: the spec's fields first, then this implementation's.

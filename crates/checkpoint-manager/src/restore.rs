@@ -25,6 +25,8 @@ pub struct RestoreTarget {
     /// Re-attach HEAD as it was: `Some(Some(branch))` checks out that branch, `Some(None)`
     /// detaches; `None` moves whatever HEAD is now.
     pub head: Option<Option<String>>,
+    /// Exact bytes to write over the filtered checkout (see `SnapshotInfo::raw_tree`).
+    pub raw_tree: Option<String>,
 }
 
 /// Lists the paths the target's tree holds that the index does not and that exist in the work
@@ -152,6 +154,10 @@ pub fn hard_restore(
     } else {
         Vec::new()
     };
+    // 2b. Files git's filters would not give back byte for byte get their captured bytes.
+    if let Some(raw_tree) = &target.raw_tree {
+        write_raw_files(repo, raw_tree)?;
+    }
     // 3. The index as captured; entries equal to the work tree keep their stat data.
     repo.git()
         .args(["read-tree", "--reset", &target.index_tree])
@@ -166,6 +172,37 @@ pub fn hard_restore(
         None => make_head_unborn(repo, reflog)?,
     }
     Ok(removed)
+}
+
+/// Writes every file of `raw_tree` with its exact bytes (no filter), keeping its mode.
+fn write_raw_files(repo: &Repo, raw_tree: &str) -> Result<()> {
+    let listed = repo
+        .git()
+        .args(["ls-tree", "-r", "-z", "--full-tree", raw_tree])
+        .run()?;
+    let mut files: Vec<(&[u8], String)> = Vec::new();
+    for record in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        // "<mode> blob <oid>\t<path>"
+        let Some(tab) = record.iter().position(|b| *b == b'\t') else {
+            continue;
+        };
+        let oid = record[..tab].rsplit(|b| *b == b' ').next().unwrap_or_default();
+        files.push((&record[tab + 1..], String::from_utf8_lossy(oid).into_owned()));
+    }
+    let oids: Vec<String> = files.iter().map(|(_, oid)| oid.clone()).collect();
+    let contents = crate::store::cat_file_batch(repo, &oids)?;
+    for ((path, _), content) in files.iter().zip(contents) {
+        let Some(bytes) = content else { continue };
+        if behind_symlink(repo.workdir(), path) {
+            continue;
+        }
+        let full = repo.workdir().join(bytes_to_path(path));
+        // Only over a regular file the checkout just wrote (never through a symlink).
+        if fs::symlink_metadata(&full).is_ok_and(|m| m.is_file()) {
+            fs::write(&full, bytes).map_err(|e| Error::io(&full, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Points HEAD at `branch` (`refs/heads/...`) without touching files, or detaches it at `base`.

@@ -32,6 +32,8 @@ pub struct Captured {
     /// The branch checked out when captured, as `refs/heads/<name>`.
     pub branch: Option<String>,
     pub skipped: Vec<SkippedPath>,
+    /// The exact bytes of files git's filters converted (see [`SnapshotInfo::raw_tree`]).
+    pub raw_tree: Option<String>,
 }
 
 /// A temporary index file in the git dir, removed on drop.
@@ -58,6 +60,20 @@ impl TempIndex {
             }
             Err(e) => return Err(Error::io(repo.index_path(), e)),
         }
+        Ok(TempIndex { path })
+    }
+
+    /// Makes a path for a new, empty index.
+    pub fn empty(repo: &Repo) -> Result<TempIndex> {
+        let dir = repo.private_dir();
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = tempfile::Builder::new()
+            .prefix("index-")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io(&dir, e))?
+            .into_temp_path();
+        // git treats a missing index as empty, but an empty file as corrupt.
+        fs::remove_file(&path).map_err(|e| Error::io(path.to_path_buf(), e))?;
         Ok(TempIndex { path })
     }
 
@@ -125,6 +141,26 @@ pub fn paths_to_capture(
 
 /// Stages `paths` (work-tree content, deletions included) into `index`, like `git add -A` would.
 pub fn stage_paths(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>]) -> Result<()> {
+    stage(repo, index, paths, false).map(|_| ())
+}
+
+/// Stages like [`stage_paths`] and tells whether git's end-of-line conversion changed the bytes
+/// of any file (git's `core.safecrlf` check, made in the same pass: no extra work when none did).
+fn stage_paths_detecting_lossy(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<bool> {
+    match stage(repo, Some(index), paths, true) {
+        Ok(()) => Ok(false),
+        Err(Error::Git { stderr, .. })
+            if stderr.contains("would be replaced by") =>
+        {
+            // The failed run wrote nothing; stage again, converting as `git add` does.
+            stage(repo, Some(index), paths, false)?;
+            Ok(true)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn stage(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>], strict_eol: bool) -> Result<()> {
     if paths.is_empty() {
         return Ok(());
     }
@@ -137,6 +173,9 @@ pub fn stage_paths(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>]) -> Resu
     if let Some(index) = index {
         git = git.index_file(index);
     }
+    if strict_eol {
+        git = git.args(["-c", "core.safecrlf=true"]);
+    }
     git.args([
         "update-index",
         "--add",
@@ -148,6 +187,68 @@ pub fn stage_paths(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>]) -> Resu
     .stdin(input)
     .run()
     .map(|_| ())
+}
+
+/// Returns a tree holding the exact bytes of every file among `paths` whose staged blob in
+/// `index` differs from its bytes on disk (git's filters converted it), or `None`.
+fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option<String>> {
+    // Staged blobs of the captured paths.
+    let listed = repo.git().index_file(index).args(["ls-files", "-s", "-z"]).run()?;
+    let mut staged: std::collections::HashMap<&[u8], (&[u8], &[u8])> = Default::default();
+    for record in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        // "<mode> <oid> <stage>\t<path>"
+        let Some(tab) = record.iter().position(|b| *b == b'\t') else {
+            continue;
+        };
+        let mut fields = record[..tab].split(|b| *b == b' ');
+        if let (Some(mode), Some(oid)) = (fields.next(), fields.next()) {
+            staged.insert(&record[tab + 1..], (mode, oid));
+        }
+    }
+    let files: Vec<(&[u8], &[u8], &[u8])> = paths
+        .iter()
+        .filter(|p| !p.contains(&b'\n'))
+        .filter_map(|p| {
+            let (mode, oid) = staged.get(p.as_slice())?;
+            matches!(*mode, b"100644" | b"100755").then_some((p.as_slice(), *mode, *oid))
+        })
+        .collect();
+    if files.is_empty() {
+        return Ok(None);
+    }
+    // Their bytes as they are, stored without any filter.
+    let mut input = Vec::new();
+    for (path, _, _) in &files {
+        input.extend_from_slice(path);
+        input.push(b'\n');
+    }
+    let hashed = repo
+        .git()
+        .args(["hash-object", "-w", "--no-filters", "--stdin-paths"])
+        .stdin(input)
+        .run()?;
+    let raw_ids: Vec<&[u8]> = hashed.stdout.split(|b| *b == b'\n').collect();
+    let mut entries = Vec::new();
+    for ((path, mode, oid), raw) in files.iter().zip(raw_ids) {
+        if raw != *oid {
+            entries.extend_from_slice(mode);
+            entries.push(b' ');
+            entries.extend_from_slice(raw);
+            entries.push(b'\t');
+            entries.extend_from_slice(path);
+            entries.push(0);
+        }
+    }
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let raw_index = TempIndex::empty(repo)?;
+    repo.git()
+        .index_file(raw_index.path())
+        .args(["update-index", "--add", "-z", "--index-info"])
+        .stdin(entries)
+        .run()?;
+    write_tree(repo, Some(raw_index.path())).map(Some)
 }
 
 /// Force-stages `paths` even when ignored (used for files a restore would overwrite).
@@ -261,7 +362,12 @@ pub fn capture(
         tree: index_tree,
     } = copy;
     let (paths, skipped) = paths_to_capture(repo, status, max_file_size);
-    stage_paths(repo, Some(index.path()), &paths)?;
+    let lossy = stage_paths_detecting_lossy(repo, index.path(), &paths)?;
+    let raw_tree = if lossy {
+        raw_bytes_tree(repo, index.path(), &paths)?
+    } else {
+        None
+    };
     force_stage(repo, index.path(), force_paths)?;
     let tree = if paths.is_empty() && force_paths.is_empty() {
         index_tree.clone()
@@ -279,6 +385,12 @@ pub fn capture(
     let index_commit = commit_tree(repo, &index_tree, &parents, &format!("index on {on}"))?;
     let mut parents = parents;
     parents.push(&index_commit);
+    // Like `git stash -u`'s third parent: keeps the raw bytes reachable.
+    let raw_commit = match &raw_tree {
+        Some(tree) => Some(commit_tree(repo, tree, &[], &format!("raw bytes on {on}"))?),
+        None => None,
+    };
+    parents.extend(raw_commit.as_deref());
     let commit = commit_tree(repo, &tree, &parents, message)?;
     Ok(Captured {
         commit,
@@ -288,6 +400,7 @@ pub fn capture(
         base,
         branch,
         skipped,
+        raw_tree,
     })
 }
 
