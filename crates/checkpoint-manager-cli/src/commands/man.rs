@@ -37,3 +37,40 @@ pub fn run(args: &ManArgs) -> Result<ExitCode, CliError> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_main_page_names_every_sub_command() {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut page)
+            .expect("renders");
+        let page = String::from_utf8(page).expect("roff is text");
+        assert!(page.starts_with(".ie") && page.contains(".TH checkpoint-manager 1"));
+        for sub in Cli::command().get_subcommands() {
+            assert!(page.contains(sub.get_name()), "{}", sub.get_name());
+        }
+    }
+
+    #[test]
+    fn out_dir_writes_one_page_per_command() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        run(&ManArgs {
+            out_dir: Some(dir.path().join("man1")),
+        })
+        .expect("writes");
+        let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man1"))
+            .expect("folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        pages.sort();
+        assert_eq!(pages.len(), 1 + Cli::command().get_subcommands().count());
+        assert!(pages.contains(&"checkpoint-manager-rollback.1".to_owned()));
+        let create = std::fs::read_to_string(dir.path().join("man1/checkpoint-manager-create.1"))
+            .expect("page");
+        assert!(create.contains("Example: checkpoint\\-manager create"));
+    }
+}
