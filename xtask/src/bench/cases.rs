@@ -344,7 +344,8 @@ impl Logs {
     }
 }
 
-fn install_log(dir: &Path, log: &SessionLog) -> Result<()> {
+/// Writes `log` as the benchmark session's `checkpoints.json` in the work tree `dir`.
+pub fn install_log(dir: &Path, log: &SessionLog) -> Result<()> {
     let path = session_log::path(dir);
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)

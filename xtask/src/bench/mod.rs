@@ -49,6 +49,10 @@ pub struct PrepareArgs {
     /// The LARGE repository instead of SMALL.
     #[arg(long)]
     large: bool,
+    /// Also give the benchmark's session a log of this many checkpoints (e.g. 10000, to
+    /// profile `list` and `get`).
+    #[arg(long, value_name = "N")]
+    checkpoints: Option<usize>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -207,10 +211,19 @@ pub fn prepare(args: &PrepareArgs) -> Result<()> {
     let repo = bench.repo(if args.large { LARGE } else { SMALL })?;
     repo.reset()?;
     repo.make_dirty()?;
+    if let Some(count) = args.checkpoints {
+        let log = Logs::generate(&repo, &bench.tools, count)?;
+        cases::install_log(&repo.path, &log.many)?;
+        eprintln!(
+            "session {} has {count} checkpoints; the middle one is {}",
+            session_log::SESSION,
+            log.many.ids.get(count / 2).map_or("-", String::as_str)
+        );
+    }
     println!("{}", repo.path.display());
     eprintln!(
         "dirty state ready; run with GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 LC_ALL=C, \
-         e.g. `strace -f -tt -e trace=execve {} create --session-id {} --description d --phase \
+         e.g. `GIT_TRACE2_PERF=/tmp/perf {} create --session-id {} --description d --phase \
          implement --snapshot`",
         bench.tools.ours_path().display(),
         session_log::SESSION
