@@ -23,17 +23,15 @@ fn parse_uuid(what: &'static str, value: &str) -> Result<Uuid, Error> {
     Uuid::try_parse(value).map_err(|_| invalid())
 }
 
+/// What [`parse_uuid`] accepts, as a JSON Schema pattern: the hyphenated form, in either case.
+const UUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
 macro_rules! uuid_id {
     ($name:ident, $what:literal, $doc:literal) => {
         #[doc = $doc]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, JsonSchema)]
-        // The schema accepts what `parse_uuid` accepts: the hyphenated form, in either case.
-        #[schemars(extend(
-            "pattern" = concat!(
-                "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-",
-                "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-            )
-        ))]
+        #[schemars(extend("pattern" = UUID_PATTERN))]
         pub struct $name(Uuid);
 
         impl $name {

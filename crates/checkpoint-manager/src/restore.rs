@@ -186,8 +186,14 @@ fn write_raw_files(repo: &Repo, raw_tree: &str) -> Result<()> {
         let Some(tab) = record.iter().position(|b| *b == b'\t') else {
             continue;
         };
-        let oid = record[..tab].rsplit(|b| *b == b' ').next().unwrap_or_default();
-        files.push((&record[tab + 1..], String::from_utf8_lossy(oid).into_owned()));
+        let oid = record[..tab]
+            .rsplit(|b| *b == b' ')
+            .next()
+            .unwrap_or_default();
+        files.push((
+            &record[tab + 1..],
+            String::from_utf8_lossy(oid).into_owned(),
+        ));
     }
     let oids: Vec<String> = files.iter().map(|(_, oid)| oid.clone()).collect();
     let contents = crate::store::cat_file_batch(repo, &oids)?;

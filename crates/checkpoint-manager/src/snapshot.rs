@@ -149,9 +149,7 @@ pub fn stage_paths(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>]) -> Resu
 fn stage_paths_detecting_lossy(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<bool> {
     match stage(repo, Some(index), paths, true) {
         Ok(()) => Ok(false),
-        Err(Error::Git { stderr, .. })
-            if stderr.contains("would be replaced by") =>
-        {
+        Err(Error::Git { stderr, .. }) if stderr.contains("would be replaced by") => {
             // The failed run wrote nothing; stage again, converting as `git add` does.
             stage(repo, Some(index), paths, false)?;
             Ok(true)
@@ -193,7 +191,11 @@ fn stage(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>], strict_eol: bool)
 /// `index` differs from its bytes on disk (git's filters converted it), or `None`.
 fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option<String>> {
     // Staged blobs of the captured paths.
-    let listed = repo.git().index_file(index).args(["ls-files", "-s", "-z"]).run()?;
+    let listed = repo
+        .git()
+        .index_file(index)
+        .args(["ls-files", "-s", "-z"])
+        .run()?;
     let mut staged: std::collections::HashMap<&[u8], (&[u8], &[u8])> = Default::default();
     for record in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
         // "<mode> <oid> <stage>\t<path>"
