@@ -33,9 +33,9 @@ pub struct BenchArgs {
     /// Where to write the Markdown results [default: bench/RESULTS.md].
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// Timed runs per side, after one warm-up (at least 5).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(5..))]
-    runs: u16,
+    /// Timed runs per side, after one warm-up (at least 5) [default: 5 with --quick, else 11].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(5..))]
+    runs: Option<u16>,
     /// A line printed above the results, e.g. about the machine's load.
     #[arg(long)]
     note: Option<String>,
@@ -160,7 +160,7 @@ fn build_ours(root: &Path) -> Result<PathBuf> {
 /// Runs the benchmark and writes the results.
 pub fn run(args: &BenchArgs) -> Result<()> {
     let bench = Bench::new(&args.common)?;
-    let runs = usize::from(args.runs);
+    let runs = usize::from(args.runs.unwrap_or(if args.quick { 5 } else { 11 }));
     let mut rows = Vec::new();
 
     let small = bench.repo(SMALL)?;
@@ -374,14 +374,15 @@ fn describe_build(tools: &Tools, root: &Path, given: bool) -> String {
             "--porcelain",
             "--untracked-files=no",
             "--",
-            "crates",
+            "crates/checkpoint-manager",
+            "crates/checkpoint-manager-cli",
             "Cargo.lock",
         ],
     ));
     if changes == "unknown" {
         format!("release build of commit {head}")
     } else {
-        format!("release build of commit {head} with uncommitted changes in crates/")
+        format!("release build of commit {head} with uncommitted changes to its sources")
     }
 }
 

@@ -193,9 +193,9 @@ pub fn markdown(ctx: &Context, rows: &[Row]) -> String {
     out.push_str(&table(rows));
     out.push_str(
         "\nRatio = ours / git. For the 10,000-checkpoint rows, \"git\" is the same command of ours \
-         with a one-checkpoint log. Peak RSS is the `ru_maxrss` that `wait4(2)` reports for the \
-         child: the largest single process of its tree (for ours, often a git it runs), the \
-         largest over all runs.\n\n",
+         with a one-checkpoint log. Peak RSS comes from one more, untimed run of each side \
+         under `xtask rss-probe`, a small process that reports its child's `ru_maxrss` from \
+         `wait4(2)`: the largest single process of the tree (for ours, often a git it runs).\n\n",
     );
     out.push_str(
         "## What is measured\n\n\
