@@ -507,7 +507,6 @@ fn rollback_to_a_folder_that_is_now_a_symlink_replaces_the_symlink() {
 }
 
 #[test]
-#[ignore = "bug: snapshots and restores go through git's filters, so under `* text=auto` an untracked CRLF file comes back as LF (CR bytes lost) after rollback+undo; snapshot.rs stages with filters, restore.rs checks out with them"]
 fn crlf_bytes_survive_rollback_and_undo_under_text_auto() {
     let repo = TestRepo::new();
     repo.write(".gitattributes", "* text=auto\n");
