@@ -59,7 +59,12 @@ fn read_holder(file: &mut File) -> Option<u32> {
     let mut text = String::new();
     file.seek(SeekFrom::Start(0)).ok()?;
     file.read_to_string(&mut text).ok()?;
-    text.trim().parse().ok()
+    let pid: u32 = text.trim().parse().ok()?;
+    // The pid written by a process that has died since names nobody.
+    Path::new("/proc")
+        .join(pid.to_string())
+        .exists()
+        .then_some(pid)
 }
 
 /// Returns the lock file that serialises changes to a repository (HEAD, index, files, refs).

@@ -29,6 +29,10 @@ pub struct Options {
     pub max_file_size: Option<u64>,
 }
 
+/// How long to wait for a `.git/index.lock` left by the git child of a killed process (a stale
+/// one from a crashed git is then reported by git itself).
+const INDEX_LOCK_GRACE: Duration = Duration::from_secs(3);
+
 /// Environment variable that sets [`Options::max_file_size`] in bytes (`0` or `none`: no cap).
 pub const MAX_FILE_SIZE_ENV: &str = "CHECKPOINT_MANAGER_MAX_FILE_SIZE";
 
@@ -581,10 +585,31 @@ impl CheckpointManager {
     }
 
     fn lock_repo(&self) -> Result<LockGuard> {
-        lock::acquire(
+        let guard = lock::acquire(
             &lock::repo_lock_path(&self.repo.private_dir()),
             self.options.lock_timeout,
-        )
+        )?;
+        self.recover_from_killed_holder();
+        Ok(guard)
+    }
+
+    /// After a holder of the repository lock was killed, its git child may still be finishing
+    /// (git does not die with its parent): give it a moment to release `index.lock`, and remove
+    /// the temporary indexes killed processes left behind (only lock holders make them, and we
+    /// hold the lock now).
+    fn recover_from_killed_holder(&self) {
+        let index_lock = self.repo.git_dir().join("index.lock");
+        let deadline = std::time::Instant::now() + INDEX_LOCK_GRACE.min(self.options.lock_timeout);
+        while index_lock.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if let Ok(entries) = std::fs::read_dir(self.repo.private_dir()) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with("index-") {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
     }
 
     /// Opens a session for changes: the repository lock, then the session lock, then one read

@@ -254,7 +254,6 @@ fn sigkill_at_random_moments_never_corrupts_the_log_or_loses_a_state() {
 }
 
 #[test]
-#[ignore = "bug: right after a SIGKILL the next command can fail (exit 5, index.lock exists): the killed command's git child runs on without the repository lock, whose flock died with its parent"]
 fn the_next_command_right_after_a_sigkill_works() {
     let mut rng = Rng::from_env();
     let repo = TestRepo::new();
@@ -309,7 +308,6 @@ fn the_next_command_right_after_a_sigkill_works() {
 }
 
 #[test]
-#[ignore = "bug: temporary index files (<git-dir>/checkpoint-manager/index-*) of killed commands are never cleaned up and pile up in .git (one per kill, index-sized)"]
 fn temporary_indexes_of_killed_commands_do_not_pile_up() {
     let mut rng = Rng::from_env();
     let repo = TestRepo::new();

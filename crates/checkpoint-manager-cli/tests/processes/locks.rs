@@ -200,7 +200,6 @@ fn a_busy_session_lock_fails_with_exit_6_before_anything_changes() {
 }
 
 #[test]
-#[ignore = "bug: the busy-lock message names the pid the last holder left in the lock file, even when that process has exited and the lock is held by someone else (lock.rs read_holder)"]
 fn a_busy_lock_message_never_names_a_process_that_is_gone() {
     let (repo, s, _) = setup();
     // The last command that held the lock wrote its pid into the file and exited; now a holder
