@@ -166,6 +166,9 @@ pub enum SkipReason {
     TooLarge,
     /// An untracked nested repository: its own history is never entered or renamed.
     NestedRepository,
+    /// Uncommitted or untracked work inside a submodule (its commit is captured, its work tree
+    /// belongs to its own repository and is never entered).
+    SubmoduleChanges,
 }
 
 /// What a snapshot checkpoint records beside its commit.

@@ -112,7 +112,22 @@ pub fn paths_to_capture(
     let mut skipped = Vec::new();
     for entry in &status.entries {
         match entry {
-            StatusEntry::Changed { y, path, .. } if *y != '.' => paths.push(path.clone()),
+            StatusEntry::Changed {
+                y,
+                path,
+                dirty_submodule,
+                ..
+            } if *y != '.' => {
+                paths.push(path.clone());
+                // The submodule's commit is captured; the work inside it is its own repository's.
+                if *dirty_submodule {
+                    skipped.push(SkippedPath {
+                        path: String::from_utf8_lossy(path).into_owned(),
+                        reason: SkipReason::SubmoduleChanges,
+                        size: None,
+                    });
+                }
+            }
             StatusEntry::Untracked { path } if path.ends_with(b"/") => {
                 skipped.push(SkippedPath {
                     path: String::from_utf8_lossy(path).into_owned(),

@@ -17,7 +17,13 @@ pub struct Head {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusEntry {
     /// A tracked path changed in the index (`x`) and/or the work tree (`y`); `.` means unchanged.
-    Changed { x: char, y: char, path: Vec<u8> },
+    Changed {
+        x: char,
+        y: char,
+        path: Vec<u8>,
+        /// A submodule whose own work tree has uncommitted or untracked changes.
+        dirty_submodule: bool,
+    },
     /// A path with merge conflicts.
     Unmerged { path: Vec<u8> },
     /// A path git does not track; a trailing `/` marks a nested repository.
@@ -77,8 +83,10 @@ impl Status {
                 b"1" | b"2" => {
                     // 1 XY sub mH mI mW hH hI path ; 2 adds a score field, then path NUL origPath.
                     let skip = if tag == b"1" { 7 } else { 8 };
-                    let (xy, mut rest) = split_field(rest);
-                    for _ in 1..skip {
+                    let (xy, rest) = split_field(rest);
+                    // sub: "N..." for a path, "S<c><m><u>" for a submodule.
+                    let (sub, mut rest) = split_field(rest);
+                    for _ in 2..skip {
                         rest = split_field(rest).1;
                     }
                     if rest.is_empty() || xy.len() != 2 {
@@ -88,6 +96,8 @@ impl Status {
                         x: char::from(xy[0]),
                         y: char::from(xy[1]),
                         path: rest.to_vec(),
+                        dirty_submodule: sub.first() == Some(&b'S')
+                            && (sub.get(2) == Some(&b'M') || sub.get(3) == Some(&b'U')),
                     });
                     if tag == b"2" {
                         records.next(); // the original path of a rename
@@ -144,7 +154,7 @@ impl Status {
         let mut out = String::new();
         for entry in &self.entries {
             let (xy, path) = match entry {
-                StatusEntry::Changed { x, y, path } => {
+                StatusEntry::Changed { x, y, path, .. } => {
                     let dot = |c: char| if c == '.' { ' ' } else { c };
                     (format!("{}{}", dot(*x), dot(*y)), path)
                 }
@@ -220,12 +230,14 @@ u UU N... 100644 100644 100644 100644 aaaa bbbb cccc conflict.txt\0\
                 StatusEntry::Changed {
                     x: '.',
                     y: 'M',
-                    path: b"dir/a file.txt".to_vec()
+                    path: b"dir/a file.txt".to_vec(),
+                    dirty_submodule: false,
                 },
                 StatusEntry::Changed {
                     x: 'R',
                     y: '.',
-                    path: b"new name".to_vec()
+                    path: b"new name".to_vec(),
+                    dirty_submodule: false,
                 },
                 StatusEntry::Unmerged {
                     path: b"conflict.txt".to_vec()

@@ -145,7 +145,6 @@ fn a_submodule_with_uncommitted_work_is_never_entered_by_a_restore() {
 }
 
 #[test]
-#[ignore = "bug: a submodule's uncommitted work is not captured and not reported either (skipped stays empty); the issue asks that what is not captured be reported"]
 fn a_submodule_with_uncommitted_work_is_reported_as_not_captured() {
     let (repo, _upstream) = with_dirty_submodule();
     let fx = Fixture::over(repo, Default::default());
