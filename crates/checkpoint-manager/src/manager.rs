@@ -390,6 +390,7 @@ impl CheckpointManager {
             target.checkpoint_id
         );
         let message = format!("checkpoint-manager snapshot: {description}");
+        let assume_unchanged = index_copy.assume_unchanged().to_vec();
         let captured = snapshot::capture(
             &self.repo,
             &status,
@@ -424,7 +425,11 @@ impl CheckpointManager {
         open.checkpoints.push(safety.clone());
         open.save()?;
 
-        // 2. The restore itself.
+        // 2. The restore itself. `assume-unchanged` flags would make git refuse to overwrite
+        //    those files halfway through; their content is in the safety snapshot now.
+        if mode == ResetMode::Hard && !assume_unchanged.is_empty() {
+            snapshot::clear_assume_unchanged(&self.repo, None, &assume_unchanged)?;
+        }
         let reflog = format!("checkpoint-manager: {action} to {}", target.checkpoint_id);
         let removed_paths = match mode {
             ResetMode::Mixed => {

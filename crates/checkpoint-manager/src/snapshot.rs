@@ -333,6 +333,48 @@ pub fn commit_tree(repo: &Repo, tree: &str, parents: &[&str], message: &str) -> 
 pub struct IndexCopy {
     index: TempIndex,
     tree: String,
+    /// Entries marked `assume-unchanged`: `git status` does not look at them, so their local
+    /// changes would escape a snapshot unless staged explicitly.
+    assume_unchanged: Vec<Vec<u8>>,
+}
+
+impl IndexCopy {
+    /// Returns the paths marked `assume-unchanged` in the user's index.
+    pub fn assume_unchanged(&self) -> &[Vec<u8>] {
+        &self.assume_unchanged
+    }
+}
+
+/// Clears the `assume-unchanged` flag of `paths` in `index` (the user's when `None`).
+pub fn clear_assume_unchanged(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>]) -> Result<()> {
+    let mut input = Vec::new();
+    for path in paths {
+        input.extend_from_slice(path);
+        input.push(0);
+    }
+    let mut git = repo.git();
+    if let Some(index) = index {
+        git = git.index_file(index);
+    }
+    git.args(["update-index", "--no-assume-unchanged", "-z", "--stdin"])
+        .stdin(input)
+        .run()
+        .map(|_| ())
+}
+
+/// Lists the entries of `index` marked `assume-unchanged` (lowercase tags of `ls-files -v`).
+fn assume_unchanged_paths(repo: &Repo, index: &Path) -> Result<Vec<Vec<u8>>> {
+    let out = repo
+        .git()
+        .index_file(index)
+        .args(["ls-files", "-v", "-z"])
+        .run()?;
+    Ok(out
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|r| r.len() > 2 && r[0].is_ascii_lowercase() && r[1] == b' ')
+        .map(|r| r[2..].to_vec())
+        .collect())
 }
 
 /// Reads the status of the user's work and, when `copy_index`, meanwhile copies the user's
@@ -350,7 +392,12 @@ pub fn read_state(
         let copy = scope.spawn(|| {
             let index = TempIndex::copy_of_user_index(repo)?;
             let tree = write_tree(repo, Some(index.path()))?;
-            Ok(IndexCopy { index, tree })
+            let assume_unchanged = assume_unchanged_paths(repo, index.path())?;
+            Ok(IndexCopy {
+                index,
+                tree,
+                assume_unchanged,
+            })
         });
         let status = read_user_status(repo, all_untracked);
         let copy = copy.join().unwrap_or_else(|_| {
@@ -377,8 +424,15 @@ pub fn capture(
     let IndexCopy {
         index,
         tree: index_tree,
+        assume_unchanged,
     } = copy;
-    let (paths, skipped) = paths_to_capture(repo, status, max_file_size);
+    let (mut paths, skipped) = paths_to_capture(repo, status, max_file_size);
+    if !assume_unchanged.is_empty() {
+        // In our copy only: drop the flag so that update-index looks at the file again.
+        clear_assume_unchanged(repo, Some(index.path()), &assume_unchanged)?;
+        let listed: std::collections::HashSet<Vec<u8>> = paths.iter().cloned().collect();
+        paths.extend(assume_unchanged.into_iter().filter(|p| !listed.contains(p)));
+    }
     let lossy = stage_paths_detecting_lossy(repo, index.path(), &paths)?;
     let raw_tree = if lossy {
         raw_bytes_tree(repo, index.path(), &paths)?
