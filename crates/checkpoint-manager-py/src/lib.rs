@@ -15,7 +15,7 @@ use checkpoint_manager::{
     CheckpointId, CheckpointManager, CheckpointMode, CheckpointPhase, CheckpointType,
     CreateRequest, Error, ErrorKind, Options, ResetMode, SessionId, StateSnapshot,
 };
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use serde::Serialize;
@@ -70,8 +70,9 @@ struct Manager {
 
 #[pymethods]
 impl Manager {
-    /// Opens the repository that contains `path`. `lock_timeout` is in seconds; `max_file_size`
-    /// caps untracked files in snapshots (`None`: no cap).
+    /// Opens the repository that contains `path`. `lock_timeout` is in seconds. `max_file_size`
+    /// caps untracked files in snapshots, in bytes, `0` for no cap; `None` takes the library's
+    /// default (`CHECKPOINT_MANAGER_MAX_FILE_SIZE`, else 100 MiB), as the command line does.
     #[new]
     #[pyo3(signature = (path, lock_timeout, max_file_size))]
     fn new(
@@ -81,16 +82,25 @@ impl Manager {
         max_file_size: Option<u64>,
     ) -> PyResult<Self> {
         let lock_timeout = Duration::try_from_secs_f64(lock_timeout).map_err(|_| {
-            PyValueError::new_err(format!(
-                "lock_timeout {lock_timeout}: not a number of seconds"
-            ))
+            py_err(Error::InvalidChoice {
+                what: "lock_timeout",
+                value: lock_timeout.to_string(),
+                expected: "a number of seconds".to_owned(),
+            })
         })?;
-        let options = Options {
-            lock_timeout,
-            max_file_size,
-        };
         let inner = py
-            .detach(|| CheckpointManager::with_options(path, options))
+            .detach(|| {
+                let defaults = Options::from_env()?;
+                let options = Options {
+                    lock_timeout,
+                    max_file_size: match max_file_size {
+                        None => defaults.max_file_size,
+                        Some(0) => None,
+                        Some(bytes) => Some(bytes),
+                    },
+                };
+                CheckpointManager::with_options(path, options)
+            })
             .map_err(py_err)?;
         Ok(Manager { inner })
     }

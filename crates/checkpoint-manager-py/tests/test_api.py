@@ -9,7 +9,7 @@ import inspect
 import subprocess
 import uuid
 from pathlib import Path
-from typing import Any, List, Tuple
+from typing import Any, List, Optional, Tuple
 
 import pytest
 
@@ -200,6 +200,28 @@ def test_snapshot_mode_leaves_branch_index_and_files_untouched(repo: Repo, sid: 
     assert manager.undo_rollback(sid) is True
     assert repo.read("later.txt") == "made after the snapshot\n"
     assert repo.git("log", "-1", "--format=%s") == "later work"
+
+
+def test_the_snapshot_size_cap_follows_the_command_line_s_rules(
+    repo: Repo, sid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write("big.bin", "x" * 2048)
+
+    def skipped(manager: CheckpointManager) -> List[Tuple[str, str, Optional[int]]]:
+        cp = manager.create_checkpoint(sid, "cap", CheckpointPhase.PLAN, snapshot=True)
+        assert cp.snapshot is not None
+        return [(s.path, s.reason, s.size) for s in cp.snapshot.skipped]
+
+    assert skipped(CheckpointManager()) == []  # the default cap is 100 MiB
+    assert skipped(CheckpointManager(max_file_size=1024)) == [("big.bin", "too_large", 2048)]
+    monkeypatch.setenv("CHECKPOINT_MANAGER_MAX_FILE_SIZE", "1024")
+    assert skipped(CheckpointManager()) == [("big.bin", "too_large", 2048)]
+    assert skipped(CheckpointManager(max_file_size=0)) == []  # 0: no cap
+    monkeypatch.setenv("CHECKPOINT_MANAGER_MAX_FILE_SIZE", "lots")
+    with pytest.raises(CheckpointValueError, match="CHECKPOINT_MANAGER_MAX_FILE_SIZE"):
+        skipped(CheckpointManager())
+    with pytest.raises(CheckpointValueError, match="lock_timeout"):
+        CheckpointManager(lock_timeout=-1, max_file_size=0).list_checkpoints(sid)
 
 
 def test_snapshot_and_commit_first_false_are_exclusive(repo: Repo, sid: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from typing import Any, Dict
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -40,7 +40,7 @@ SPEC_LOG: Dict[str, Any] = {
 }
 
 
-def errors(log: Dict[str, Any]) -> list:
+def errors(log: Dict[str, Any]) -> List[str]:
     return [e.message for e in schema_validator().iter_errors(log)]
 
 
@@ -69,7 +69,7 @@ def test_the_spec_s_example_log_matches() -> None:
         (("summary", "checkpoints_by_type"), {"urgent": 1}, "is not valid under any"),
     ],
 )
-def test_broken_logs_do_not_match(path: tuple, value: Any, complaint: str) -> None:
+def test_broken_logs_do_not_match(path: Tuple[Any, ...], value: Any, complaint: str) -> None:
     log = copy.deepcopy(SPEC_LOG)
     target: Any = log
     for key in path[:-1]:

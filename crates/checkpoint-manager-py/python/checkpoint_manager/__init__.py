@@ -53,6 +53,7 @@ def log_schema() -> Dict[str, Any]:
     schema: Dict[str, Any] = json.loads(_native.log_schema())
     return schema
 
+
 __all__ = [
     "CheckpointManager",
     "CheckpointType",

@@ -30,7 +30,8 @@ __all__ = ["CheckpointManager", "DEFAULT_LOCK_TIMEOUT", "DEFAULT_MAX_FILE_SIZE"]
 
 #: Seconds to wait for another process's repository or session lock.
 DEFAULT_LOCK_TIMEOUT: float = _native.DEFAULT_LOCK_TIMEOUT
-#: Untracked files larger than this many bytes are left out of snapshots (and reported).
+#: Untracked files larger than this many bytes are left out of snapshots (and reported), unless
+#: ``max_file_size`` or the environment variable CHECKPOINT_MANAGER_MAX_FILE_SIZE says otherwise.
 DEFAULT_MAX_FILE_SIZE: Optional[int] = _native.DEFAULT_MAX_FILE_SIZE
 
 IdLike = Union[str, uuid.UUID]
@@ -70,8 +71,10 @@ class CheckpointManager:
 
     ``repo_root`` is any folder inside the repository (default: the current folder);
     ``session_id`` is the session the methods use when they are given ``None``. The keyword-only
-    ``lock_timeout`` (seconds) and ``max_file_size`` (bytes, None for no cap on untracked files
-    in snapshots) tune the library.
+    ``lock_timeout`` is how many seconds to wait for another process's lock; ``max_file_size`` caps
+    the untracked files a snapshot captures, in bytes (``0``: no cap; ``None``: the environment
+    variable CHECKPOINT_MANAGER_MAX_FILE_SIZE, else ``DEFAULT_MAX_FILE_SIZE``), as on the command
+    line. Larger files are left out and listed on the checkpoint as skipped.
     """
 
     def __init__(
@@ -80,7 +83,7 @@ class CheckpointManager:
         session_id: Optional[IdLike] = None,
         *,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-        max_file_size: Optional[int] = DEFAULT_MAX_FILE_SIZE,
+        max_file_size: Optional[int] = None,
     ) -> None:
         start = Path(os.fspath(repo_root)) if repo_root is not None else Path.cwd()
         self.repo_root: Path = start.absolute()
