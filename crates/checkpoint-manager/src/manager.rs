@@ -356,9 +356,29 @@ impl CheckpointManager {
                 operation: op.name(),
             });
         }
-        self.require_commit(session, target)?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
-        let (status, index_copy) = snapshot::read_state(&self.repo, true, true)?;
+        // The target's checks (its commit exists; what a hard restore would write over) read
+        // nothing that status reads: they run on the other core meanwhile.
+        let (state, target_checks) = std::thread::scope(|scope| {
+            let checks = scope.spawn(|| -> Result<Vec<Vec<u8>>> {
+                self.require_commit(session, target)?;
+                match mode {
+                    ResetMode::Hard => {
+                        restore::overwritten_untracked(&self.repo, &target.commit_sha)
+                    }
+                    ResetMode::Mixed => Ok(Vec::new()),
+                }
+            });
+            let state = snapshot::read_state(&self.repo, true, true);
+            (state, checks.join())
+        });
+        let overwritten = target_checks.unwrap_or_else(|_| {
+            Err(Error::GitOutput {
+                args: "diff-index".into(),
+                detail: "the target check thread panicked".into(),
+            })
+        })?;
+        let (status, index_copy) = state?;
         validate::require_checkpointable(&self.repo, &status)?;
         let index_copy = index_copy.expect("the index was copied")?;
 
@@ -377,10 +397,6 @@ impl CheckpointManager {
                 None,
                 None,
             ),
-        };
-        let overwritten = match mode {
-            ResetMode::Hard => restore::overwritten_untracked(&self.repo, &worktree_commit)?,
-            ResetMode::Mixed => Vec::new(),
         };
 
         // 1. The safety snapshot, recorded before anything changes.
