@@ -17,5 +17,7 @@ mod log;
 mod open;
 #[path = "core/rollback.rs"]
 mod rollback;
+#[path = "core/tree_identity.rs"]
+mod tree_identity;
 #[path = "core/validate.rs"]
 mod validate;

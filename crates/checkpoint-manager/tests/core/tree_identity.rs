@@ -1,0 +1,129 @@
+//! A checkpoint stores exactly the tree plain git would: `git add -A` then `git write-tree`, with
+//! every conversion git applies (`.gitattributes` text/eol, a clean filter, `ident`), symlinks,
+//! executable bits, negated ignore rules, deletions and staged changes.
+
+use std::os::unix::fs::symlink;
+
+use checkpoint_manager::{
+    CheckpointManager, CheckpointMode, CheckpointPhase, CreateRequest, SessionId,
+};
+use testutil::TestRepo;
+
+/// A repository whose dirty state exercises every conversion and file kind.
+fn fixture() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.git(&["config", "filter.upper.clean", "tr a-z A-Z"]);
+    repo.git(&["config", "filter.upper.smudge", "cat"]);
+    repo.write(
+        ".gitattributes",
+        "*.txt text=auto\n*.crlf text eol=crlf\n*.up filter=upper\n*.id ident\n*.bin binary\n",
+    );
+    repo.write(".gitignore", "*.log\n!keep.log\nbuild/\n");
+    repo.write("tracked.txt", "one\n");
+    repo.write("gone.txt", "soon deleted\n");
+    repo.write("staged.txt", "base\n");
+    repo.write("tool.sh", "#!/bin/sh\necho hi\n");
+    repo.make_executable("tool.sh");
+    repo.commit_all("base");
+
+    repo.write("tracked.txt", "one\r\ntwo\r\n"); // CRLF under text=auto
+    std::fs::remove_file(repo.join("gone.txt")).unwrap();
+    repo.write("staged.txt", "staged\n");
+    repo.git(&["add", "staged.txt"]);
+    repo.write("staged.txt", "staged, then changed again\n");
+    repo.write("new.crlf", "lf only\n");
+    repo.write("shout.up", "quiet words\n");
+    repo.write("stamp.id", "$Id$\n");
+    repo.write("blob.bin", b"\x00\x01\r\n\xff");
+    repo.write("keep.log", "negated: kept\n");
+    repo.write("drop.log", "ignored\n");
+    repo.write("build/out.o", "ignored folder\n");
+    repo.write("nested/deep/new file é.txt", "unicode and spaces\n");
+    repo.write("newexec.sh", "#!/bin/sh\n");
+    repo.make_executable("newexec.sh");
+    symlink("tracked.txt", repo.join("link")).unwrap();
+    symlink("nowhere", repo.join("dangling")).unwrap();
+    repo
+}
+
+/// The tree `git add -A` + `git write-tree` gives, computed in a copy of the index.
+fn plain_git_tree(repo: &TestRepo) -> String {
+    let copy = repo.join(".git/plain-index");
+    std::fs::copy(repo.join(".git/index"), &copy).unwrap();
+    let env = [("GIT_INDEX_FILE", copy.to_str().unwrap())];
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("git");
+        cmd.current_dir(repo.path()).args(args);
+        for (k, v) in testutil::hermetic_env()
+            .into_iter()
+            .chain(env.iter().map(|(k, v)| (*k, (*v).to_owned())))
+        {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    run(&["add", "-A"]);
+    let tree = run(&["write-tree"]);
+    std::fs::remove_file(copy).unwrap();
+    tree
+}
+
+fn request(mode: CheckpointMode) -> CreateRequest {
+    CreateRequest {
+        mode,
+        ..CreateRequest::new("tree identity", CheckpointPhase::Implement)
+    }
+}
+
+#[test]
+fn a_snapshot_stores_the_tree_git_add_all_would() {
+    let repo = fixture();
+    let expected = plain_git_tree(&repo);
+    let index_before = repo.index_bytes();
+    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
+    let cp = CheckpointManager::open(repo.path())
+        .unwrap()
+        .create(session, &request(CheckpointMode::Snapshot))
+        .unwrap();
+    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    assert_eq!(tree, expected);
+    // The user's index is untouched, and the index tree is that index (staged.txt staged, the
+    // rest not). `git write-tree` rewrites the index, so it comes last.
+    assert_eq!(repo.index_bytes(), index_before);
+    assert_eq!(cp.snapshot.unwrap().index_tree, repo.git(&["write-tree"]));
+}
+
+#[test]
+fn a_commit_checkpoint_commits_the_tree_git_add_all_would() {
+    let repo = fixture();
+    let expected = plain_git_tree(&repo);
+    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
+    let cp = CheckpointManager::open(repo.path())
+        .unwrap()
+        .create(session, &request(CheckpointMode::Commit))
+        .unwrap();
+    assert_eq!(repo.head(), cp.commit_sha);
+    assert_eq!(repo.git(&["rev-parse", "HEAD^{tree}"]), expected);
+}
+
+#[test]
+fn the_fixture_really_exercises_the_conversions() {
+    // Guards the two tests above against a fixture in which no conversion happens.
+    let repo = fixture();
+    let tree = plain_git_tree(&repo);
+    let blob = |path: &str| repo.git(&["cat-file", "-p", &format!("{tree}:{path}")]);
+    assert_eq!(blob("tracked.txt"), "one\ntwo"); // CRLF normalised
+    assert_eq!(blob("shout.up"), "QUIET WORDS"); // clean filter ran
+    assert_eq!(blob("stamp.id"), "$Id$"); // ident collapsed
+    let listing = repo.git(&["ls-tree", "-r", &tree]);
+    assert!(listing.contains("120000 blob") && listing.contains("\tlink"));
+    assert!(listing.contains("100755 blob") && listing.contains("\tnewexec.sh"));
+    assert!(listing.contains("\tkeep.log") && !listing.contains("\tdrop.log"));
+    assert!(!listing.contains("build/") && !listing.contains("\tgone.txt"));
+}
