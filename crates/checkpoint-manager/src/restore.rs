@@ -91,8 +91,15 @@ fn overwritten_at(workdir: &Path, path: &[u8]) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// Returns true when `dir` holds a repository as git sees one: a `.git` file (`gitdir: ...`) or
+/// a `.git` folder with a `HEAD` (an empty `.git` folder is just a folder to git).
 fn is_repository(dir: &Path) -> bool {
-    fs::symlink_metadata(dir.join(".git")).is_ok()
+    let dot_git = dir.join(".git");
+    match fs::symlink_metadata(&dot_git) {
+        Ok(meta) if meta.is_dir() => dot_git.join("HEAD").exists(),
+        Ok(_) => true,
+        Err(_) => false,
+    }
 }
 
 /// Returns true when `dir` or any real folder below it is a repository.
