@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::git::Repo;
-use crate::paths::bytes_to_path;
+use crate::paths::{behind_non_folder, bytes_to_path};
 
 /// What to restore.
 #[derive(Debug, Clone)]
@@ -206,7 +206,7 @@ fn write_raw_files(repo: &Repo, raw_tree: &str) -> Result<()> {
     let contents = crate::store::cat_file_batch(repo, &oids)?;
     for ((path, _), content) in files.iter().zip(contents) {
         let Some(bytes) = content else { continue };
-        if behind_symlink(repo.workdir(), path) {
+        if behind_non_folder(repo.workdir(), path) {
             continue;
         }
         let full = repo.workdir().join(bytes_to_path(path));
@@ -282,7 +282,7 @@ fn remove_extra_files(repo: &Repo, from_tree: &str, to_commit: &str) -> Result<V
     for path in candidates {
         // Nothing is removed through a symlinked folder (that would reach outside the work tree);
         // behind one, the captured file is gone already.
-        let gone = behind_symlink(repo.workdir(), path)
+        let gone = behind_non_folder(repo.workdir(), path)
             || fs::symlink_metadata(repo.workdir().join(bytes_to_path(path))).is_err();
         if gone {
             removed.push(String::from_utf8_lossy(path).into_owned());
@@ -339,19 +339,6 @@ fn ignored_paths(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
         .filter(|p| !p.is_empty())
         .map(|p| p.strip_prefix(b"./").unwrap_or(p).to_vec())
         .collect())
-}
-
-/// Returns true when a folder on the way to `path` is a symlink (removing through it would
-/// reach outside the work tree).
-fn behind_symlink(workdir: &Path, path: &[u8]) -> bool {
-    path.iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'/')
-        .any(|(i, _)| {
-            fs::symlink_metadata(workdir.join(bytes_to_path(&path[..i])))
-                .map(|m| !m.is_dir())
-                .unwrap_or(false)
-        })
 }
 
 fn remove_empty_parents(workdir: &Path, file: &Path) {

@@ -6,9 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::git::{ObjectKind, Repo, Status, StatusEntry};
+use crate::git::{edit_tree_from_worktree, EditedTrees, ObjectKind, Repo, Status, StatusEntry};
 use crate::model::{SkipReason, SkippedPath};
-use crate::paths::bytes_to_path;
+use crate::paths::{behind_non_folder, bytes_to_path};
 use crate::store::{TOOL_EMAIL, TOOL_NAME};
 
 /// Paths under the sessions folder, as git spells them.
@@ -174,32 +174,47 @@ fn stage_paths_detecting_lossy(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> 
 }
 
 fn stage(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>], strict_eol: bool) -> Result<()> {
-    if paths.is_empty() {
-        return Ok(());
+    // A path behind a folder that is now a symlink or a file is gone for git, but update-index
+    // refuses to look "beyond a symbolic link": such entries are removed outright.
+    let (gone, present): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) = paths
+        .iter()
+        .partition(|p| behind_non_folder(repo.workdir(), p));
+    let batches = [
+        (
+            gone,
+            &["update-index", "--force-remove", "-z", "--stdin"][..],
+        ),
+        (
+            present,
+            &[
+                "update-index",
+                "--add",
+                "--remove",
+                "--replace",
+                "-z",
+                "--stdin",
+            ][..],
+        ),
+    ];
+    for (batch, args) in batches {
+        if batch.is_empty() {
+            continue;
+        }
+        let mut input = Vec::new();
+        for path in batch {
+            input.extend_from_slice(path);
+            input.push(0);
+        }
+        let mut git = repo.git();
+        if let Some(index) = index {
+            git = git.index_file(index);
+        }
+        if strict_eol {
+            git = git.args(["-c", "core.safecrlf=true"]);
+        }
+        git.args(args).stdin(input).run()?;
     }
-    let mut input = Vec::new();
-    for path in paths {
-        input.extend_from_slice(path);
-        input.push(0);
-    }
-    let mut git = repo.git();
-    if let Some(index) = index {
-        git = git.index_file(index);
-    }
-    if strict_eol {
-        git = git.args(["-c", "core.safecrlf=true"]);
-    }
-    git.args([
-        "update-index",
-        "--add",
-        "--remove",
-        "--replace",
-        "-z",
-        "--stdin",
-    ])
-    .stdin(input)
-    .run()
-    .map(|_| ())
+    Ok(())
 }
 
 /// Returns a tree holding the exact bytes of every file among `paths` whose staged blob in
@@ -428,22 +443,38 @@ pub fn capture(
     } = copy;
     let (mut paths, skipped) = paths_to_capture(repo, status, max_file_size);
     if !assume_unchanged.is_empty() {
-        // In our copy only: drop the flag so that update-index looks at the file again.
-        clear_assume_unchanged(repo, Some(index.path()), &assume_unchanged)?;
         let listed: std::collections::HashSet<Vec<u8>> = paths.iter().cloned().collect();
-        paths.extend(assume_unchanged.into_iter().filter(|p| !listed.contains(p)));
+        paths.extend(
+            assume_unchanged
+                .iter()
+                .filter(|p| !listed.contains(*p))
+                .cloned(),
+        );
     }
-    let lossy = stage_paths_detecting_lossy(repo, index.path(), &paths)?;
-    let raw_tree = if lossy {
-        raw_bytes_tree(repo, index.path(), &paths)?
-    } else {
+    let edited = if paths.is_empty() || !force_paths.is_empty() {
         None
-    };
-    force_stage(repo, index.path(), force_paths)?;
-    let tree = if paths.is_empty() && force_paths.is_empty() {
-        index_tree.clone()
     } else {
-        write_tree(repo, Some(index.path()))?
+        // The index's tree edited at the changed paths: work proportional to the change.
+        edit_tree_from_worktree(repo, &index_tree, &paths)?
+    };
+    let (tree, raw_tree) = match edited {
+        Some(EditedTrees { tree, raw_tree }) => (tree, raw_tree),
+        None if paths.is_empty() && force_paths.is_empty() => (index_tree.clone(), None),
+        None => {
+            // git's own staging, in the copy of the index.
+            if !assume_unchanged.is_empty() {
+                // In our copy only: drop the flag so that update-index looks at the file again.
+                clear_assume_unchanged(repo, Some(index.path()), &assume_unchanged)?;
+            }
+            let lossy = stage_paths_detecting_lossy(repo, index.path(), &paths)?;
+            let raw_tree = if lossy {
+                raw_bytes_tree(repo, index.path(), &paths)?
+            } else {
+                None
+            };
+            force_stage(repo, index.path(), force_paths)?;
+            (write_tree(repo, Some(index.path()))?, raw_tree)
+        }
     };
     let base = status.head.oid.clone();
     let branch = status

@@ -155,6 +155,19 @@ impl GitCommand {
         })
     }
 
+    /// Starts the command with stdin and stdout piped, for a conversation (`cat-file --batch`).
+    pub fn spawn_piped(mut self) -> Result<std::process::Child> {
+        self.command
+            .args(&self.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        self.command.spawn().map_err(|source| Error::GitMissing {
+            min: MIN_GIT_VERSION,
+            source,
+        })
+    }
+
     /// Runs the command and fails with git's stderr unless it exits 0. Warnings git prints on
     /// stderr with exit 0 (CRLF, embedded repositories) are not failures.
     pub fn run(self) -> Result<GitOutput> {

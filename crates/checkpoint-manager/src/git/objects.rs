@@ -22,6 +22,8 @@ pub struct LooseObjects {
 /// The kinds of object this tool writes itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectKind {
+    Blob,
+    Tree,
     Commit,
     Tag,
 }
@@ -29,6 +31,8 @@ pub enum ObjectKind {
 impl ObjectKind {
     fn name(self) -> &'static str {
         match self {
+            ObjectKind::Blob => "blob",
+            ObjectKind::Tree => "tree",
             ObjectKind::Commit => "commit",
             ObjectKind::Tag => "tag",
         }

@@ -127,3 +127,48 @@ fn the_fixture_really_exercises_the_conversions() {
     assert!(listing.contains("\tkeep.log") && !listing.contains("\tdrop.log"));
     assert!(!listing.contains("build/") && !listing.contains("\tgone.txt"));
 }
+
+#[test]
+fn files_and_folders_trading_places_give_the_tree_git_add_all_would() {
+    let repo = TestRepo::new();
+    repo.write("swap", "a file that becomes a folder\n");
+    repo.write("folder/x", "a folder that becomes a file\n");
+    repo.write("linkdir/f", "a folder that becomes a symlink\n");
+    repo.write("keep/y", "stays\n");
+    repo.commit_all("base");
+    std::fs::remove_file(repo.join("swap")).unwrap();
+    repo.write("swap/inner.txt", "now inside\n");
+    std::fs::remove_dir_all(repo.join("folder")).unwrap();
+    repo.write("folder", "now a file\n");
+    std::fs::remove_dir_all(repo.join("linkdir")).unwrap();
+    symlink("keep", repo.join("linkdir")).unwrap();
+    repo.write("keep/z", "new beside y\n");
+    let expected = plain_git_tree(&repo);
+    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
+    let cp = CheckpointManager::open(repo.path())
+        .unwrap()
+        .create(session, &request(CheckpointMode::Snapshot))
+        .unwrap();
+    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    assert_eq!(tree, expected);
+}
+
+#[test]
+fn a_symlinked_folder_hides_the_tracked_files_behind_it_as_git_does() {
+    // Only symlinks and files change here, so the snapshot edits the index's tree directly.
+    let repo = TestRepo::new();
+    repo.write("real/a.txt", "a\n");
+    repo.write("other/a.txt", "other a\n");
+    repo.commit_all("base");
+    std::fs::remove_dir_all(repo.join("real")).unwrap();
+    symlink("other", repo.join("real")).unwrap();
+    repo.write("other/b.txt", "b\n");
+    let expected = plain_git_tree(&repo);
+    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
+    let cp = CheckpointManager::open(repo.path())
+        .unwrap()
+        .create(session, &request(CheckpointMode::Snapshot))
+        .unwrap();
+    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    assert_eq!(tree, expected);
+}

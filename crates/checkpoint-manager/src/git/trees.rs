@@ -1,0 +1,396 @@
+//! Building a snapshot's work-tree tree without a second index: the index's tree, edited at the
+//! few paths `git status` reported. The changed files are hashed by one `git hash-object`
+//! (which applies the user's filters by path, exactly as `git add` does), the trees along the
+//! changed paths are read through one `git cat-file --batch`, and the new trees are written as
+//! loose objects. On a big repository this replaces rewriting and re-reading a whole index
+//! (`update-index` + `write-tree`) with work proportional to the change.
+//!
+//! Only the plain case takes this road (SHA-1 objects written by us, `core.fileMode` and
+//! `core.symlinks` on, regular files and symlinks only, no newline in a name); anything else
+//! returns `None` and the caller stages into a temporary index instead.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Child, ChildStdin, ChildStdout};
+
+use super::{LooseObjects, ObjectKind, Repo};
+use crate::error::{Error, Result};
+use crate::paths::{behind_non_folder, bytes_to_path};
+
+const TREE_MODE: &[u8] = b"40000";
+
+/// A tree's entries by name: (mode, object id).
+type Entries = BTreeMap<Vec<u8>, (Vec<u8>, String)>;
+
+/// What becomes of one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Edit {
+    Delete,
+    Set { mode: &'static [u8], oid: String },
+}
+
+/// The work-tree tree and, when git's filters converted some file, the tree of their raw bytes.
+#[derive(Debug)]
+pub struct EditedTrees {
+    pub tree: String,
+    pub raw_tree: Option<String>,
+}
+
+/// Returns the tree of `base_tree` with `paths` set to what the work tree holds now (or removed
+/// where they are gone), or `None` when this case is left to git's index machinery.
+pub fn edit_tree_from_worktree(
+    repo: &Repo,
+    base_tree: &str,
+    paths: &[Vec<u8>],
+) -> Result<Option<EditedTrees>> {
+    let Some(objects) = repo.loose_objects() else {
+        return Ok(None);
+    };
+    if !plain_file_modes(repo) || paths.iter().any(|p| p.contains(&b'\n')) {
+        return Ok(None);
+    }
+    let mut edits: BTreeMap<Vec<u8>, Edit> = BTreeMap::new();
+    let mut regular: Vec<(&[u8], &'static [u8])> = Vec::new();
+    for path in paths {
+        let full = repo.workdir().join(bytes_to_path(path));
+        // Behind a folder that is now a symlink or a file, the path is gone for git.
+        if behind_non_folder(repo.workdir(), path) {
+            edits.insert(path.clone(), Edit::Delete);
+            continue;
+        }
+        match fs::symlink_metadata(&full) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                edits.insert(path.clone(), Edit::Delete);
+            }
+            Err(e) => return Err(Error::io(full, e)),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&full).map_err(|e| Error::io(&full, e))?;
+                let oid = objects.write(ObjectKind::Blob, target.as_os_str().as_bytes())?;
+                edits.insert(
+                    path.clone(),
+                    Edit::Set {
+                        mode: b"120000",
+                        oid,
+                    },
+                );
+            }
+            Ok(meta) if meta.is_file() => {
+                let executable = meta.permissions().mode() & 0o100 != 0;
+                regular.push((path, if executable { b"100755" } else { b"100644" }));
+            }
+            // A folder (a submodule, a nested repository): git's own staging knows what to do.
+            Ok(_) => return Ok(None),
+        }
+    }
+    let names: Vec<&[u8]> = regular.iter().map(|(p, _)| *p).collect();
+    let (filtered, lossy) = hash_files(repo, &names)?;
+    let mut raw_edits: BTreeMap<Vec<u8>, Edit> = BTreeMap::new();
+    if lossy {
+        let raw = hash_files_raw(repo, &names)?;
+        for (((path, mode), filtered), raw) in regular.iter().zip(&filtered).zip(raw) {
+            if *filtered != raw {
+                raw_edits.insert(path.to_vec(), Edit::Set { mode, oid: raw });
+            }
+        }
+    }
+    for ((path, mode), oid) in regular.iter().zip(filtered) {
+        edits.insert(path.to_vec(), Edit::Set { mode, oid });
+    }
+    let mut trees = TreeReader::start(repo)?;
+    let tree = build(&mut trees, &objects, Some(base_tree), &edits)?
+        .map_or_else(|| objects.write(ObjectKind::Tree, b""), Ok)?;
+    let raw_tree = if raw_edits.is_empty() {
+        None
+    } else {
+        build(&mut trees, &objects, None, &raw_edits)?
+    };
+    Ok(Some(EditedTrees { tree, raw_tree }))
+}
+
+/// Returns false when the repository records modes or symlinks differently from the file system
+/// (`core.fileMode=false`, `core.symlinks=false`): then git's own staging is used.
+fn plain_file_modes(repo: &Repo) -> bool {
+    let config = fs::read_to_string(repo.common_dir().join("config")).unwrap_or_default();
+    !config.lines().any(|line| {
+        let line: String = line
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        line == "filemode=false" || line == "symlinks=false"
+    })
+}
+
+/// Hashes and stores files through the user's filters; also tells whether an end-of-line
+/// conversion changed some file's bytes (git's `core.safecrlf` check, in the same pass).
+fn hash_files(repo: &Repo, paths: &[&[u8]]) -> Result<(Vec<String>, bool)> {
+    match hash(
+        repo,
+        paths,
+        &[
+            "-c",
+            "core.safecrlf=true",
+            "hash-object",
+            "-w",
+            "--stdin-paths",
+        ],
+    ) {
+        Ok(oids) => Ok((oids, false)),
+        Err(Error::Git { stderr, .. }) if stderr.contains("would be replaced by") => Ok((
+            hash(repo, paths, &["hash-object", "-w", "--stdin-paths"])?,
+            true,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// Hashes and stores files exactly as they are on disk.
+fn hash_files_raw(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<String>> {
+    hash(
+        repo,
+        paths,
+        &["hash-object", "-w", "--no-filters", "--stdin-paths"],
+    )
+}
+
+fn hash(repo: &Repo, paths: &[&[u8]], args: &[&str]) -> Result<Vec<String>> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut input = Vec::new();
+    for path in paths {
+        input.extend_from_slice(path);
+        input.push(b'\n');
+    }
+    let out = repo.git().args(args).stdin(input).run()?;
+    let oids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    if oids.len() != paths.len() {
+        return Err(Error::GitOutput {
+            args: "hash-object --stdin-paths".into(),
+            detail: format!("{} ids for {} files", oids.len(), paths.len()),
+        });
+    }
+    Ok(oids)
+}
+
+/// Applies `edits` (paths relative to this tree) to the tree `base` and writes the result;
+/// `None` when nothing is left in it.
+fn build(
+    trees: &mut TreeReader,
+    objects: &LooseObjects,
+    base: Option<&str>,
+    edits: &BTreeMap<Vec<u8>, Edit>,
+) -> Result<Option<String>> {
+    let mut entries: Entries = match base {
+        Some(oid) => trees.read(oid)?,
+        None => BTreeMap::new(),
+    };
+    // Edits below a child folder, grouped by that child.
+    let mut nested: BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, Edit>> = BTreeMap::new();
+    let mut direct: Vec<(&[u8], &Edit)> = Vec::new();
+    for (path, edit) in edits {
+        match path.iter().position(|b| *b == b'/') {
+            Some(i) => {
+                nested
+                    .entry(path[..i].to_vec())
+                    .or_default()
+                    .insert(path[i + 1..].to_vec(), edit.clone());
+            }
+            None => direct.push((path, edit)),
+        }
+    }
+    let mut built_folders: Vec<Vec<u8>> = Vec::new();
+    for (name, sub_edits) in &nested {
+        let sub_base = entries
+            .get(name)
+            .filter(|(mode, _)| mode == TREE_MODE)
+            .map(|(_, oid)| oid.clone());
+        match build(trees, objects, sub_base.as_deref(), sub_edits)? {
+            Some(oid) => {
+                entries.insert(name.clone(), (TREE_MODE.to_vec(), oid));
+                built_folders.push(name.clone());
+            }
+            None => {
+                if entries.get(name).is_some_and(|(mode, _)| mode == TREE_MODE) {
+                    entries.remove(name);
+                }
+            }
+        }
+    }
+    for (name, edit) in direct {
+        match edit {
+            // A file replaced by a folder: the folder just built stays.
+            Edit::Delete if built_folders.iter().any(|f| f == name) => {}
+            Edit::Delete => {
+                entries.remove(name);
+            }
+            Edit::Set { mode, oid } => {
+                entries.insert(name.to_vec(), (mode.to_vec(), oid.clone()));
+            }
+        }
+    }
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    objects
+        .write(ObjectKind::Tree, &serialize(&entries)?)
+        .map(Some)
+}
+
+/// Writes tree entries in git's order: by name, a folder's name compared as if it ended in `/`.
+fn serialize(entries: &Entries) -> Result<Vec<u8>> {
+    let mut sorted: Vec<_> = entries.iter().collect();
+    sorted.sort_by_key(|(name, (mode, _))| {
+        let mut key = name.to_vec();
+        if mode == TREE_MODE {
+            key.push(b'/');
+        }
+        key
+    });
+    let mut out = Vec::new();
+    for (name, (mode, oid)) in sorted {
+        out.extend_from_slice(mode);
+        out.push(b' ');
+        out.extend_from_slice(name);
+        out.push(0);
+        out.extend_from_slice(&hex_to_bytes(oid)?);
+    }
+    Ok(out)
+}
+
+fn hex_to_bytes(hex: &str) -> Result<Vec<u8>> {
+    let bad = || Error::GitOutput {
+        args: "cat-file --batch".into(),
+        detail: format!("not an object id: {hex:?}"),
+    };
+    if !hex.len().is_multiple_of(2) {
+        return Err(bad());
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2).ok_or_else(bad)?, 16).map_err(|_| bad()))
+        .collect()
+}
+
+/// One `git cat-file --batch` kept open to read trees on demand.
+struct TreeReader {
+    child: Child,
+    input: Option<ChildStdin>,
+    output: BufReader<ChildStdout>,
+}
+
+impl TreeReader {
+    fn start(repo: &Repo) -> Result<TreeReader> {
+        let mut child = repo.git().args(["cat-file", "--batch"]).spawn_piped()?;
+        let input = child.stdin.take();
+        let output = child.stdout.take().map(BufReader::new);
+        match (input, output) {
+            (Some(input), Some(output)) => Ok(TreeReader {
+                child,
+                input: Some(input),
+                output,
+            }),
+            _ => Err(Error::GitOutput {
+                args: "cat-file --batch".into(),
+                detail: "no pipes".into(),
+            }),
+        }
+    }
+
+    /// Returns a tree's entries by name: (mode, object id).
+    fn read(&mut self, oid: &str) -> Result<Entries> {
+        let io = |e: std::io::Error| Error::GitOutput {
+            args: "cat-file --batch".into(),
+            detail: e.to_string(),
+        };
+        let input = self
+            .input
+            .as_mut()
+            .ok_or_else(|| io(std::io::ErrorKind::BrokenPipe.into()))?;
+        writeln!(input, "{oid}")
+            .and_then(|()| input.flush())
+            .map_err(io)?;
+        let mut header = String::new();
+        self.output.read_line(&mut header).map_err(io)?;
+        let mut fields = header.split_whitespace();
+        let (Some(_), Some("tree"), Some(size)) = (fields.next(), fields.next(), fields.next())
+        else {
+            return Err(Error::GitOutput {
+                args: "cat-file --batch".into(),
+                detail: format!("{oid} is not a tree: {}", header.trim()),
+            });
+        };
+        let size: usize = size
+            .parse()
+            .map_err(|_| io(std::io::ErrorKind::InvalidData.into()))?;
+        let mut body = vec![0; size + 1]; // the content, then a newline
+        self.output.read_exact(&mut body).map_err(io)?;
+        body.truncate(size);
+        let mut entries = BTreeMap::new();
+        let mut rest = body.as_slice();
+        while !rest.is_empty() {
+            let space = rest.iter().position(|b| *b == b' ');
+            let nul = rest.iter().position(|b| *b == 0);
+            let (Some(space), Some(nul)) = (space, nul) else {
+                break;
+            };
+            if rest.len() < nul + 21 {
+                break;
+            }
+            let mode = rest[..space].to_vec();
+            let name = rest[space + 1..nul].to_vec();
+            let oid: String = rest[nul + 1..nul + 21]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            entries.insert(name, (mode, oid));
+            rest = &rest[nul + 21..];
+        }
+        Ok(entries)
+    }
+}
+
+impl Drop for TreeReader {
+    fn drop(&mut self) {
+        drop(self.input.take());
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_entries_as_git_does() {
+        let mut entries = BTreeMap::new();
+        let oid = "0".repeat(40);
+        for (name, mode) in [
+            ("a.txt", "100644"),
+            ("a", "40000"),
+            ("a-b", "100644"),
+            ("a0", "100644"),
+        ] {
+            entries.insert(
+                name.as_bytes().to_vec(),
+                (mode.as_bytes().to_vec(), oid.clone()),
+            );
+        }
+        let bytes = serialize(&entries).expect("serialises");
+        let names: Vec<String> = bytes
+            .split(|b| *b == 0)
+            .filter_map(|chunk| {
+                let text = String::from_utf8_lossy(chunk);
+                text.rsplit_once(' ').map(|(_, name)| name.to_owned())
+            })
+            .collect();
+        // git: "a-b" < "a.txt" < "a/" (the folder) < "a0"
+        assert_eq!(names, ["a-b", "a.txt", "a", "a0"]);
+    }
+}
