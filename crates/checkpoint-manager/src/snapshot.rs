@@ -3,7 +3,7 @@
 //! of the user's index (so unchanged files are not re-hashed), never in the user's index.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::git::{edit_tree_from_worktree, EditedTrees, ObjectKind, Repo, Status, StatusEntry};
@@ -504,9 +504,4 @@ pub fn capture(
         skipped,
         raw_tree,
     })
-}
-
-/// Returns the work-tree path of a repository-relative path.
-pub fn worktree_path(repo: &Repo, path: &[u8]) -> PathBuf {
-    repo.workdir().join(bytes_to_path(path))
 }
