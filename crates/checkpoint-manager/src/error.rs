@@ -83,6 +83,16 @@ pub enum Error {
     )]
     NothingToUndo { session: String },
 
+    #[error("checkpoint {checkpoint} in session {session} has an invalid record ({detail}); nothing was changed; run `checkpoint-manager repair --session-id {session}` to rebuild the log from git")]
+    InvalidRecord {
+        session: String,
+        checkpoint: String,
+        detail: String,
+    },
+
+    #[error("undo would move branch {branch}, which is not checked out and has moved since the rollback (now at {tip}); nothing was changed; check it out first, then undo")]
+    BranchMoved { branch: String, tip: String },
+
     #[error("checkpoint {checkpoint}: its commit {commit} is missing from the repository; run `checkpoint-manager repair --session-id {session}`")]
     MissingCommit {
         session: String,
@@ -140,6 +150,8 @@ impl Error {
             | Error::UncommittedChanges { .. }
             | Error::NothingToTag
             | Error::NestedRepositoryInTheWay { .. }
+            | Error::InvalidRecord { .. }
+            | Error::BranchMoved { .. }
             | Error::CorruptLog { .. }
             | Error::GitTooOld { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }

@@ -360,19 +360,20 @@ impl CheckpointManager {
         // The target's checks (its commit exists; what a hard restore would write over) read
         // nothing that status reads: they run on the other core meanwhile.
         let (state, target_checks) = std::thread::scope(|scope| {
-            let checks = scope.spawn(|| -> Result<Vec<Vec<u8>>> {
-                self.require_commit(session, target)?;
-                match mode {
+            let checks = scope.spawn(|| -> Result<(ResolvedTarget, Vec<Vec<u8>>)> {
+                let resolved = self.resolve_target(session, target)?;
+                let overwritten = match mode {
                     ResetMode::Hard => {
-                        restore::overwritten_untracked(&self.repo, &target.commit_sha)
+                        restore::overwritten_untracked(&self.repo, &target.commit_sha)?
                     }
-                    ResetMode::Mixed => Ok(Vec::new()),
-                }
+                    ResetMode::Mixed => Vec::new(),
+                };
+                Ok((resolved, overwritten))
             });
             let state = snapshot::read_state(&self.repo, true, true);
             (state, checks.join())
         });
-        let overwritten = target_checks.unwrap_or_else(|_| {
+        let (resolved, overwritten) = target_checks.unwrap_or_else(|_| {
             Err(Error::GitOutput {
                 args: "diff-index".into(),
                 detail: "the target check thread panicked".into(),
@@ -382,22 +383,17 @@ impl CheckpointManager {
         validate::require_checkpointable(&self.repo, &status)?;
         let index_copy = index_copy.expect("the index was copied")?;
 
-        let (worktree_commit, index_tree, base, head, raw_tree) = match &target.snapshot {
-            Some(info) => (
-                target.commit_sha.clone(),
-                info.index_tree.clone(),
-                info.base_commit.clone(),
-                reattach.then(|| info.branch.clone()),
-                info.raw_tree.clone(),
-            ),
-            None => (
-                target.commit_sha.clone(),
-                format!("{}^{{tree}}", target.commit_sha),
-                Some(target.commit_sha.clone()),
-                None,
-                None,
-            ),
-        };
+        let worktree_commit = target.commit_sha.clone();
+        let ResolvedTarget {
+            index_tree,
+            raw_tree,
+            base,
+            branch,
+        } = resolved;
+        let head = reattach.then_some(branch);
+        if let Some(Some(branch)) = &head {
+            self.refuse_moving_another_branch(&status, branch, base.as_deref())?;
+        }
 
         // 1. The safety snapshot, recorded before anything changes.
         let description = format!(
@@ -660,17 +656,131 @@ impl CheckpointManager {
         })
     }
 
-    fn require_commit(&self, session: SessionId, target: &Checkpoint) -> Result<()> {
-        if store::existing_commits(&self.repo, std::slice::from_ref(&target.commit_sha))?[0] {
-            Ok(())
-        } else {
-            Err(Error::MissingCommit {
+    /// Checks the target's record and takes what a restore needs from git, not from the log
+    /// (which lives in the work tree): the commit must exist, and a snapshot's index tree and
+    /// raw-bytes tree are its commit's second and third parents' trees. One git process.
+    fn resolve_target(&self, session: SessionId, target: &Checkpoint) -> Result<ResolvedTarget> {
+        let invalid = |detail: String| Error::InvalidRecord {
+            session: session.as_string(),
+            checkpoint: target.checkpoint_id.as_string(),
+            detail,
+        };
+        let sha = &target.commit_sha;
+        if !is_object_id(sha) {
+            return Err(invalid(format!("commit_sha {sha:?} is not an object id")));
+        }
+        let info = target.snapshot.as_ref();
+        let base = info.map_or_else(|| Some(sha.clone()), |i| i.base_commit.clone());
+        if let Some(base) = base.as_deref().filter(|b| !is_object_id(b)) {
+            return Err(invalid(format!("base_commit {base:?} is not an object id")));
+        }
+        let branch = info.and_then(|i| i.branch.clone());
+        if let Some(branch) = branch.as_deref().filter(|b| {
+            !b.starts_with("refs/heads/") || b.chars().any(|c| c.is_whitespace() || c.is_control())
+        }) {
+            return Err(invalid(format!("branch {branch:?} is not a branch")));
+        }
+        // W's parents: [base, I, R]; without a base (no commit yet): [I, R].
+        let index_parent = if base.is_some() { 2 } else { 1 };
+        let mut queries = vec![format!("{sha}^{{commit}}"), format!("{sha}^{{tree}}")];
+        if let (Some(_), Some(_)) = (info, &base) {
+            queries.push(format!("{sha}^1"));
+        }
+        if info.is_some() {
+            queries.push(format!("{sha}^{index_parent}^{{tree}}"));
+        }
+        if info.is_some_and(|i| i.raw_tree.is_some()) {
+            queries.push(format!("{sha}^{}^{{tree}}", index_parent + 1));
+        }
+        let found = store::resolve_objects(&self.repo, &queries)?;
+        if found[0].is_none() {
+            return Err(Error::MissingCommit {
                 session: session.as_string(),
                 checkpoint: target.checkpoint_id.as_string(),
-                commit: target.commit_sha.clone(),
-            })
+                commit: sha.clone(),
+            });
+        }
+        let tree_at = |i: usize| {
+            found
+                .get(i)
+                .cloned()
+                .flatten()
+                .ok_or_else(|| invalid(format!("{} does not exist", queries[i])))
+        };
+        // Answers after the commit and its tree: [base check], index tree, [raw tree].
+        let mut next = 2;
+        if let (Some(_), Some(base)) = (info, &base) {
+            if found[next].as_deref() != Some(base.as_str()) {
+                return Err(invalid(format!(
+                    "base_commit {base} is not the snapshot's parent"
+                )));
+            }
+            next += 1;
+        }
+        let index_tree = if info.is_some() {
+            next += 1;
+            tree_at(next - 1)?
+        } else {
+            tree_at(1)?
+        };
+        let raw_tree = if info.is_some_and(|i| i.raw_tree.is_some()) {
+            Some(tree_at(next)?)
+        } else {
+            None
+        };
+        Ok(ResolvedTarget {
+            index_tree,
+            raw_tree,
+            base,
+            branch,
+        })
+    }
+
+    /// Undo re-attaches HEAD to the branch the safety snapshot was taken on. When that is not the
+    /// branch checked out now and it has moved since, moving it back would orphan its new
+    /// commits (or pull it from under another work tree): refuse.
+    fn refuse_moving_another_branch(
+        &self,
+        status: &Status,
+        branch: &str,
+        base: Option<&str>,
+    ) -> Result<()> {
+        let current = status
+            .head
+            .branch
+            .as_ref()
+            .map(|b| format!("refs/heads/{b}"));
+        if current.as_deref() == Some(branch) {
+            return Ok(());
+        }
+        let tip = self
+            .repo
+            .git()
+            .args(["rev-parse", "-q", "--verify", "--end-of-options", branch])
+            .output()?;
+        let tip = (tip.code == Some(0)).then(|| tip.text());
+        match tip {
+            Some(tip) if Some(tip.as_str()) != base => Err(Error::BranchMoved {
+                branch: branch.trim_start_matches("refs/heads/").to_owned(),
+                tip,
+            }),
+            _ => Ok(()),
         }
     }
+}
+
+/// What a restore needs of its target, checked against git.
+#[derive(Debug)]
+struct ResolvedTarget {
+    index_tree: String,
+    raw_tree: Option<String>,
+    base: Option<String>,
+    branch: Option<String>,
+}
+
+/// Returns true for a full SHA-1 or SHA-256 object id in lowercase hex.
+fn is_object_id(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// A session opened for changes; the locks are released on drop, session first.

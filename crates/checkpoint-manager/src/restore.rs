@@ -139,9 +139,6 @@ pub fn hard_restore(
     safety_tree: &str,
     reflog: &str,
 ) -> Result<Vec<String>> {
-    if let Some(head) = &target.head {
-        reattach_head(repo, head.as_deref(), target.base.as_deref())?;
-    }
     if !target.exact && target.worktree_commit.as_str() == target.base.as_deref().unwrap_or("") {
         // A commit checkpoint: exactly `git reset --hard` (S holds what it overwrites).
         repo.git()
@@ -169,7 +166,10 @@ pub fn hard_restore(
     repo.git()
         .args(["read-tree", "--reset", &target.index_tree])
         .run()?;
-    // 4. HEAD (the branch, if one is checked out).
+    // 4. HEAD (the branch, if one is checked out), last: a failure above leaves HEAD alone.
+    if let Some(head) = &target.head {
+        reattach_head(repo, head.as_deref(), target.base.as_deref())?;
+    }
     match &target.base {
         Some(base) => repo
             .git()
@@ -206,7 +206,11 @@ fn write_raw_files(repo: &Repo, raw_tree: &str) -> Result<()> {
     let contents = crate::store::cat_file_batch(repo, &oids)?;
     for ((path, _), content) in files.iter().zip(contents) {
         let Some(bytes) = content else { continue };
-        if behind_non_folder(repo.workdir(), path) {
+        // Never into the git dir or out of the work tree, whatever a tree says.
+        let unsafe_name = path.split(|b| *b == b'/').any(|part| {
+            part.is_empty() || part == b"." || part == b".." || part.eq_ignore_ascii_case(b".git")
+        });
+        if unsafe_name || behind_non_folder(repo.workdir(), path) {
             continue;
         }
         let full = repo.workdir().join(bytes_to_path(path));

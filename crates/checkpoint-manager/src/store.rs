@@ -222,6 +222,33 @@ pub fn cat_file_batch(repo: &Repo, oids: &[String]) -> Result<Vec<Option<Vec<u8>
     Ok(result)
 }
 
+/// Resolves each of `revisions` (such as `<sha>^2^{tree}`) to an object id, `None` where it does
+/// not resolve, in one git process.
+pub fn resolve_objects(repo: &Repo, revisions: &[String]) -> Result<Vec<Option<String>>> {
+    let mut input = String::new();
+    for revision in revisions {
+        input.push_str(revision);
+        input.push('\n');
+    }
+    let out = repo
+        .git()
+        .args(["cat-file", "--batch-check=%(objectname)"])
+        .stdin(input.into_bytes())
+        .run()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let answers: Vec<Option<String>> = text
+        .lines()
+        .map(|l| (!l.ends_with(" missing") && !l.ends_with(" ambiguous")).then(|| l.to_owned()))
+        .collect();
+    if answers.len() != revisions.len() {
+        return Err(Error::GitOutput {
+            args: "cat-file --batch-check".into(),
+            detail: format!("{} answers for {} objects", answers.len(), revisions.len()),
+        });
+    }
+    Ok(answers)
+}
+
 /// Returns which of `oids` exist as commits, in one git process.
 pub fn existing_commits(repo: &Repo, oids: &[String]) -> Result<Vec<bool>> {
     if oids.is_empty() {

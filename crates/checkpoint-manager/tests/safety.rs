@@ -19,6 +19,8 @@ mod props;
 mod repair;
 #[path = "safety/round_trip.rs"]
 mod round_trip;
+#[path = "safety/tampered.rs"]
+mod tampered;
 #[path = "safety/touch_nothing.rs"]
 mod touch_nothing;
 #[path = "safety/untouchable.rs"]

@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 pub const MIN_GIT_VERSION: &str = "2.31";
 
 /// Config pinned on every call: no hooks (`core.hooksPath` at an empty place), no signing, no
-/// auto-gc in the user's face, no fsmonitor daemon surprises, no pager.
+/// auto-gc in the user's face, no pager, and no recursion into submodules (their work is their
+/// own repository's: a reset must never touch it).
 const PINNED_CONFIG: &[&str] = &[
     "core.hooksPath=/dev/null",
     "commit.gpgSign=false",
@@ -21,6 +22,7 @@ const PINNED_CONFIG: &[&str] = &[
     "core.pager=cat",
     "advice.addEmbeddedRepo=false",
     "core.quotePath=false",
+    "submodule.recurse=false",
 ];
 
 /// A git invocation being built.

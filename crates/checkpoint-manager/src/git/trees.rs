@@ -335,8 +335,8 @@ impl TreeReader {
         let mut entries = BTreeMap::new();
         let mut rest = body.as_slice();
         while !rest.is_empty() {
-            let space = rest.iter().position(|b| *b == b' ');
             let nul = rest.iter().position(|b| *b == 0);
+            let space = nul.and_then(|nul| rest[..nul].iter().position(|b| *b == b' '));
             let (Some(space), Some(nul)) = (space, nul) else {
                 break;
             };

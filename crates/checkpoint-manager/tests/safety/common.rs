@@ -512,3 +512,26 @@ pub fn mess_up(repo: &TestRepo) {
 
 /// The ignored files of [`make_mixed_state`]/[`mess_up`]: never touched by any restore.
 pub const IGNORED: &[&str] = &["build.log", "ignored"];
+
+/// Runs git with `input` on stdin and returns its trimmed stdout.
+pub fn git_with_stdin(repo: &TestRepo, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut cmd = Command::new("git");
+    cmd.current_dir(repo.path())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    for (k, v) in hermetic_env() {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run git");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "git {args:?} failed");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

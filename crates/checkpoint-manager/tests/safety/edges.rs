@@ -144,6 +144,22 @@ fn a_submodule_with_uncommitted_work_is_never_entered_by_a_restore() {
 }
 
 #[test]
+fn submodule_recurse_in_the_users_config_does_not_let_a_reset_enter_a_submodule() {
+    let (repo, _upstream) = with_dirty_submodule();
+    repo.git(&["config", "submodule.recurse", "true"]);
+    let fx = Fixture::over(repo, Default::default());
+    let target = fx.create(CheckpointMode::Commit, "commit with a dirty submodule");
+    fx.repo.write("a.txt", "changed after\n");
+    fx.rollback_hard(&target);
+    assert_eq!(
+        fx.repo.read("sub/s.txt"),
+        b"uncommitted work in the submodule\n",
+        "the submodule's uncommitted work was reset"
+    );
+    assert!(fx.repo.exists("sub/new.txt"));
+}
+
+#[test]
 fn a_submodule_with_uncommitted_work_is_reported_as_not_captured() {
     let (repo, _upstream) = with_dirty_submodule();
     let fx = Fixture::over(repo, Default::default());
