@@ -120,6 +120,9 @@ pub enum Error {
     #[error("unexpected output from git {args}: {detail}")]
     GitOutput { args: String, detail: String },
 
+    #[error("{}: another git process is writing the index; retry when it is done (remove the file if no git is running)", path.display())]
+    IndexLocked { path: PathBuf },
+
     #[error("{}: lock is held by {} and was not released within {waited_ms} ms; retry, or stop that process", path.display(), holder.map_or_else(|| "another process".to_owned(), |pid| format!("process {pid}")))]
     LockTimeout {
         path: PathBuf,
@@ -161,7 +164,7 @@ impl Error {
             Error::Git { .. } | Error::GitMissing { .. } | Error::GitOutput { .. } => {
                 ErrorKind::Git
             }
-            Error::LockTimeout { .. } => ErrorKind::Busy,
+            Error::LockTimeout { .. } | Error::IndexLocked { .. } => ErrorKind::Busy,
             Error::Io { .. } => ErrorKind::Io,
         }
     }

@@ -15,7 +15,7 @@ use crate::model::{
     RepairReport, ResetMode, RollbackOutcome, SnapshotInfo, StateSnapshot, ValidationResult,
 };
 use crate::restore::{self, RestoreTarget};
-use crate::snapshot::{self, Captured, DEFAULT_MAX_FILE_SIZE};
+use crate::snapshot::{self, Captured, IndexFile, IndexStamp, TempIndex, DEFAULT_MAX_FILE_SIZE};
 use crate::store::{self, RefTransaction};
 use crate::validate;
 
@@ -159,6 +159,7 @@ impl CheckpointManager {
             mode: request.mode,
             snapshot: None,
         };
+        let mut new_index = None;
         let mut refs = RefTransaction::default();
         match request.mode {
             CheckpointMode::Tag => {
@@ -171,11 +172,12 @@ impl CheckpointManager {
             }
             CheckpointMode::Commit => {
                 let message = commit_message(request, id);
-                let (commit, new) = self.commit_all(&status, &message)?;
-                if new {
+                let (commit, staged) = self.commit_all(&status, &message)?;
+                if staged.is_some() {
                     refs.update("HEAD", &commit, status.head.oid.as_deref());
                     checkpoint.commit_message = Some(message);
                 }
+                new_index = staged;
                 checkpoint.commit_sha = commit;
             }
             CheckpointMode::Snapshot => {
@@ -208,15 +210,25 @@ impl CheckpointManager {
                 first_line(&request.description)
             ),
         )?;
+        // The commit is on the branch: the staged copy becomes the user's index.
+        if let Some((copy, stamp)) = new_index {
+            copy.replace_user_index(&self.repo, &stamp)?;
+        }
 
         open.checkpoints.push(checkpoint.clone());
         open.save()?;
         Ok(checkpoint)
     }
 
-    /// Stages everything (like `git add -A`) in the user's index and commits it on HEAD; with
-    /// nothing to commit it returns HEAD. Returns the commit and whether it is new.
-    fn commit_all(&self, status: &Status, message: &str) -> Result<(String, bool)> {
+    /// Stages everything (like `git add -A`) in a copy of the user's index and commits it; with
+    /// nothing to commit it returns HEAD. Returns the commit and, when it is new, the staged
+    /// index to put in place once the commit is on the branch (with the stamp of the index it
+    /// was copied from: a version written meanwhile by another git is not overwritten).
+    fn commit_all(
+        &self,
+        status: &Status,
+        message: &str,
+    ) -> Result<(String, Option<(TempIndex, IndexStamp)>)> {
         let (paths, _) = snapshot::paths_to_capture(&self.repo, status, None);
         let paths: Vec<Vec<u8>> = paths
             .into_iter()
@@ -230,11 +242,22 @@ impl CheckpointManager {
             .collect();
         if !status.has_changes() {
             if let Some(head) = &status.head.oid {
-                return Ok((head.clone(), false));
+                return Ok((head.clone(), None));
             }
         }
-        snapshot::stage_paths(&self.repo, None, &paths)?;
-        let tree = snapshot::write_tree(&self.repo, None)?;
+        // Staged in a copy that replaces the user's index only once the commit is on the
+        // branch: if anything fails before, the user's index (partial staging included) is as
+        // it was. No `index.lock` is held meanwhile, so a kill -9 cannot leave one behind.
+        if self.repo.git_dir().join("index.lock").exists() {
+            return Err(Error::IndexLocked {
+                path: self.repo.git_dir().join("index.lock"),
+            });
+        }
+        let stamp = IndexStamp::of(&self.repo)?;
+        let copy = TempIndex::copy_of_user_index(&self.repo)?;
+        let index = IndexFile::Replacement(copy.path());
+        snapshot::stage_paths(&self.repo, index, &paths)?;
+        let tree = snapshot::write_tree(&self.repo, index)?;
         // Without staged changes the new tree is HEAD's plus work-tree changes, so it differs;
         // only staged changes can cancel out (staged, then reverted in the work tree).
         let staged = status
@@ -248,11 +271,11 @@ impl CheckpointManager {
                 .args(["rev-parse", "--verify", &format!("{head}^{{tree}}")])
                 .run_text()?;
             if head_tree == tree {
-                return Ok((head.clone(), false));
+                return Ok((head.clone(), None));
             }
         }
         let commit = self.commit_tree_as_user(&tree, status.head.oid.as_deref(), message)?;
-        Ok((commit, true))
+        Ok((commit, Some((copy, stamp))))
     }
 
     /// Commits `tree` with the user's identity, or the tool's when the repository has none.
@@ -440,7 +463,7 @@ impl CheckpointManager {
         // 2. The restore itself. `assume-unchanged` flags would make git refuse to overwrite
         //    those files halfway through; their content is in the safety snapshot now.
         if mode == ResetMode::Hard && !assume_unchanged.is_empty() {
-            snapshot::clear_assume_unchanged(&self.repo, None, &assume_unchanged)?;
+            snapshot::clear_assume_unchanged(&self.repo, IndexFile::User, &assume_unchanged)?;
         }
         let reflog = format!("checkpoint-manager: {action} to {}", target.checkpoint_id);
         let removed_paths = match mode {

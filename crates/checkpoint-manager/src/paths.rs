@@ -21,3 +21,13 @@ pub fn behind_non_folder(workdir: &Path, path: &[u8]) -> bool {
             fs::symlink_metadata(workdir.join(bytes_to_path(&path[..i]))).is_ok_and(|m| !m.is_dir())
         })
 }
+
+/// Joins paths for a `-z --stdin` git command: each one followed by a NUL.
+pub fn nul_separated<'a>(paths: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for path in paths {
+        out.extend_from_slice(path);
+        out.push(0);
+    }
+    out
+}

@@ -6,9 +6,11 @@ use std::fs;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::git::{edit_tree_from_worktree, EditedTrees, ObjectKind, Repo, Status, StatusEntry};
+use crate::git::{
+    edit_tree_from_worktree, EditedTrees, GitCommand, ObjectKind, Repo, Status, StatusEntry,
+};
 use crate::model::{SkipReason, SkippedPath};
-use crate::paths::{behind_non_folder, bytes_to_path};
+use crate::paths::{behind_non_folder, bytes_to_path, nul_separated};
 use crate::store::{TOOL_EMAIL, TOOL_NAME};
 
 /// Paths under the sessions folder, as git spells them.
@@ -53,7 +55,20 @@ impl TempIndex {
             .map_err(|e| Error::io(&dir, e))?
             .into_temp_path();
         match fs::copy(repo.index_path(), &path) {
-            Ok(_) => {}
+            Ok(_) => {
+                // git trusts an entry's stat data only when the file was not modified in the
+                // same tick as the index was written ("racy git"), judged by the index file's
+                // own mtime: the copy must keep the original's, or a file changed within that
+                // tick would look unchanged and keep its old content.
+                let original = fs::metadata(repo.index_path())
+                    .and_then(|m| m.modified())
+                    .map_err(|e| Error::io(repo.index_path(), e))?;
+                fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_modified(original))
+                    .map_err(|e| Error::io(path.to_path_buf(), e))?;
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // git treats a missing index as empty, but an empty file as corrupt.
                 fs::remove_file(&path).map_err(|e| Error::io(path.to_path_buf(), e))?;
@@ -80,6 +95,76 @@ impl TempIndex {
     /// Returns the file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Makes this copy the user's index, as git installs an index: hard-linked to
+    /// `index.lock` (which fails if another git holds it) and renamed over `index`. Nothing is
+    /// replaced when the user's index changed since `original` was taken (another git wrote
+    /// it: its version stays) or when `index.lock` stays held. Returns whether it replaced.
+    pub fn replace_user_index(self, repo: &Repo, original: &IndexStamp) -> Result<bool> {
+        let index = repo.index_path();
+        let lock = index.with_file_name("index.lock");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            if IndexStamp::of(repo)? != *original {
+                return Ok(false);
+            }
+            match fs::hard_link(&self.path, &lock) {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if std::time::Instant::now() >= deadline {
+                        return Ok(false);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(e) => return Err(Error::io(lock, e)),
+            }
+        }
+        if let Err(e) = fs::rename(&lock, &index) {
+            let _ = fs::remove_file(&lock);
+            return Err(Error::io(index, e));
+        }
+        Ok(true)
+    }
+}
+
+/// What identifies one version of the user's index file: written again, it changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexStamp(Option<(u64, u64, std::time::SystemTime)>);
+
+impl IndexStamp {
+    /// Reads the stamp of the user's index now (none when there is no index yet).
+    pub fn of(repo: &Repo) -> Result<IndexStamp> {
+        use std::os::unix::fs::MetadataExt;
+        match fs::metadata(repo.index_path()) {
+            Ok(m) => {
+                let modified = m.modified().map_err(|e| Error::io(repo.index_path(), e))?;
+                Ok(IndexStamp(Some((m.ino(), m.len(), modified))))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IndexStamp(None)),
+            Err(e) => Err(Error::io(repo.index_path(), e)),
+        }
+    }
+}
+
+/// Which index a git call works on.
+#[derive(Debug, Clone, Copy)]
+pub enum IndexFile<'a> {
+    /// The user's own index.
+    User,
+    /// A copy of the user's index that will replace it: written in the user's format.
+    Replacement(&'a Path),
+    /// A private index only this tool reads: written in the cheapest format.
+    Scratch(&'a Path),
+}
+
+impl IndexFile<'_> {
+    fn apply(self, git: GitCommand) -> GitCommand {
+        match self {
+            IndexFile::User => git,
+            IndexFile::Replacement(path) => git.index_file(path),
+            IndexFile::Scratch(path) => git.scratch_index(path),
+        }
     }
 }
 
@@ -155,25 +240,25 @@ pub fn paths_to_capture(
 }
 
 /// Stages `paths` (work-tree content, deletions included) into `index`, like `git add -A` would.
-pub fn stage_paths(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>]) -> Result<()> {
+pub fn stage_paths(repo: &Repo, index: IndexFile<'_>, paths: &[Vec<u8>]) -> Result<()> {
     stage(repo, index, paths, false).map(|_| ())
 }
 
 /// Stages like [`stage_paths`] and tells whether git's end-of-line conversion changed the bytes
 /// of any file (git's `core.safecrlf` check, made in the same pass: no extra work when none did).
 fn stage_paths_detecting_lossy(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<bool> {
-    match stage(repo, Some(index), paths, true) {
+    match stage(repo, IndexFile::Scratch(index), paths, true) {
         Ok(()) => Ok(false),
         Err(Error::Git { stderr, .. }) if stderr.contains("would be replaced by") => {
             // The failed run wrote nothing; stage again, converting as `git add` does.
-            stage(repo, Some(index), paths, false)?;
+            stage(repo, IndexFile::Scratch(index), paths, false)?;
             Ok(true)
         }
         Err(e) => Err(e),
     }
 }
 
-fn stage(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>], strict_eol: bool) -> Result<()> {
+fn stage(repo: &Repo, index: IndexFile<'_>, paths: &[Vec<u8>], strict_eol: bool) -> Result<()> {
     // A path behind a folder that is now a symlink or a file is gone for git, but update-index
     // refuses to look "beyond a symbolic link": such entries are removed outright.
     let (gone, present): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) = paths
@@ -200,15 +285,8 @@ fn stage(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>], strict_eol: bool)
         if batch.is_empty() {
             continue;
         }
-        let mut input = Vec::new();
-        for path in batch {
-            input.extend_from_slice(path);
-            input.push(0);
-        }
-        let mut git = repo.git();
-        if let Some(index) = index {
-            git = git.index_file(index);
-        }
+        let input = nul_separated(batch.iter().map(|p| p.as_slice()));
+        let mut git = index.apply(repo.git());
         if strict_eol {
             git = git.args(["-c", "core.safecrlf=true"]);
         }
@@ -223,7 +301,7 @@ fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option
     // Staged blobs of the captured paths.
     let listed = repo
         .git()
-        .index_file(index)
+        .scratch_index(index)
         .args(["ls-files", "-s", "-z"])
         .run()?;
     let mut staged: std::collections::HashMap<&[u8], (&[u8], &[u8])> = Default::default();
@@ -276,11 +354,11 @@ fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option
     }
     let raw_index = TempIndex::empty(repo)?;
     repo.git()
-        .index_file(raw_index.path())
+        .scratch_index(raw_index.path())
         .args(["update-index", "--add", "-z", "--index-info"])
         .stdin(entries)
         .run()?;
-    write_tree(repo, Some(raw_index.path())).map(Some)
+    write_tree(repo, IndexFile::Scratch(raw_index.path())).map(Some)
 }
 
 /// Force-stages `paths` even when ignored (used for files a restore would overwrite).
@@ -288,13 +366,9 @@ fn force_stage(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<()> {
     if paths.is_empty() {
         return Ok(());
     }
-    let mut input = Vec::new();
-    for path in paths {
-        input.extend_from_slice(path);
-        input.push(0);
-    }
+    let input = nul_separated(paths.iter().map(|p| p.as_slice()));
     repo.git()
-        .index_file(index)
+        .scratch_index(index)
         .args([
             "--literal-pathspecs",
             "add",
@@ -309,12 +383,8 @@ fn force_stage(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<()> {
 }
 
 /// Writes the tree of `index`.
-pub fn write_tree(repo: &Repo, index: Option<&Path>) -> Result<String> {
-    let mut git = repo.git();
-    if let Some(index) = index {
-        git = git.index_file(index);
-    }
-    git.arg("write-tree").run_text()
+pub fn write_tree(repo: &Repo, index: IndexFile<'_>) -> Result<String> {
+    index.apply(repo.git()).arg("write-tree").run_text()
 }
 
 /// Makes a commit of `tree` with the tool's identity.
@@ -361,17 +431,11 @@ impl IndexCopy {
 }
 
 /// Clears the `assume-unchanged` flag of `paths` in `index` (the user's when `None`).
-pub fn clear_assume_unchanged(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8>]) -> Result<()> {
-    let mut input = Vec::new();
-    for path in paths {
-        input.extend_from_slice(path);
-        input.push(0);
-    }
-    let mut git = repo.git();
-    if let Some(index) = index {
-        git = git.index_file(index);
-    }
-    git.args(["update-index", "--no-assume-unchanged", "-z", "--stdin"])
+pub fn clear_assume_unchanged(repo: &Repo, index: IndexFile<'_>, paths: &[Vec<u8>]) -> Result<()> {
+    let input = nul_separated(paths.iter().map(|p| p.as_slice()));
+    index
+        .apply(repo.git())
+        .args(["update-index", "--no-assume-unchanged", "-z", "--stdin"])
         .stdin(input)
         .run()
         .map(|_| ())
@@ -381,7 +445,7 @@ pub fn clear_assume_unchanged(repo: &Repo, index: Option<&Path>, paths: &[Vec<u8
 fn assume_unchanged_paths(repo: &Repo, index: &Path) -> Result<Vec<Vec<u8>>> {
     let out = repo
         .git()
-        .index_file(index)
+        .scratch_index(index)
         .args(["ls-files", "-v", "-z"])
         .run()?;
     Ok(out
@@ -406,7 +470,7 @@ pub fn read_state(
     std::thread::scope(|scope| {
         let copy = scope.spawn(|| {
             let index = TempIndex::copy_of_user_index(repo)?;
-            let tree = write_tree(repo, Some(index.path()))?;
+            let tree = write_tree(repo, IndexFile::Scratch(index.path()))?;
             let assume_unchanged = assume_unchanged_paths(repo, index.path())?;
             Ok(IndexCopy {
                 index,
@@ -464,7 +528,7 @@ pub fn capture(
             // git's own staging, in the copy of the index.
             if !assume_unchanged.is_empty() {
                 // In our copy only: drop the flag so that update-index looks at the file again.
-                clear_assume_unchanged(repo, Some(index.path()), &assume_unchanged)?;
+                clear_assume_unchanged(repo, IndexFile::Scratch(index.path()), &assume_unchanged)?;
             }
             let lossy = stage_paths_detecting_lossy(repo, index.path(), &paths)?;
             let raw_tree = if lossy {
@@ -473,7 +537,10 @@ pub fn capture(
                 None
             };
             force_stage(repo, index.path(), force_paths)?;
-            (write_tree(repo, Some(index.path()))?, raw_tree)
+            (
+                write_tree(repo, IndexFile::Scratch(index.path()))?,
+                raw_tree,
+            )
         }
     };
     let base = status.head.oid.clone();

@@ -469,8 +469,9 @@ fn create_in_the_middle_of_a_merge_is_exit_3_and_changes_nothing() {
 fn a_git_failure_is_exit_5_with_gits_message() {
     let repo = repo_with_commit();
     repo.write("README.md", "work\n");
-    // A git process that crashed earlier leaves its lock behind; git refuses to touch the index.
-    repo.write(".git/index.lock", "");
+    // A git process that crashed earlier left the branch's lock behind: git refuses to move it.
+    repo.write(".git/refs/heads/main.lock", "");
+    let index_before = repo.index_bytes();
     let message = fails(
         repo.path(),
         &[
@@ -485,10 +486,36 @@ fn a_git_failure_is_exit_5_with_gits_message() {
         5,
     );
     assert!(
-        message.contains("index.lock"),
+        message.contains("main.lock"),
         "git's stderr is in the message: {message}"
     );
     assert!(message.starts_with("git "), "{message}");
+    // The work was staged in a copy: the user's index is as it was.
+    assert_eq!(repo.index_bytes(), index_before);
+    assert!(tags(&repo).is_empty());
+    assert!(!repo.log_path(&sid(1)).exists());
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]), "1");
+}
+
+#[test]
+fn a_leftover_index_lock_is_exit_6_naming_it_and_changes_nothing() {
+    let repo = repo_with_commit();
+    repo.write("README.md", "work\n");
+    repo.write(".git/index.lock", "");
+    let message = fails(
+        repo.path(),
+        &[
+            "create",
+            "--session-id",
+            &sid(1),
+            "--description",
+            "d",
+            "--phase",
+            "plan",
+        ],
+        6,
+    );
+    assert!(message.contains("index.lock"), "{message}");
     assert!(tags(&repo).is_empty());
     assert!(!repo.log_path(&sid(1)).exists());
     assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]), "1");

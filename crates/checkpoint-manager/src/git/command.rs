@@ -96,14 +96,19 @@ impl GitCommand {
         self
     }
 
-    /// Points git at another index file (a temporary one: the user's is never written by
-    /// snapshots). Ours is written without its checksum and with compressed paths, which halves
-    /// the cost of each rewrite on a big repository; the user's index keeps its format.
-    pub fn index_file(mut self, path: &Path) -> Self {
+    /// Points git at another index file, written in whatever format git would use.
+    pub fn index_file(self, path: &Path) -> Self {
+        self.env("GIT_INDEX_FILE", path)
+    }
+
+    /// Points git at a private index only this tool reads: written without its checksum and
+    /// with compressed paths, which halves the cost of each rewrite on a big repository. (The
+    /// user's index is never given this format.)
+    pub fn scratch_index(mut self, path: &Path) -> Self {
         for setting in ["index.skipHash=true", "index.version=4"] {
             self.command.arg("-c").arg(setting);
         }
-        self.env("GIT_INDEX_FILE", path)
+        self.index_file(path)
     }
 
     /// Feeds `bytes` to the process's stdin.

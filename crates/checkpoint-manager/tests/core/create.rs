@@ -730,3 +730,21 @@ fn an_orphan_branch_gets_a_root_commit() {
     assert!(parents(&repo, &cp.commit_sha).is_empty());
     assert_eq!(tree_paths(&repo, &cp.commit_sha), ["orphan.txt"]);
 }
+
+/// "Racy git": a file rewritten with the same size within the tick the index was written keeps
+/// identical stat data; git then trusts only a content check, decided by the index file's own
+/// mtime. Every such rewrite must still be committed.
+#[test]
+fn same_size_rewrites_in_quick_succession_are_all_committed() {
+    let repo = repo_with_commit();
+    let m = manager(&repo);
+    for n in 10..60 {
+        repo.write("a.txt", format!("{n}\n"));
+        let cp = m.create(sid(1), &request("quick")).unwrap();
+        assert_eq!(
+            blob(&repo, &cp.commit_sha, "a.txt"),
+            format!("{n}\n").into_bytes(),
+            "rewrite {n} was not committed"
+        );
+    }
+}

@@ -26,7 +26,9 @@ fn a_commit_sha_that_is_not_an_object_id_is_refused_before_anything_changes() {
     let fx = Fixture::new();
     let cp = fx.snapshot("target");
     fx.repo.write("tracked.txt", "work after the snapshot\n");
-    tamper(&fx, &cp.checkpoint_id.to_string(), |c| c["commit_sha"] = "-u".into());
+    tamper(&fx, &cp.checkpoint_id.to_string(), |c| {
+        c["commit_sha"] = "-u".into()
+    });
     let before = fx.observe();
     let err = fx
         .mgr
@@ -44,14 +46,29 @@ fn index_and_raw_trees_come_from_the_snapshot_commit_not_from_the_log() {
     fx.repo.write("crlf.txt", "windows\r\nline\r\n");
     fx.repo.git(&["add", ".gitattributes"]);
     let cp = fx.snapshot("with converted bytes");
-    assert!(cp.snapshot.as_ref().and_then(|s| s.raw_tree.clone()).is_some());
+    assert!(cp
+        .snapshot
+        .as_ref()
+        .and_then(|s| s.raw_tree.clone())
+        .is_some());
     let want = fx.observe();
     // A tree that would write into .git if it were believed.
     let evil_config = fx.repo.write("evil", "[alias]\n\tpwned = !echo PWNED\n");
-    let blob = git(&fx.repo, &["hash-object", "-w", evil_config.to_str().expect("utf-8")]);
+    let blob = git(
+        &fx.repo,
+        &["hash-object", "-w", evil_config.to_str().expect("utf-8")],
+    );
     fs::remove_file(evil_config).expect("rm");
-    let inner = git_with_stdin(&fx.repo, &["mktree"], &format!("100644 blob {blob}\tconfig\n"));
-    let evil = git_with_stdin(&fx.repo, &["mktree"], &format!("040000 tree {inner}\t.git\n"));
+    let inner = git_with_stdin(
+        &fx.repo,
+        &["mktree"],
+        &format!("100644 blob {blob}\tconfig\n"),
+    );
+    let evil = git_with_stdin(
+        &fx.repo,
+        &["mktree"],
+        &format!("040000 tree {inner}\t.git\n"),
+    );
     let head_tree = git(&fx.repo, &["rev-parse", "HEAD^{tree}"]);
     tamper(&fx, &cp.checkpoint_id.to_string(), |c| {
         c["snapshot"]["raw_tree"] = evil.clone().into();
@@ -60,10 +77,19 @@ fn index_and_raw_trees_come_from_the_snapshot_commit_not_from_the_log() {
     let config_before = fs::read(fx.repo.join(".git/config")).expect("config");
     fx.repo.write("crlf.txt", "changed\n");
     fx.rollback_hard(&cp);
-    assert_eq!(fs::read(fx.repo.join(".git/config")).expect("config"), config_before);
+    assert_eq!(
+        fs::read(fx.repo.join(".git/config")).expect("config"),
+        config_before
+    );
     let got = fx.observe();
-    assert_eq!(got.files, want.files, "the files are the snapshot's, CRLF included");
-    assert_eq!(got.index, want.index, "the index is the snapshot's, not the log's");
+    assert_eq!(
+        got.files, want.files,
+        "the files are the snapshot's, CRLF included"
+    );
+    assert_eq!(
+        got.index, want.index,
+        "the index is the snapshot's, not the log's"
+    );
 }
 
 #[test]
@@ -73,18 +99,29 @@ fn undo_refuses_to_move_a_branch_that_is_not_checked_out_and_has_moved() {
     fx.repo.write("tracked.txt", "before the rollback\n");
     fx.rollback_hard(&target);
     // New work committed on main after the rollback, then the user switches away.
-    fx.repo.write("keep.txt", "committed on main after the rollback\n");
+    fx.repo
+        .write("keep.txt", "committed on main after the rollback\n");
     let m = fx.repo.commit_all("M");
     fx.repo.git(&["switch", "-q", "-c", "feature"]);
     let before = fx.observe();
-    let err = fx.mgr.undo(fx.session).expect_err("main moved and is not checked out");
+    let err = fx
+        .mgr
+        .undo(fx.session)
+        .expect_err("main moved and is not checked out");
     assert!(matches!(err, Error::BranchMoved { .. }), "{err}");
     assert_same(&before, &fx.observe(), "a refused undo");
-    assert_eq!(git(&fx.repo, &["rev-parse", "main"]), m, "main keeps its new commit");
+    assert_eq!(
+        git(&fx.repo, &["rev-parse", "main"]),
+        m,
+        "main keeps its new commit"
+    );
     // Checked out, main's new commit is HEAD's: the undo's own safety snapshot keeps it.
     fx.repo.git(&["switch", "-q", "main"]);
     fx.undo();
     assert_eq!(fx.repo.read("tracked.txt"), b"before the rollback\n");
-    let kept = git(&fx.repo, &["for-each-ref", "--contains", &m, "--format=%(refname)"]);
+    let kept = git(
+        &fx.repo,
+        &["for-each-ref", "--contains", &m, "--format=%(refname)"],
+    );
     assert!(!kept.is_empty(), "M is reachable from some ref");
 }
