@@ -72,10 +72,10 @@ pub enum Error {
         detail: String,
     },
 
-    #[error("session {session} has no checkpoints ({} does not exist)", path.display())]
+    #[error("session {session} has no checkpoints ({} does not exist); check the session id, or create a checkpoint in it first", path.display())]
     SessionNotFound { session: String, path: PathBuf },
 
-    #[error("checkpoint {checkpoint} not found in session {session}")]
+    #[error("checkpoint {checkpoint} not found in session {session}; `checkpoint-manager list --session-id {session}` shows its checkpoints")]
     CheckpointNotFound { session: String, checkpoint: String },
 
     #[error(
@@ -93,7 +93,7 @@ pub enum Error {
     #[error("undo would move branch {branch}, which is not checked out and has moved since the rollback (now at {tip}); nothing was changed; check it out first, then undo")]
     BranchMoved { branch: String, tip: String },
 
-    #[error("checkpoint {checkpoint}: its commit {commit} is missing from the repository; run `checkpoint-manager repair --session-id {session}`")]
+    #[error("checkpoint {checkpoint}: its commit {commit} is missing from the repository; nothing was changed; `checkpoint-manager repair --session-id {session}` drops records whose commit is gone")]
     MissingCommit {
         session: String,
         checkpoint: String,
@@ -128,6 +128,20 @@ pub enum Error {
         path: PathBuf,
         holder: Option<u32>,
         waited_ms: u128,
+    },
+
+    #[error("{source}; nothing is lost: safety snapshot {safety} holds the state from before, and `checkpoint-manager undo --session-id {session}` returns to it")]
+    Interrupted {
+        source: Box<Error>,
+        session: String,
+        safety: String,
+    },
+
+    #[error("{source}; checkpoint {checkpoint} was made in git but is not in the log: `checkpoint-manager repair --session-id {session}` adds it")]
+    NotLogged {
+        source: Box<Error>,
+        session: String,
+        checkpoint: String,
     },
 
     #[error("{}: {source}", path.display())]
@@ -166,6 +180,7 @@ impl Error {
             }
             Error::LockTimeout { .. } | Error::IndexLocked { .. } => ErrorKind::Busy,
             Error::Io { .. } => ErrorKind::Io,
+            Error::Interrupted { source, .. } | Error::NotLogged { source, .. } => source.kind(),
         }
     }
 

@@ -216,7 +216,11 @@ impl CheckpointManager {
         }
 
         open.checkpoints.push(checkpoint.clone());
-        open.save()?;
+        open.save().map_err(|e| Error::NotLogged {
+            source: Box::new(e),
+            session: session.as_string(),
+            checkpoint: id.as_string(),
+        })?;
         Ok(checkpoint)
     }
 
@@ -304,16 +308,23 @@ impl CheckpointManager {
             }
             git.args(["-m", message])
         };
-        match build(false).run_text() {
-            Ok(commit) => Ok(commit),
-            Err(Error::Git { stderr, .. })
-                if stderr.contains("identity")
-                    || stderr.contains("user.email")
-                    || stderr.contains("name") =>
-            {
-                build(true).run_text()
-            }
-            Err(e) => Err(e),
+        // git's words when it has no identity to use (with `user.useConfigOnly`).
+        const NO_IDENTITY: &[&str] = &[
+            "identity unknown",
+            "no email was given",
+            "no name was given",
+            "empty ident name",
+            "unable to auto-detect",
+        ];
+        let first = build(false).output()?;
+        if first.code == Some(0) {
+            return Ok(first.text());
+        }
+        let stderr = String::from_utf8_lossy(&first.stderr).to_ascii_lowercase();
+        if NO_IDENTITY.iter().any(|words| stderr.contains(words)) {
+            build(true).run_text()
+        } else {
+            Err(crate::git::git_error("commit-tree".to_owned(), &first))
         }
     }
 
@@ -460,20 +471,20 @@ impl CheckpointManager {
         open.checkpoints.push(safety.clone());
         open.save()?;
 
-        // 2. The restore itself. `assume-unchanged` flags would make git refuse to overwrite
-        //    those files halfway through; their content is in the safety snapshot now.
-        if mode == ResetMode::Hard && !assume_unchanged.is_empty() {
-            snapshot::clear_assume_unchanged(&self.repo, IndexFile::User, &assume_unchanged)?;
-        }
-        let reflog = format!("checkpoint-manager: {action} to {}", target.checkpoint_id);
-        let removed_paths = match mode {
-            ResetMode::Mixed => {
-                restore::mixed_reset(&self.repo, base.as_deref(), &reflog)?;
-                Vec::new()
-            }
-            ResetMode::Hard => restore::hard_restore(
-                &self.repo,
-                &RestoreTarget {
+        // 2. The restore itself, and 3. counting it. Whatever fails from here on, the state
+        //    from before is in the safety snapshot, and the message says how to get it back.
+        let interrupted = |e: Error| Error::Interrupted {
+            source: Box::new(e),
+            session: session.as_string(),
+            safety: safety.checkpoint_id.as_string(),
+        };
+        let removed_paths = self
+            .restore_files(
+                target,
+                mode,
+                action,
+                &assume_unchanged,
+                RestoreTarget {
                     worktree_commit,
                     index_tree,
                     base: base.clone(),
@@ -482,12 +493,10 @@ impl CheckpointManager {
                     raw_tree,
                 },
                 &safety_tree,
-                &reflog,
-            )?,
-        };
-
-        // 3. Count the rollback. The log is written from memory, not re-read: if a repository
-        //    tracks the sessions folder, the restore may just have rewound the file on disk.
+            )
+            .map_err(interrupted)?;
+        // The log is written from memory, not re-read: if a repository tracks the sessions
+        // folder, the restore may just have rewound the file on disk.
         if let Some(cp) = open
             .checkpoints
             .iter_mut()
@@ -496,7 +505,7 @@ impl CheckpointManager {
             cp.rollback_used = true;
             cp.rollback_count += 1;
         }
-        open.save()?;
+        open.save().map_err(interrupted)?;
         Ok(RollbackOutcome {
             success: true,
             checkpoint_id: target.checkpoint_id,
@@ -506,6 +515,37 @@ impl CheckpointManager {
             safety_checkpoint_id: safety.checkpoint_id,
             removed_paths,
         })
+    }
+
+    /// Step 2 of a restore: HEAD, index and (for `Hard`) files become the target's.
+    fn restore_files(
+        &self,
+        target: &Checkpoint,
+        mode: ResetMode,
+        action: &str,
+        assume_unchanged: &[Vec<u8>],
+        restore_target: RestoreTarget,
+        safety_tree: &str,
+    ) -> Result<Vec<String>> {
+        let reflog = format!("checkpoint-manager: {action} to {}", target.checkpoint_id);
+        match mode {
+            ResetMode::Mixed => {
+                restore::mixed_reset(&self.repo, restore_target.base.as_deref(), &reflog)?;
+                Ok(Vec::new())
+            }
+            ResetMode::Hard => {
+                // `assume-unchanged` flags would make git refuse to overwrite those files
+                // halfway through; their content is in the safety snapshot now.
+                if !assume_unchanged.is_empty() {
+                    snapshot::clear_assume_unchanged(
+                        &self.repo,
+                        IndexFile::User,
+                        assume_unchanged,
+                    )?;
+                }
+                restore::hard_restore(&self.repo, &restore_target, safety_tree, &reflog)
+            }
+        }
     }
 
     /// Removes a checkpoint from the log and (when `delete_tag`) its tag. Its commit and

@@ -464,19 +464,21 @@ pub fn read_state(
     all_untracked: bool,
     copy_index: bool,
 ) -> Result<(Status, Option<Result<IndexCopy>>)> {
-    if !copy_index {
-        return Ok((read_user_status(repo, all_untracked)?, None));
-    }
     std::thread::scope(|scope| {
         let copy = scope.spawn(|| {
+            // The settings are needed later (object writing); read them off the critical path.
+            repo.settings();
+            if !copy_index {
+                return Ok(None);
+            }
             let index = TempIndex::copy_of_user_index(repo)?;
             let tree = write_tree(repo, IndexFile::Scratch(index.path()))?;
             let assume_unchanged = assume_unchanged_paths(repo, index.path())?;
-            Ok(IndexCopy {
+            Ok(Some(IndexCopy {
                 index,
                 tree,
                 assume_unchanged,
-            })
+            }))
         });
         let status = read_user_status(repo, all_untracked);
         let copy = copy.join().unwrap_or_else(|_| {
@@ -485,7 +487,7 @@ pub fn read_state(
                 detail: "the index copy thread panicked".into(),
             })
         });
-        Ok((status?, Some(copy)))
+        Ok((status?, copy.transpose()))
     })
 }
 

@@ -183,3 +183,33 @@ fn rollback_from_a_subdirectory_and_through_repo() {
     assert_outcome(&outcome, &c2, "hard");
     assert_eq!(repo.read("a.txt"), b"2\n");
 }
+
+#[test]
+fn a_rollback_that_stops_halfway_says_how_to_get_everything_back() {
+    let repo = repo_with_commit();
+    repo.write("a.txt", "snapshot\n");
+    let snap = create(&repo, &sid(1), "snap", &["--snapshot"]);
+    repo.write("a.txt", "precious work\n");
+    repo.write("new.txt", "also precious\n");
+    // A crashed git left the branch's lock: the restore fails when it moves the branch.
+    repo.write(".git/refs/heads/main.lock", "");
+    let message = fails(
+        repo.path(),
+        &[
+            "rollback",
+            "--session-id",
+            &sid(1),
+            "--checkpoint-id",
+            s(&snap, "checkpoint_id"),
+            "--hard-reset",
+        ],
+        5,
+    );
+    assert!(message.contains("main.lock"), "{message}");
+    assert!(message.contains("nothing is lost"), "{message}");
+    assert!(message.contains("undo --session-id"), "{message}");
+    std::fs::remove_file(repo.join(".git/refs/heads/main.lock")).unwrap();
+    ok_json(repo.path(), &["undo", "--session-id", &sid(1)]);
+    assert_eq!(repo.read("a.txt"), b"precious work\n");
+    assert_eq!(repo.read("new.txt"), b"also precious\n");
+}

@@ -117,13 +117,22 @@ impl GitCommand {
         self
     }
 
+    /// Names the call for error messages: the sub-command and its first arguments, without
+    /// `-c key=value` settings.
     fn describe(&self) -> String {
-        self.args
-            .iter()
-            .take(3)
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
+        let mut words = Vec::new();
+        let mut args = self.args.iter().map(|a| a.to_string_lossy().into_owned());
+        while let Some(arg) = args.next() {
+            if arg == "-c" {
+                args.next();
+                continue;
+            }
+            words.push(arg);
+            if words.len() == 3 {
+                break;
+            }
+        }
+        words.join(" ")
     }
 
     /// Runs the command and returns its output whatever its exit code.

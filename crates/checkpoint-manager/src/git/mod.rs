@@ -14,6 +14,6 @@ mod trees;
 
 pub use command::{git_error, GitCommand, GitOutput, MIN_GIT_VERSION};
 pub use objects::{LooseObjects, ObjectKind};
-pub use repo::{OperationInProgress, Repo};
+pub use repo::{OperationInProgress, Repo, Settings};
 pub use status::{Head, Status, StatusEntry};
 pub use trees::{edit_tree_from_worktree, EditedTrees};

@@ -13,7 +13,8 @@ use flate2::Compression;
 
 use crate::error::{Error, Result};
 
-/// Writes loose objects into one object directory.
+/// Writes loose objects into one object directory. Get one from [`super::Repo::loose_objects`],
+/// which first checks the repository's settings.
 #[derive(Debug, Clone)]
 pub struct LooseObjects {
     dir: PathBuf,
@@ -44,11 +45,6 @@ impl LooseObjects {
     /// git itself should write objects there.
     pub fn for_common_dir(common_dir: &std::path::Path) -> Option<LooseObjects> {
         if std::env::var_os("GIT_OBJECT_DIRECTORY").is_some() {
-            return None;
-        }
-        let config = fs::read_to_string(common_dir.join("config")).ok()?;
-        let lower = config.to_ascii_lowercase();
-        if lower.contains("objectformat") || lower.contains("sharedrepository") {
             return None;
         }
         let dir = common_dir.join("objects");
@@ -124,9 +120,40 @@ mod tests {
     }
 
     #[test]
-    fn leaves_sha256_repositories_to_git() {
+    fn leaves_sha256_and_shared_repositories_to_git() {
         let repo = testutil::TestRepo::new();
-        repo.git(&["config", "extensions.objectFormat", "sha256"]);
-        assert!(LooseObjects::for_common_dir(&repo.join(".git")).is_none());
+        let plain = crate::git::Repo::discover(repo.path()).expect("repo");
+        assert!(plain.loose_objects().is_some());
+        repo.git(&["config", "core.sharedRepository", "group"]);
+        let shared = crate::git::Repo::discover(repo.path()).expect("repo");
+        assert!(shared.loose_objects().is_none());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let init = std::process::Command::new("git")
+            .args(["init", "-q", "--object-format=sha256"])
+            .arg(dir.path())
+            .status()
+            .expect("git init");
+        assert!(init.success());
+        let sha256 = crate::git::Repo::discover(dir.path()).expect("repo");
+        assert!(sha256.loose_objects().is_none());
+    }
+
+    #[test]
+    fn reads_booleans_in_any_spelling_git_accepts() {
+        let repo = testutil::TestRepo::new();
+        repo.git(&["config", "core.fileMode", "no"]);
+        repo.git(&["config", "core.symlinks", "off"]);
+        let settings = crate::git::Repo::discover(repo.path())
+            .expect("repo")
+            .settings()
+            .clone();
+        assert!(!settings.file_mode && !settings.symlinks);
+        repo.git(&["config", "core.fileMode", "yes"]);
+        repo.git(&["config", "--unset", "core.symlinks"]);
+        let settings = crate::git::Repo::discover(repo.path())
+            .expect("repo")
+            .settings()
+            .clone();
+        assert!(settings.file_mode && settings.symlinks);
     }
 }

@@ -14,6 +14,64 @@ pub struct Repo {
     workdir: PathBuf,
     git_dir: PathBuf,
     common_dir: PathBuf,
+    settings: std::sync::OnceLock<Settings>,
+}
+
+/// The few settings that decide whether this tool may write objects and trees itself, read
+/// once per process from git's effective configuration (every level, includes, any spelling of
+/// a boolean).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `core.fileMode` (true unless set false): executable bits come from the file system.
+    pub file_mode: bool,
+    /// `core.symlinks` (true unless set false): symlinks are symlinks on disk.
+    pub symlinks: bool,
+    /// `core.sharedRepository` set: objects need group permissions git knows how to give.
+    pub shared_repository: bool,
+    /// `extensions.objectFormat` is not SHA-1.
+    pub other_object_format: bool,
+}
+
+impl Settings {
+    fn read(repo: &Repo) -> Settings {
+        let mut settings = Settings {
+            file_mode: true,
+            symlinks: true,
+            ..Settings::default()
+        };
+        let out = repo
+            .git()
+            .args([
+                "config",
+                "-z",
+                "--get-regexp",
+                r"^(core\.(filemode|symlinks|sharedrepository)|extensions\.objectformat)$",
+            ])
+            .output();
+        // Exit 1 is "none set"; anything else leaves us unsure: let git do the work itself.
+        let out = match out {
+            Ok(out) if matches!(out.code, Some(0) | Some(1)) => out,
+            _ => {
+                settings.other_object_format = true;
+                return settings;
+            }
+        };
+        for record in out.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+            let text = String::from_utf8_lossy(record).to_ascii_lowercase();
+            let (key, value) = text.split_once('\n').unwrap_or((text.as_str(), "true"));
+            let falsy = matches!(value.trim(), "false" | "no" | "off" | "0" | "");
+            match key {
+                "core.filemode" => settings.file_mode = !falsy,
+                "core.symlinks" => settings.symlinks = !falsy,
+                "core.sharedrepository" => {
+                    settings.shared_repository = !(falsy || value.trim() == "umask")
+                }
+                "extensions.objectformat" => settings.other_object_format = value.trim() != "sha1",
+                _ => {}
+            }
+        }
+        settings
+    }
 }
 
 /// A git operation that, while in progress, forbids checkpoints and rollbacks.
@@ -74,6 +132,7 @@ impl Repo {
                 workdir: PathBuf::from(lines[0]),
                 git_dir: PathBuf::from(lines[1]),
                 common_dir: PathBuf::from(lines[2]),
+                settings: std::sync::OnceLock::new(),
             });
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -114,8 +173,18 @@ impl Repo {
         self.git_dir.join("checkpoint-manager")
     }
 
+    /// Returns the settings that decide what this tool may write itself (one git process, the
+    /// first time).
+    pub fn settings(&self) -> &Settings {
+        self.settings.get_or_init(|| Settings::read(self))
+    }
+
     /// Returns a writer of loose objects when this repository allows writing them directly.
     pub fn loose_objects(&self) -> Option<super::LooseObjects> {
+        let settings = self.settings();
+        if settings.shared_repository || settings.other_object_format {
+            return None;
+        }
         super::LooseObjects::for_common_dir(&self.common_dir)
     }
 
@@ -219,6 +288,7 @@ fn find_plain_repo(start: &Path) -> Option<Repo> {
                 workdir: dir.to_owned(),
                 git_dir,
                 common_dir,
+                settings: std::sync::OnceLock::new(),
             });
         }
         dir = dir.parent()?;

@@ -49,7 +49,8 @@ pub fn edit_tree_from_worktree(
     let Some(objects) = repo.loose_objects() else {
         return Ok(None);
     };
-    if !plain_file_modes(repo) || paths.iter().any(|p| p.contains(&b'\n')) {
+    let settings = repo.settings();
+    if !settings.file_mode || !settings.symlinks || paths.iter().any(|p| p.contains(&b'\n')) {
         return Ok(None);
     }
     let mut edits: BTreeMap<Vec<u8>, Edit> = BTreeMap::new();
@@ -108,20 +109,6 @@ pub fn edit_tree_from_worktree(
         build(&mut trees, &objects, None, &raw_edits)?
     };
     Ok(Some(EditedTrees { tree, raw_tree }))
-}
-
-/// Returns false when the repository records modes or symlinks differently from the file system
-/// (`core.fileMode=false`, `core.symlinks=false`): then git's own staging is used.
-fn plain_file_modes(repo: &Repo) -> bool {
-    let config = fs::read_to_string(repo.common_dir().join("config")).unwrap_or_default();
-    !config.lines().any(|line| {
-        let line: String = line
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        line == "filemode=false" || line == "symlinks=false"
-    })
 }
 
 /// Hashes and stores files through the user's filters; also tells whether an end-of-line
