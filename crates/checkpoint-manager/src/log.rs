@@ -56,11 +56,6 @@ impl SessionLog {
         self.dir.join(LOG_FILE)
     }
 
-    /// Returns the session folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Reads the checkpoints in creation order; `None` when the session has no log yet.
     pub fn read(&self) -> Result<Option<Vec<Checkpoint>>> {
         let path = self.path();

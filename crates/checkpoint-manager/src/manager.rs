@@ -650,7 +650,9 @@ impl CheckpointManager {
                 merged.push(cp);
             }
         }
-        merged.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+        // Creation order is time order (ties keep the log's order, then git's).
+        let mut merged = log::into_newest_first(merged);
+        merged.reverse();
         report.total_checkpoints = merged.len();
         log.write(&merged)?;
         Ok(report)

@@ -47,13 +47,7 @@ pub struct TempIndex {
 impl TempIndex {
     /// Makes a copy of the user's index (or an empty one when there is none yet).
     pub fn copy_of_user_index(repo: &Repo) -> Result<TempIndex> {
-        let dir = repo.private_dir();
-        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let path = tempfile::Builder::new()
-            .prefix("index-")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?
-            .into_temp_path();
+        let path = Self::new_path(repo)?;
         match fs::copy(repo.index_path(), &path) {
             Ok(_) => {
                 // git trusts an entry's stat data only when the file was not modified in the
@@ -70,7 +64,6 @@ impl TempIndex {
                     .map_err(|e| Error::io(path.to_path_buf(), e))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // git treats a missing index as empty, but an empty file as corrupt.
                 fs::remove_file(&path).map_err(|e| Error::io(path.to_path_buf(), e))?;
             }
             Err(e) => return Err(Error::io(repo.index_path(), e)),
@@ -80,16 +73,21 @@ impl TempIndex {
 
     /// Makes a path for a new, empty index.
     pub fn empty(repo: &Repo) -> Result<TempIndex> {
+        let path = Self::new_path(repo)?;
+        fs::remove_file(&path).map_err(|e| Error::io(path.to_path_buf(), e))?;
+        Ok(TempIndex { path })
+    }
+
+    /// Reserves a fresh name in the private folder. (git treats a missing index as empty but an
+    /// empty file as corrupt: callers fill the file or remove it.)
+    fn new_path(repo: &Repo) -> Result<tempfile::TempPath> {
         let dir = repo.private_dir();
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let path = tempfile::Builder::new()
+        Ok(tempfile::Builder::new()
             .prefix("index-")
             .tempfile_in(&dir)
             .map_err(|e| Error::io(&dir, e))?
-            .into_temp_path();
-        // git treats a missing index as empty, but an empty file as corrupt.
-        fs::remove_file(&path).map_err(|e| Error::io(path.to_path_buf(), e))?;
-        Ok(TempIndex { path })
+            .into_temp_path())
     }
 
     /// Returns the file's path.
