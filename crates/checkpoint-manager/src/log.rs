@@ -92,10 +92,18 @@ impl SessionLog {
     /// Replaces the log atomically with `checkpoints` (in creation order) and a fresh summary.
     pub fn write(&self, checkpoints: &[Checkpoint]) -> Result<()> {
         fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
-        let file = LogFile {
+        // The same layout as `LogFile`, borrowing the checkpoints instead of copying them.
+        #[derive(Serialize)]
+        struct LogFileView<'a> {
+            session_id: SessionId,
+            generated_at: String,
+            checkpoints: &'a [Checkpoint],
+            summary: CheckpointSummary,
+        }
+        let file = LogFileView {
             session_id: self.session,
             generated_at: now_timestamp(),
-            checkpoints: checkpoints.to_vec(),
+            checkpoints,
             summary: summarize(checkpoints),
         };
         let mut json = serde_json::to_vec_pretty(&file).map_err(|e| Error::CorruptLog {
