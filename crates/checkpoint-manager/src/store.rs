@@ -225,6 +225,9 @@ pub fn cat_file_batch(repo: &Repo, oids: &[String]) -> Result<Vec<Option<Vec<u8>
 /// Resolves each of `revisions` (such as `<sha>^2^{tree}`) to an object id, `None` where it does
 /// not resolve, in one git process.
 pub fn resolve_objects(repo: &Repo, revisions: &[String]) -> Result<Vec<Option<String>>> {
+    if revisions.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut input = String::new();
     for revision in revisions {
         input.push_str(revision);
@@ -251,26 +254,9 @@ pub fn resolve_objects(repo: &Repo, revisions: &[String]) -> Result<Vec<Option<S
 
 /// Returns which of `oids` exist as commits, in one git process.
 pub fn existing_commits(repo: &Repo, oids: &[String]) -> Result<Vec<bool>> {
-    if oids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut input = String::new();
-    for oid in oids {
-        input.push_str(oid);
-        input.push('\n');
-    }
-    let out = repo
-        .git()
-        .args(["cat-file", "--batch-check=%(objecttype)"])
-        .stdin(input.into_bytes())
-        .run()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let found: Vec<bool> = text.lines().map(|l| l == "commit").collect();
-    if found.len() != oids.len() {
-        return Err(Error::GitOutput {
-            args: "cat-file --batch-check".into(),
-            detail: format!("{} answers for {} objects", found.len(), oids.len()),
-        });
-    }
-    Ok(found)
+    let peeled: Vec<String> = oids.iter().map(|oid| format!("{oid}^{{commit}}")).collect();
+    Ok(resolve_objects(repo, &peeled)?
+        .into_iter()
+        .map(|found| found.is_some())
+        .collect())
 }
