@@ -1,5 +1,6 @@
 //! Repository paths as git gives them (raw bytes, `/`-separated) turned into file-system paths.
 
+use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -30,4 +31,31 @@ pub fn nul_separated<'a>(paths: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
         out.push(0);
     }
     out
+}
+
+/// Quotes a path the way git quotes names (and unquotes them where it reads one name per
+/// line): names with a space, a double quote, a backslash or a control character are put in
+/// double quotes with C-style escapes; other names, UTF-8 or not, are returned as they are.
+pub fn c_quoted(path: &[u8]) -> Cow<'_, [u8]> {
+    let special = |b: u8| b < 0x20 || b == 0x7f || b == b'"' || b == b'\\' || b == b' ';
+    if !path.iter().any(|b| special(*b)) {
+        return Cow::Borrowed(path);
+    }
+    let mut out: Vec<u8> = vec![b'"'];
+    for &b in path {
+        match b {
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x0b => out.extend_from_slice(b"\\v"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+            b if b < 0x20 || b == 0x7f => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+            b => out.push(b),
+        }
+    }
+    out.push(b'"');
+    Cow::Owned(out)
 }

@@ -315,7 +315,6 @@ fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option
     }
     let files: Vec<(&[u8], &[u8], &[u8])> = paths
         .iter()
-        .filter(|p| !p.contains(&b'\n'))
         .filter_map(|p| {
             let (mode, oid) = staged.get(p.as_slice())?;
             matches!(*mode, b"100644" | b"100755").then_some((p.as_slice(), *mode, *oid))
@@ -325,23 +324,14 @@ fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option
         return Ok(None);
     }
     // Their bytes as they are, stored without any filter.
-    let mut input = Vec::new();
-    for (path, _, _) in &files {
-        input.extend_from_slice(path);
-        input.push(b'\n');
-    }
-    let hashed = repo
-        .git()
-        .args(["hash-object", "-w", "--no-filters", "--stdin-paths"])
-        .stdin(input)
-        .run()?;
-    let raw_ids: Vec<&[u8]> = hashed.stdout.split(|b| *b == b'\n').collect();
+    let names: Vec<&[u8]> = files.iter().map(|(path, _, _)| *path).collect();
+    let raw_ids = crate::git::hash_files_raw(repo, &names)?;
     let mut entries = Vec::new();
     for ((path, mode, oid), raw) in files.iter().zip(raw_ids) {
-        if raw != *oid {
+        if raw.as_bytes() != *oid {
             entries.extend_from_slice(mode);
             entries.push(b' ');
-            entries.extend_from_slice(raw);
+            entries.extend_from_slice(raw.as_bytes());
             entries.push(b'\t');
             entries.extend_from_slice(path);
             entries.push(0);

@@ -3,6 +3,7 @@
 
 use super::command::GitCommand;
 use crate::error::{Error, Result};
+use crate::paths::c_quoted;
 
 /// Where HEAD points.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -171,30 +172,9 @@ impl Status {
 }
 
 /// Quotes a path as git's status output does with `core.quotePath=false` (UTF-8 names stay
-/// readable): names with a space, a quote, a backslash or a control character are put in double
-/// quotes with C-style escapes, so that a crafted file name cannot forge a status line.
+/// readable), so that a crafted file name cannot forge a status line.
 fn quote_path(path: &[u8]) -> String {
-    let special = |b: u8| b < 0x20 || b == 0x7f || b == b'"' || b == b'\\' || b == b' ';
-    if !path.iter().any(|b| special(*b)) {
-        return String::from_utf8_lossy(path).into_owned();
-    }
-    let mut out: Vec<u8> = vec![b'"'];
-    for &b in path {
-        match b {
-            0x07 => out.extend_from_slice(b"\\a"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            0x0b => out.extend_from_slice(b"\\v"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
-            b if b < 0x20 || b == 0x7f => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
-            b => out.push(b),
-        }
-    }
-    out.push(b'"');
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&c_quoted(path)).into_owned()
 }
 
 /// Splits off the first space-separated field.

@@ -6,7 +6,7 @@
 //! (`update-index` + `write-tree`) with work proportional to the change.
 //!
 //! Only the plain case takes this road (SHA-1 objects written by us, `core.fileMode` and
-//! `core.symlinks` on, regular files and symlinks only, no newline in a name); anything else
+//! `core.symlinks` on, regular files and symlinks only); anything else
 //! returns `None` and the caller stages into a temporary index instead.
 
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ use std::process::{Child, ChildStdin, ChildStdout};
 
 use super::{LooseObjects, ObjectKind, Repo};
 use crate::error::{Error, Result};
-use crate::paths::{behind_non_folder, bytes_to_path};
+use crate::paths::{behind_non_folder, bytes_to_path, c_quoted};
 
 const TREE_MODE: &[u8] = b"40000";
 
@@ -50,7 +50,7 @@ pub fn edit_tree_from_worktree(
         return Ok(None);
     };
     let settings = repo.settings();
-    if !settings.file_mode || !settings.symlinks || paths.iter().any(|p| p.contains(&b'\n')) {
+    if !settings.file_mode || !settings.symlinks {
         return Ok(None);
     }
     let mut edits: BTreeMap<Vec<u8>, Edit> = BTreeMap::new();
@@ -135,7 +135,7 @@ fn hash_files(repo: &Repo, paths: &[&[u8]]) -> Result<(Vec<String>, bool)> {
 }
 
 /// Hashes and stores files exactly as they are on disk.
-fn hash_files_raw(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<String>> {
+pub fn hash_files_raw(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<String>> {
     hash(
         repo,
         paths,
@@ -147,9 +147,11 @@ fn hash(repo: &Repo, paths: &[&[u8]], args: &[&str]) -> Result<Vec<String>> {
     if paths.is_empty() {
         return Ok(Vec::new());
     }
+    // One name per line; git unquotes a line that starts with `"`, so names with a newline or
+    // a leading quote go C-quoted (quoting any other name changes nothing).
     let mut input = Vec::new();
     for path in paths {
-        input.extend_from_slice(path);
+        input.extend_from_slice(&c_quoted(path));
         input.push(b'\n');
     }
     let out = repo.git().args(args).stdin(input).run()?;

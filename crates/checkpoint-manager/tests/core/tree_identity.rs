@@ -172,3 +172,32 @@ fn a_symlinked_folder_hides_the_tracked_files_behind_it_as_git_does() {
     let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
     assert_eq!(tree, expected);
 }
+
+#[test]
+fn names_git_would_quote_are_hashed_as_themselves() {
+    // git reads `hash-object --stdin-paths` one name per line and unquotes a line starting
+    // with `"`: these names must reach it quoted, not misread.
+    let repo = TestRepo::new();
+    repo.write("base.txt", "base\n");
+    repo.commit_all("base");
+    for name in [
+        "\"quoted\"",
+        "new\nline",
+        "tab\there",
+        "back\\slash",
+        "sp ace",
+        "\"a",
+    ] {
+        repo.write(name, format!("content of {name:?}\n"));
+    }
+    repo.write("plain", "unquoted twin of \"quoted\"\n");
+    repo.write("quoted", "a file named like the unquoted form\n");
+    let expected = plain_git_tree(&repo);
+    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
+    let cp = CheckpointManager::open(repo.path())
+        .unwrap()
+        .create(session, &request(CheckpointMode::Snapshot))
+        .unwrap();
+    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    assert_eq!(tree, expected);
+}
