@@ -201,3 +201,129 @@ fn names_git_would_quote_are_hashed_as_themselves() {
     let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
     assert_eq!(tree, expected);
 }
+
+mod random {
+    //! Random work trees: whatever the user did, a snapshot stores the tree `git add -A` would.
+
+    use std::fs;
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NAMES: &[&str] = &[
+        "a", "b", "a/x", "a/y", "b/z", "a/x/deep", "c d", "\"q\"", "q", "n\nl", "é.txt", "crlf.txt",
+    ];
+    const CONTENTS: &[&[u8]] = &[b"one\n", b"two\n", b"one\r\ntwo\r\n", b"", b"\x00bin\xff"];
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Write {
+            name: usize,
+            content: usize,
+            exec: bool,
+        },
+        Link {
+            name: usize,
+            target: usize,
+        },
+        Remove {
+            name: usize,
+        },
+        Stage {
+            name: usize,
+        },
+        CommitAll,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let name = 0..NAMES.len();
+        prop_oneof![
+            4 => (name.clone(), 0..CONTENTS.len(), any::<bool>())
+                .prop_map(|(name, content, exec)| Op::Write { name, content, exec }),
+            1 => (name.clone(), 0..NAMES.len()).prop_map(|(name, target)| Op::Link { name, target }),
+            2 => name.clone().prop_map(|name| Op::Remove { name }),
+            1 => name.prop_map(|name| Op::Stage { name }),
+            1 => Just(Op::CommitAll),
+        ]
+    }
+
+    /// Removes whatever is at `path` (file, symlink or folder).
+    fn clear(path: &Path) {
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => fs::remove_dir_all(path).unwrap(),
+            Ok(_) => fs::remove_file(path).unwrap(),
+            Err(_) => {}
+        }
+    }
+
+    /// Makes room for `name`: every folder on its way must be a real folder.
+    fn make_room(repo: &TestRepo, name: &str) {
+        let mut prefix = String::new();
+        for part in name.split('/').collect::<Vec<_>>().split_last().unwrap().1 {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(part);
+            let path = repo.join(&prefix);
+            if fs::symlink_metadata(&path).is_ok_and(|m| !m.is_dir()) {
+                fs::remove_file(&path).unwrap();
+            }
+        }
+        clear(&repo.join(name));
+    }
+
+    fn apply(repo: &TestRepo, op: &Op) {
+        match op {
+            Op::Write {
+                name,
+                content,
+                exec,
+            } => {
+                make_room(repo, NAMES[*name]);
+                repo.write(NAMES[*name], CONTENTS[*content]);
+                if *exec {
+                    repo.make_executable(NAMES[*name]);
+                }
+            }
+            Op::Link { name, target } => {
+                make_room(repo, NAMES[*name]);
+                if let Some(parent) = repo.join(NAMES[*name]).parent() {
+                    fs::create_dir_all(parent).unwrap();
+                }
+                symlink(NAMES[*target], repo.join(NAMES[*name])).unwrap();
+            }
+            Op::Remove { name } => clear(&repo.join(NAMES[*name])),
+            Op::Stage { name } => {
+                let _ = repo.git_output(&["add", "-A", "--", NAMES[*name]]);
+            }
+            Op::CommitAll => {
+                repo.commit_all("random");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn snapshots_store_what_git_add_all_would(ops in prop::collection::vec(op(), 1..14)) {
+            let repo = TestRepo::new();
+            repo.write(".gitattributes", "*.txt text=auto\n");
+            repo.write("a/x/deep", "start\n");
+            repo.commit_all("base");
+            for op in &ops {
+                apply(&repo, op);
+            }
+            let expected = plain_git_tree(&repo);
+            let session = SessionId::parse(&testutil::session_id(1)).unwrap();
+            let cp = CheckpointManager::open(repo.path())
+                .unwrap()
+                .create(session, &request(CheckpointMode::Snapshot))
+                .unwrap();
+            let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+            prop_assert_eq!(tree, expected, "after {:?}", ops);
+        }
+    }
+}
