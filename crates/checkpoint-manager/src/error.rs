@@ -90,6 +90,9 @@ pub enum Error {
         detail: String,
     },
 
+    #[error("undo would re-attach branch {branch}, which is checked out in another work tree ({worktree}); nothing was changed; switch that work tree to another branch, or check {branch} out here, then undo")]
+    BranchCheckedOutElsewhere { branch: String, worktree: String },
+
     #[error("undo would move branch {branch}, which is not checked out and has moved since the rollback (now at {tip}); nothing was changed; check it out first, then undo")]
     BranchMoved { branch: String, tip: String },
 
@@ -122,6 +125,12 @@ pub enum Error {
 
     #[error("{}: another git process is writing the index; retry when it is done (remove the file if no git is running)", path.display())]
     IndexLocked { path: PathBuf },
+
+    #[error("checkpoint {checkpoint} was made and logged, but the index could not follow it ({source}); your files are untouched: `git reset --mixed HEAD` brings the index up to date")]
+    IndexNotUpdated {
+        source: Box<Error>,
+        checkpoint: String,
+    },
 
     #[error("{}: lock is held by {} and was not released within {waited_ms} ms; retry, or stop that process", path.display(), holder.map_or_else(|| "another process".to_owned(), |pid| format!("process {pid}")))]
     LockTimeout {
@@ -169,6 +178,7 @@ impl Error {
             | Error::NestedRepositoryInTheWay { .. }
             | Error::InvalidRecord { .. }
             | Error::BranchMoved { .. }
+            | Error::BranchCheckedOutElsewhere { .. }
             | Error::CorruptLog { .. }
             | Error::GitTooOld { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
@@ -180,7 +190,9 @@ impl Error {
             }
             Error::LockTimeout { .. } | Error::IndexLocked { .. } => ErrorKind::Busy,
             Error::Io { .. } => ErrorKind::Io,
-            Error::Interrupted { source, .. } | Error::NotLogged { source, .. } => source.kind(),
+            Error::Interrupted { source, .. }
+            | Error::NotLogged { source, .. }
+            | Error::IndexNotUpdated { source, .. } => source.kind(),
         }
     }
 

@@ -210,17 +210,20 @@ impl CheckpointManager {
                 first_line(&request.description)
             ),
         )?;
-        // The commit is on the branch: the staged copy becomes the user's index.
-        if let Some((copy, stamp)) = new_index {
-            copy.replace_user_index(&self.repo, &stamp)?;
-        }
-
         open.checkpoints.push(checkpoint.clone());
         open.save().map_err(|e| Error::NotLogged {
             source: Box::new(e),
             session: session.as_string(),
             checkpoint: id.as_string(),
         })?;
+        // The commit is on the branch and logged: the user's index follows it.
+        if let Some(staged) = new_index {
+            self.install_staged_index(staged)
+                .map_err(|e| Error::IndexNotUpdated {
+                    source: Box::new(e),
+                    checkpoint: id.as_string(),
+                })?;
+        }
         Ok(checkpoint)
     }
 
@@ -228,11 +231,7 @@ impl CheckpointManager {
     /// nothing to commit it returns HEAD. Returns the commit and, when it is new, the staged
     /// index to put in place once the commit is on the branch (with the stamp of the index it
     /// was copied from: a version written meanwhile by another git is not overwritten).
-    fn commit_all(
-        &self,
-        status: &Status,
-        message: &str,
-    ) -> Result<(String, Option<(TempIndex, IndexStamp)>)> {
+    fn commit_all(&self, status: &Status, message: &str) -> Result<(String, Option<StagedIndex>)> {
         let (paths, _) = snapshot::paths_to_capture(&self.repo, status, None);
         let paths: Vec<Vec<u8>> = paths
             .into_iter()
@@ -263,12 +262,13 @@ impl CheckpointManager {
         snapshot::stage_paths(&self.repo, index, &paths)?;
         let tree = snapshot::write_tree(&self.repo, index)?;
         // Without staged changes the new tree is HEAD's plus work-tree changes, so it differs;
-        // only staged changes can cancel out (staged, then reverted in the work tree).
-        let staged = status
-            .entries
-            .iter()
-            .any(|e| matches!(e, crate::git::StatusEntry::Changed { x, .. } if *x != '.'));
-        if let (Some(head), true) = (&status.head.oid, staged) {
+        // only staged changes can cancel out (staged, then reverted in the work tree), and a
+        // submodule with work inside but the same commit changes nothing in the tree.
+        let may_equal_head = status.entries.iter().any(|e| {
+            matches!(e, crate::git::StatusEntry::Changed { x, dirty_submodule, .. }
+                if *x != '.' || *dirty_submodule)
+        });
+        if let (Some(head), true) = (&status.head.oid, may_equal_head) {
             let head_tree = self
                 .repo
                 .git()
@@ -279,7 +279,17 @@ impl CheckpointManager {
             }
         }
         let commit = self.commit_tree_as_user(&tree, status.head.oid.as_deref(), message)?;
-        Ok((commit, Some((copy, stamp))))
+        Ok((commit, Some(StagedIndex { copy, stamp, paths })))
+    }
+
+    /// Puts the staged copy in place of the user's index; when another git wrote the index
+    /// meanwhile, stages the same paths into that version instead (as `git add -A` would now).
+    fn install_staged_index(&self, staged: StagedIndex) -> Result<()> {
+        let StagedIndex { copy, stamp, paths } = staged;
+        if copy.replace_user_index(&self.repo, &stamp)? {
+            return Ok(());
+        }
+        snapshot::stage_paths(&self.repo, IndexFile::User, &paths)
     }
 
     /// Commits `tree` with the user's identity, or the tool's when the repository has none.
@@ -802,8 +812,8 @@ impl CheckpointManager {
     }
 
     /// Undo re-attaches HEAD to the branch the safety snapshot was taken on. When that is not the
-    /// branch checked out now and it has moved since, moving it back would orphan its new
-    /// commits (or pull it from under another work tree): refuse.
+    /// branch checked out here and it is checked out in another work tree, or has moved since,
+    /// re-attaching would pull it from under that work tree or orphan its new commits: refuse.
     fn refuse_moving_another_branch(
         &self,
         status: &Status,
@@ -817,6 +827,12 @@ impl CheckpointManager {
             .map(|b| format!("refs/heads/{b}"));
         if current.as_deref() == Some(branch) {
             return Ok(());
+        }
+        if let Some(worktree) = self.repo.worktree_with_branch(branch) {
+            return Err(Error::BranchCheckedOutElsewhere {
+                branch: branch.trim_start_matches("refs/heads/").to_owned(),
+                worktree: worktree.display().to_string(),
+            });
         }
         let tip = self
             .repo
@@ -832,6 +848,16 @@ impl CheckpointManager {
             _ => Ok(()),
         }
     }
+}
+
+/// A copy of the user's index with the commit's changes staged, waiting to replace it.
+#[derive(Debug)]
+struct StagedIndex {
+    copy: TempIndex,
+    /// The version of the user's index the copy was made from.
+    stamp: IndexStamp,
+    /// What was staged, to stage again if another git rewrote the index meanwhile.
+    paths: Vec<Vec<u8>>,
 }
 
 /// What a restore needs of its target, checked against git.

@@ -96,17 +96,15 @@ impl TempIndex {
     }
 
     /// Makes this copy the user's index, as git installs an index: hard-linked to
-    /// `index.lock` (which fails if another git holds it) and renamed over `index`. Nothing is
-    /// replaced when the user's index changed since `original` was taken (another git wrote
-    /// it: its version stays) or when `index.lock` stays held. Returns whether it replaced.
+    /// `index.lock` (which fails while another git holds it) and renamed over `index`. Nothing
+    /// is replaced when, with the lock held, the user's index is no longer the version
+    /// `original` stamped (another git wrote it: its version stays), or when `index.lock` stays
+    /// held. Returns whether it replaced.
     pub fn replace_user_index(self, repo: &Repo, original: &IndexStamp) -> Result<bool> {
         let index = repo.index_path();
         let lock = index.with_file_name("index.lock");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
         loop {
-            if IndexStamp::of(repo)? != *original {
-                return Ok(false);
-            }
             match fs::hard_link(&self.path, &lock) {
                 Ok(()) => break,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -117,6 +115,12 @@ impl TempIndex {
                 }
                 Err(e) => return Err(Error::io(lock, e)),
             }
+        }
+        // The lock is ours: no git can write the index until we rename or remove it.
+        let unchanged = IndexStamp::of(repo).map(|now| now == *original);
+        if !matches!(unchanged, Ok(true)) {
+            let _ = fs::remove_file(&lock);
+            return unchanged.map(|_| false);
         }
         if let Err(e) = fs::rename(&lock, &index) {
             let _ = fs::remove_file(&lock);
@@ -409,6 +413,9 @@ pub struct IndexCopy {
     /// Entries marked `assume-unchanged`: `git status` does not look at them, so their local
     /// changes would escape a snapshot unless staged explicitly.
     assume_unchanged: Vec<Vec<u8>>,
+    /// A `.gitattributes` exists only in the index (skip-worktree): git applies it, hash-object
+    /// would not.
+    attributes_in_index_only: bool,
 }
 
 impl IndexCopy {
@@ -429,19 +436,30 @@ pub fn clear_assume_unchanged(repo: &Repo, index: IndexFile<'_>, paths: &[Vec<u8
         .map(|_| ())
 }
 
-/// Lists the entries of `index` marked `assume-unchanged` (lowercase tags of `ls-files -v`).
-fn assume_unchanged_paths(repo: &Repo, index: &Path) -> Result<Vec<Vec<u8>>> {
+/// Lists the entries of `index` marked `assume-unchanged` (lowercase tags of `ls-files -v`),
+/// and tells whether a `.gitattributes` is skip-worktree (tag `S`), living in the index only.
+fn hidden_entries(repo: &Repo, index: &Path) -> Result<(Vec<Vec<u8>>, bool)> {
     let out = repo
         .git()
         .scratch_index(index)
         .args(["ls-files", "-v", "-z"])
         .run()?;
-    Ok(out
+    let mut assume_unchanged = Vec::new();
+    let mut attributes_in_index_only = false;
+    for record in out
         .stdout
         .split(|b| *b == 0)
-        .filter(|r| r.len() > 2 && r[0].is_ascii_lowercase() && r[1] == b' ')
-        .map(|r| r[2..].to_vec())
-        .collect())
+        .filter(|r| r.len() > 2 && r[1] == b' ')
+    {
+        let path = &record[2..];
+        if record[0].is_ascii_lowercase() {
+            assume_unchanged.push(path.to_vec());
+        }
+        if record[0].eq_ignore_ascii_case(&b'S') && crate::git::is_attributes_file(path) {
+            attributes_in_index_only = true;
+        }
+    }
+    Ok((assume_unchanged, attributes_in_index_only))
 }
 
 /// Reads the status of the user's work and, when `copy_index`, meanwhile copies the user's
@@ -461,11 +479,12 @@ pub fn read_state(
             }
             let index = TempIndex::copy_of_user_index(repo)?;
             let tree = write_tree(repo, IndexFile::Scratch(index.path()))?;
-            let assume_unchanged = assume_unchanged_paths(repo, index.path())?;
+            let (assume_unchanged, attributes_in_index_only) = hidden_entries(repo, index.path())?;
             Ok(Some(IndexCopy {
                 index,
                 tree,
                 assume_unchanged,
+                attributes_in_index_only,
             }))
         });
         let status = read_user_status(repo, all_untracked);
@@ -494,6 +513,7 @@ pub fn capture(
         index,
         tree: index_tree,
         assume_unchanged,
+        attributes_in_index_only,
     } = copy;
     let (mut paths, skipped) = paths_to_capture(repo, status, max_file_size);
     if !assume_unchanged.is_empty() {
@@ -505,7 +525,7 @@ pub fn capture(
                 .cloned(),
         );
     }
-    let edited = if paths.is_empty() || !force_paths.is_empty() {
+    let edited = if paths.is_empty() || !force_paths.is_empty() || attributes_in_index_only {
         None
     } else {
         // The index's tree edited at the changed paths: work proportional to the change.
@@ -561,4 +581,49 @@ pub fn capture(
         skipped,
         raw_tree,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_another_git_rewrote_meanwhile_is_not_replaced() {
+        let user = testutil::TestRepo::new();
+        user.write("a.txt", "a\n");
+        user.commit_all("base");
+        let repo = Repo::discover(user.path()).expect("repo");
+        let stamp = IndexStamp::of(&repo).expect("stamp");
+        let copy = TempIndex::copy_of_user_index(&repo).expect("copy");
+        // Another git stages something meanwhile.
+        user.write("theirs.txt", "theirs\n");
+        user.git(&["add", "theirs.txt"]);
+        let replaced = copy.replace_user_index(&repo, &stamp).expect("replace");
+        assert!(!replaced);
+        assert!(
+            user.git(&["ls-files"]).contains("theirs.txt"),
+            "their staging stays"
+        );
+        assert!(!user.exists(".git/index.lock"));
+    }
+
+    #[test]
+    fn an_unchanged_index_is_replaced_and_no_lock_is_left() {
+        let user = testutil::TestRepo::new();
+        user.write("a.txt", "a\n");
+        user.commit_all("base");
+        let repo = Repo::discover(user.path()).expect("repo");
+        let stamp = IndexStamp::of(&repo).expect("stamp");
+        let copy = TempIndex::copy_of_user_index(&repo).expect("copy");
+        user.write("ours.txt", "ours\n");
+        stage_paths(
+            &repo,
+            IndexFile::Replacement(copy.path()),
+            &[b"ours.txt".to_vec()],
+        )
+        .expect("stage");
+        assert!(copy.replace_user_index(&repo, &stamp).expect("replace"));
+        assert!(user.git(&["ls-files"]).contains("ours.txt"));
+        assert!(!user.exists(".git/index.lock"));
+    }
 }

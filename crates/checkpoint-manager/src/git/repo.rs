@@ -193,6 +193,34 @@ impl Repo {
         GitCommand::new(&self.workdir)
     }
 
+    /// Returns the work tree (another than this one) that has `branch` (`refs/heads/...`)
+    /// checked out, read from the HEAD files of the repository's work trees.
+    pub fn worktree_with_branch(&self, branch: &str) -> Option<PathBuf> {
+        let wanted = format!("ref: {branch}");
+        let mut admins = vec![self.common_dir.clone()];
+        if let Ok(entries) = fs::read_dir(self.common_dir.join("worktrees")) {
+            admins.extend(entries.flatten().map(|e| e.path()));
+        }
+        admins.into_iter().find_map(|admin| {
+            if admin == self.git_dir {
+                return None;
+            }
+            let head = fs::read_to_string(admin.join("HEAD")).ok()?;
+            if head.trim() != wanted {
+                return None;
+            }
+            // A linked work tree records its `.git` file; the main one is the common dir's parent.
+            Some(match fs::read_to_string(admin.join("gitdir")) {
+                Ok(gitdir) => PathBuf::from(gitdir.trim())
+                    .parent()
+                    .map_or_else(|| admin.clone(), Path::to_path_buf),
+                Err(_) => admin
+                    .parent()
+                    .map_or_else(|| admin.clone(), Path::to_path_buf),
+            })
+        })
+    }
+
     /// Returns the operation in progress, if any, read from marker files in the git dir.
     pub fn operation_in_progress(&self) -> Option<OperationInProgress> {
         let has = |name: &str| self.git_dir.join(name).exists();

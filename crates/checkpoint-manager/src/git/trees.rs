@@ -63,6 +63,11 @@ pub fn edit_tree_from_worktree(
             continue;
         }
         match fs::symlink_metadata(&full) {
+            // git reads attributes from the index where the work tree has no .gitattributes
+            // any more; hash-object does not see the index: leave that case to update-index.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && is_attributes_file(path) => {
+                return Ok(None);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 edits.insert(path.clone(), Edit::Delete);
             }
@@ -109,6 +114,11 @@ pub fn edit_tree_from_worktree(
         build(&mut trees, &objects, None, &raw_edits)?
     };
     Ok(Some(EditedTrees { tree, raw_tree }))
+}
+
+/// Returns true for a `.gitattributes` file (in any folder).
+pub fn is_attributes_file(path: &[u8]) -> bool {
+    path.rsplit(|b| *b == b'/').next() == Some(b".gitattributes".as_slice())
 }
 
 /// Hashes and stores files through the user's filters; also tells whether an end-of-line

@@ -327,3 +327,42 @@ mod random {
         }
     }
 }
+
+#[test]
+fn attributes_that_live_only_in_the_index_still_apply() {
+    // With .gitattributes skip-worktree (sparse checkout), git reads it from the index.
+    let repo = TestRepo::new();
+    repo.write(".gitattributes", "*.t text eol=lf\n");
+    repo.write("x.t", "a\n");
+    repo.commit_all("base");
+    repo.git(&["update-index", "--skip-worktree", ".gitattributes"]);
+    std::fs::remove_file(repo.join(".gitattributes")).unwrap();
+    repo.write("x.t", "b\r\n");
+    let expected = plain_git_tree(&repo);
+    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
+    let cp = CheckpointManager::open(repo.path())
+        .unwrap()
+        .create(session, &request(CheckpointMode::Snapshot))
+        .unwrap();
+    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    assert_eq!(tree, expected);
+    assert_eq!(repo.git(&["cat-file", "-p", &format!("{tree}:x.t")]), "b");
+}
+
+#[test]
+fn a_deleted_gitattributes_gives_the_tree_git_add_all_would() {
+    let repo = TestRepo::new();
+    repo.write(".gitattributes", "*.t text eol=lf\n");
+    repo.write("x.t", "a\n");
+    repo.commit_all("base");
+    std::fs::remove_file(repo.join(".gitattributes")).unwrap();
+    repo.write("x.t", "b\r\n");
+    let expected = plain_git_tree(&repo);
+    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
+    let cp = CheckpointManager::open(repo.path())
+        .unwrap()
+        .create(session, &request(CheckpointMode::Snapshot))
+        .unwrap();
+    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    assert_eq!(tree, expected);
+}

@@ -160,6 +160,19 @@ fn submodule_recurse_in_the_users_config_does_not_let_a_reset_enter_a_submodule(
 }
 
 #[test]
+fn a_commit_checkpoint_with_only_submodule_work_makes_no_empty_commit() {
+    let (repo, _upstream) = with_dirty_submodule();
+    let head = repo.head();
+    let fx = Fixture::over(repo, Default::default());
+    let cp = fx.create(CheckpointMode::Commit, "only the submodule is dirty");
+    assert_eq!(
+        cp.commit_sha, head,
+        "tagged HEAD instead of an empty commit"
+    );
+    assert_eq!(fx.repo.head(), head);
+}
+
+#[test]
 fn a_submodule_with_uncommitted_work_is_reported_as_not_captured() {
     let (repo, _upstream) = with_dirty_submodule();
     let fx = Fixture::over(repo, Default::default());

@@ -125,3 +125,27 @@ fn undo_refuses_to_move_a_branch_that_is_not_checked_out_and_has_moved() {
     );
     assert!(!kept.is_empty(), "M is reachable from some ref");
 }
+
+#[test]
+fn undo_refuses_to_take_a_branch_checked_out_in_another_worktree() {
+    let fx = Fixture::new();
+    let target = fx.snapshot("target");
+    fx.repo.write("tracked.txt", "before the rollback\n");
+    fx.rollback_hard(&target);
+    fx.repo.git(&["switch", "-q", "-c", "other"]);
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let wt = elsewhere.path().join("wt");
+    fx.repo
+        .git(&["worktree", "add", "-q", wt.to_str().expect("utf-8"), "main"]);
+    let before = fx.observe();
+    let err = fx
+        .mgr
+        .undo(fx.session)
+        .expect_err("main is checked out in wt");
+    assert!(
+        matches!(err, Error::BranchCheckedOutElsewhere { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("wt"), "{err}");
+    assert_same(&before, &fx.observe(), "a refused undo");
+}
