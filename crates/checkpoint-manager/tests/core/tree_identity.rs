@@ -5,7 +5,7 @@
 use std::os::unix::fs::symlink;
 
 use checkpoint_manager::{
-    CheckpointManager, CheckpointMode, CheckpointPhase, CreateRequest, SessionId,
+    Checkpoint, CheckpointManager, CheckpointMode, CheckpointPhase, CreateRequest, SessionId,
 };
 use testutil::TestRepo;
 
@@ -74,11 +74,23 @@ fn plain_git_tree(repo: &TestRepo) -> String {
     tree
 }
 
-fn request(mode: CheckpointMode) -> CreateRequest {
-    CreateRequest {
+/// Makes a checkpoint of the repository's current state in `mode`.
+fn checkpoint(repo: &TestRepo, mode: CheckpointMode) -> Checkpoint {
+    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
+    let request = CreateRequest {
         mode,
         ..CreateRequest::new("tree identity", CheckpointPhase::Implement)
-    }
+    };
+    CheckpointManager::open(repo.path())
+        .unwrap()
+        .create(session, &request)
+        .unwrap()
+}
+
+/// Takes a snapshot and returns the tree it stores for the work tree.
+fn snapshot_tree(repo: &TestRepo) -> String {
+    let cp = checkpoint(repo, CheckpointMode::Snapshot);
+    repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)])
 }
 
 #[test]
@@ -86,11 +98,7 @@ fn a_snapshot_stores_the_tree_git_add_all_would() {
     let repo = fixture();
     let expected = plain_git_tree(&repo);
     let index_before = repo.index_bytes();
-    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
-    let cp = CheckpointManager::open(repo.path())
-        .unwrap()
-        .create(session, &request(CheckpointMode::Snapshot))
-        .unwrap();
+    let cp = checkpoint(&repo, CheckpointMode::Snapshot);
     let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
     assert_eq!(tree, expected);
     // The user's index is untouched, and the index tree is that index (staged.txt staged, the
@@ -103,11 +111,7 @@ fn a_snapshot_stores_the_tree_git_add_all_would() {
 fn a_commit_checkpoint_commits_the_tree_git_add_all_would() {
     let repo = fixture();
     let expected = plain_git_tree(&repo);
-    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
-    let cp = CheckpointManager::open(repo.path())
-        .unwrap()
-        .create(session, &request(CheckpointMode::Commit))
-        .unwrap();
+    let cp = checkpoint(&repo, CheckpointMode::Commit);
     assert_eq!(repo.head(), cp.commit_sha);
     assert_eq!(repo.git(&["rev-parse", "HEAD^{tree}"]), expected);
 }
@@ -144,12 +148,7 @@ fn files_and_folders_trading_places_give_the_tree_git_add_all_would() {
     symlink("keep", repo.join("linkdir")).unwrap();
     repo.write("keep/z", "new beside y\n");
     let expected = plain_git_tree(&repo);
-    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
-    let cp = CheckpointManager::open(repo.path())
-        .unwrap()
-        .create(session, &request(CheckpointMode::Snapshot))
-        .unwrap();
-    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    let tree = snapshot_tree(&repo);
     assert_eq!(tree, expected);
 }
 
@@ -164,12 +163,7 @@ fn a_symlinked_folder_hides_the_tracked_files_behind_it_as_git_does() {
     symlink("other", repo.join("real")).unwrap();
     repo.write("other/b.txt", "b\n");
     let expected = plain_git_tree(&repo);
-    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
-    let cp = CheckpointManager::open(repo.path())
-        .unwrap()
-        .create(session, &request(CheckpointMode::Snapshot))
-        .unwrap();
-    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    let tree = snapshot_tree(&repo);
     assert_eq!(tree, expected);
 }
 
@@ -193,12 +187,7 @@ fn names_git_would_quote_are_hashed_as_themselves() {
     repo.write("plain", "unquoted twin of \"quoted\"\n");
     repo.write("quoted", "a file named like the unquoted form\n");
     let expected = plain_git_tree(&repo);
-    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
-    let cp = CheckpointManager::open(repo.path())
-        .unwrap()
-        .create(session, &request(CheckpointMode::Snapshot))
-        .unwrap();
-    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    let tree = snapshot_tree(&repo);
     assert_eq!(tree, expected);
 }
 
@@ -317,12 +306,7 @@ mod random {
                 apply(&repo, op);
             }
             let expected = plain_git_tree(&repo);
-            let session = SessionId::parse(&testutil::session_id(1)).unwrap();
-            let cp = CheckpointManager::open(repo.path())
-                .unwrap()
-                .create(session, &request(CheckpointMode::Snapshot))
-                .unwrap();
-            let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+            let tree = snapshot_tree(&repo);
             prop_assert_eq!(tree, expected, "after {:?}", ops);
         }
     }
@@ -339,12 +323,7 @@ fn attributes_that_live_only_in_the_index_still_apply() {
     std::fs::remove_file(repo.join(".gitattributes")).unwrap();
     repo.write("x.t", "b\r\n");
     let expected = plain_git_tree(&repo);
-    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
-    let cp = CheckpointManager::open(repo.path())
-        .unwrap()
-        .create(session, &request(CheckpointMode::Snapshot))
-        .unwrap();
-    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    let tree = snapshot_tree(&repo);
     assert_eq!(tree, expected);
     assert_eq!(repo.git(&["cat-file", "-p", &format!("{tree}:x.t")]), "b");
 }
@@ -358,11 +337,6 @@ fn a_deleted_gitattributes_gives_the_tree_git_add_all_would() {
     std::fs::remove_file(repo.join(".gitattributes")).unwrap();
     repo.write("x.t", "b\r\n");
     let expected = plain_git_tree(&repo);
-    let session = SessionId::parse(&testutil::session_id(1)).unwrap();
-    let cp = CheckpointManager::open(repo.path())
-        .unwrap()
-        .create(session, &request(CheckpointMode::Snapshot))
-        .unwrap();
-    let tree = repo.git(&["rev-parse", &format!("{}^{{tree}}", cp.commit_sha)]);
+    let tree = snapshot_tree(&repo);
     assert_eq!(tree, expected);
 }
