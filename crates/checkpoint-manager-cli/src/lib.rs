@@ -23,7 +23,8 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(err) => {
+        Err(mut err) => {
+            keep_the_closest_suggestion(&mut err);
             // Help and version go to stdout, errors to stderr, exactly as `Cli::parse` would.
             let _ = err.print();
             return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
@@ -32,6 +33,20 @@ where
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => err.report(),
+    }
+}
+
+/// clap lists every similar sub-command, least similar first (`creat` gives "repair, schema,
+/// create"); only the closest one helps.
+fn keep_the_closest_suggestion(err: &mut clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    if let Some(ContextValue::Strings(similar)) = err.get(ContextKind::SuggestedSubcommand) {
+        if let Some(closest) = similar.last().cloned() {
+            err.insert(
+                ContextKind::SuggestedSubcommand,
+                ContextValue::String(closest),
+            );
+        }
     }
 }
 

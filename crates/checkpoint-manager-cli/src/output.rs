@@ -67,13 +67,29 @@ impl Style {
     }
 }
 
+/// Prints a warning or a note on stderr, one line, like errors are.
+pub fn warn(label: &str, text: &str) {
+    let one_line = text.replace('\n', " ");
+    let _ = writeln!(io::stderr(), "checkpoint-manager: {label}: {one_line}");
+}
+
+/// Returns the JSON spelling of a value that serializes as a string (`too_large`).
+fn json_word<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(word)) => word,
+        _ => String::from("?"),
+    }
+}
+
 fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
 }
 
 pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Result<()> {
     writeln!(out, "{} {}", style.bold("checkpoint"), cp.checkpoint_id)?;
-    writeln!(out, "  description  {}", cp.description)?;
+    // Later lines of a multi-line description stay in the value column.
+    let description = cp.description.replace('\n', &format!("\n{:15}", ""));
+    writeln!(out, "  description  {description}")?;
     writeln!(out, "  commit       {}", cp.commit_sha)?;
     writeln!(out, "  time         {}", cp.timestamp)?;
     writeln!(out, "  phase        {}", cp.phase)?;
@@ -92,15 +108,17 @@ pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Re
         let on = snapshot.branch.as_deref().unwrap_or("detached HEAD");
         let base = snapshot.base_commit.as_deref().map_or("no commit", short);
         writeln!(out, "  taken on     {on} at {base}")?;
-        for skipped in &snapshot.skipped {
-            writeln!(
-                out,
-                "  {}      {} ({:?})",
-                style.bad("skipped"),
-                skipped.path,
-                skipped.reason
-            )?;
-        }
+    }
+    let skipped_by_snapshot = cp.snapshot.iter().flat_map(|s| &s.skipped);
+    for skipped in skipped_by_snapshot.chain(&cp.skipped) {
+        let size = skipped.size.map_or_else(String::new, |n| format!(", {n} bytes"));
+        writeln!(
+            out,
+            "  {}      {} ({}{size})",
+            style.bad("skipped"),
+            skipped.path,
+            json_word(&skipped.reason)
+        )?;
     }
     if let Some(state) = &cp.state_snapshot {
         writeln!(
@@ -189,6 +207,29 @@ pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::
     writeln!(
         out,
         "safety snapshot {} holds the previous state; `checkpoint-manager undo` returns to it",
+        r.safety_checkpoint_id
+    )
+}
+
+/// `undo`: which state it returned to, and where the state it left is kept.
+pub fn undo(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::Result<()> {
+    let head = r.head.as_deref().map_or("no commit", short);
+    writeln!(
+        out,
+        "{} the last rollback or undo: back to the state saved in safety snapshot {} (HEAD at {head})",
+        style.good("undid"),
+        r.checkpoint_id,
+    )?;
+    if !r.removed_paths.is_empty() {
+        writeln!(
+            out,
+            "removed {} file(s) created after that state",
+            r.removed_paths.len()
+        )?;
+    }
+    writeln!(
+        out,
+        "the state before this undo is saved as safety snapshot {}; `checkpoint-manager undo` again returns to it",
         r.safety_checkpoint_id
     )
 }

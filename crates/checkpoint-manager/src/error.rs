@@ -42,7 +42,7 @@ pub enum Error {
     #[error("invalid state snapshot: {0}")]
     InvalidStateSnapshot(String),
 
-    #[error("{}: not inside a git work tree (run it inside a repository or pass --repo)", path.display())]
+    #[error("{}: not inside a git work tree; use a folder inside a git repository (or run `git init` there to make one)", path.display())]
     NotARepository { path: PathBuf },
 
     #[error("the repository is not in a state to checkpoint: {}", problems.join("; "))]
@@ -159,6 +159,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+
+    #[error("invalid {what}: it is empty; give a few words saying what it is")]
+    EmptyText { what: &'static str },
 }
 
 impl Error {
@@ -180,7 +183,8 @@ impl Error {
             | Error::BranchMoved { .. }
             | Error::BranchCheckedOutElsewhere { .. }
             | Error::CorruptLog { .. }
-            | Error::GitTooOld { .. } => ErrorKind::Invalid,
+            | Error::GitTooOld { .. }
+            | Error::EmptyText { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }

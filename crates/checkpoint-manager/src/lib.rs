@@ -22,7 +22,7 @@ pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{CheckpointId, SessionId};
-pub use manager::{CheckpointManager, CreateRequest, Options, MAX_FILE_SIZE_ENV};
+pub use manager::{CheckpointManager, CreateRequest, Created, Options, MAX_FILE_SIZE_ENV};
 pub use model::{
     Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
     RepairReport, ResetMode, RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot,

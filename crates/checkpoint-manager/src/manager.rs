@@ -12,7 +12,8 @@ use crate::lock::{self, LockGuard, DEFAULT_LOCK_TIMEOUT};
 use crate::log::{self, now_timestamp, SessionLog, SESSIONS_EXCLUDE};
 use crate::model::{
     Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
-    RepairReport, ResetMode, RollbackOutcome, SnapshotInfo, StateSnapshot, ValidationResult,
+    RepairReport, ResetMode, RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot,
+    ValidationResult,
 };
 use crate::restore::{self, RestoreTarget};
 use crate::snapshot::{self, Captured, IndexFile, IndexStamp, TempIndex, DEFAULT_MAX_FILE_SIZE};
@@ -88,6 +89,24 @@ impl CreateRequest {
     }
 }
 
+/// A checkpoint just created, with what the user should be told about it.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub checkpoint: Checkpoint,
+    /// Something left out that the user may expect in it (a file over the size cap).
+    pub warnings: Vec<String>,
+    /// How checkpoint commits differ from the user's own, said once per repository.
+    pub notices: Vec<String>,
+}
+
+/// Marker (in the git dir's private folder) that the commit notice was shown in this repository.
+const COMMIT_NOTICE_MARKER: &str = "commit-notice-shown";
+
+/// Said once per repository, on its first checkpoint commit.
+const COMMIT_NOTICE: &str = "checkpoint commits are written with `git commit-tree`: your \
+pre-commit and commit-msg hooks do not run and the commits are not signed (commit.gpgSign is \
+not used); this is said once per repository";
+
 /// Checkpoints of one repository.
 #[derive(Debug, Clone)]
 pub struct CheckpointManager {
@@ -127,6 +146,29 @@ impl CheckpointManager {
 
     /// Creates a checkpoint and records it in the session's log.
     pub fn create(&self, session: SessionId, request: &CreateRequest) -> Result<Checkpoint> {
+        self.create_inner(session, request, false)
+            .map(|created| created.checkpoint)
+    }
+
+    /// Creates a checkpoint like [`create`](Self::create) and returns what to tell the user:
+    /// a warning per untracked file left out of a commit for its size, and, on the first
+    /// checkpoint commit in this repository, a notice that such commits skip hooks and signing
+    /// (remembered in the git dir, so it is said once).
+    pub fn create_with_notices(&self, session: SessionId, request: &CreateRequest) -> Result<Created> {
+        self.create_inner(session, request, true)
+    }
+
+    fn create_inner(
+        &self,
+        session: SessionId,
+        request: &CreateRequest,
+        announce: bool,
+    ) -> Result<Created> {
+        if request.description.trim().is_empty() {
+            return Err(Error::EmptyText {
+                what: "description",
+            });
+        }
         if request.description.contains('\0') {
             return Err(Error::NulInText {
                 what: "description",
@@ -158,8 +200,10 @@ impl CheckpointManager {
             rollback_count: 0,
             mode: request.mode,
             snapshot: None,
+            skipped: Vec::new(),
         };
         let mut new_index = None;
+        let mut made_commit = false;
         let mut refs = RefTransaction::default();
         match request.mode {
             CheckpointMode::Tag => {
@@ -172,11 +216,13 @@ impl CheckpointManager {
             }
             CheckpointMode::Commit => {
                 let message = commit_message(request, id);
-                let (commit, staged) = self.commit_all(&status, &message)?;
+                let (commit, staged, skipped) = self.commit_all(&status, &message)?;
                 if staged.is_some() {
                     refs.update("HEAD", &commit, status.head.oid.as_deref());
                     checkpoint.commit_message = Some(message);
+                    made_commit = true;
                 }
+                checkpoint.skipped = skipped;
                 new_index = staged;
                 checkpoint.commit_sha = commit;
             }
@@ -224,15 +270,53 @@ impl CheckpointManager {
                     checkpoint: id.as_string(),
                 })?;
         }
-        Ok(checkpoint)
+        let warnings = checkpoint
+            .skipped
+            .iter()
+            .map(|skipped| too_large_warning(skipped, self.options.max_file_size))
+            .collect();
+        let notices = if announce && made_commit && self.first_commit_notice() {
+            vec![COMMIT_NOTICE.to_owned()]
+        } else {
+            Vec::new()
+        };
+        Ok(Created {
+            checkpoint,
+            warnings,
+            notices,
+        })
+    }
+
+    /// True the first time it is asked in this repository (best effort: when the marker cannot
+    /// be written, the notice is said again next time rather than never).
+    fn first_commit_notice(&self) -> bool {
+        let dir = self.repo.private_dir();
+        let marker = dir.join(COMMIT_NOTICE_MARKER);
+        if marker.exists() {
+            return false;
+        }
+        let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&marker, b""));
+        true
     }
 
     /// Stages everything (like `git add -A`) in a copy of the user's index and commits it; with
     /// nothing to commit it returns HEAD. Returns the commit and, when it is new, the staged
     /// index to put in place once the commit is on the branch (with the stamp of the index it
-    /// was copied from: a version written meanwhile by another git is not overwritten).
-    fn commit_all(&self, status: &Status, message: &str) -> Result<(String, Option<StagedIndex>)> {
-        let (paths, _) = snapshot::paths_to_capture(&self.repo, status, None);
+    /// was copied from: a version written meanwhile by another git is not overwritten). Untracked
+    /// files over the size cap stay out, as in a snapshot, and are returned as skipped.
+    fn commit_all(
+        &self,
+        status: &Status,
+        message: &str,
+    ) -> Result<(String, Option<StagedIndex>, Vec<SkippedPath>)> {
+        let (paths, skipped) =
+            snapshot::paths_to_capture(&self.repo, status, self.options.max_file_size);
+        // Nested repositories become gitlinks below, and a submodule's commit is what a commit
+        // holds anyway: only files left out for their size are reported.
+        let skipped: Vec<SkippedPath> = skipped
+            .into_iter()
+            .filter(|s| s.reason == SkipReason::TooLarge)
+            .collect();
         let paths: Vec<Vec<u8>> = paths
             .into_iter()
             .chain(status.entries.iter().filter_map(|e| match e {
@@ -245,7 +329,7 @@ impl CheckpointManager {
             .collect();
         if !status.has_changes() {
             if let Some(head) = &status.head.oid {
-                return Ok((head.clone(), None));
+                return Ok((head.clone(), None, skipped));
             }
         }
         // Staged in a copy that replaces the user's index only once the commit is on the
@@ -264,10 +348,12 @@ impl CheckpointManager {
         // Without staged changes the new tree is HEAD's plus work-tree changes, so it differs;
         // only staged changes can cancel out (staged, then reverted in the work tree), and a
         // submodule with work inside but the same commit changes nothing in the tree.
-        let may_equal_head = status.entries.iter().any(|e| {
-            matches!(e, crate::git::StatusEntry::Changed { x, dirty_submodule, .. }
+        // Files left out for their size can leave nothing to commit too.
+        let may_equal_head = !skipped.is_empty()
+            || status.entries.iter().any(|e| {
+                matches!(e, crate::git::StatusEntry::Changed { x, dirty_submodule, .. }
                 if *x != '.' || *dirty_submodule)
-        });
+            });
         if let (Some(head), true) = (&status.head.oid, may_equal_head) {
             let head_tree = self
                 .repo
@@ -275,11 +361,11 @@ impl CheckpointManager {
                 .args(["rev-parse", "--verify", &format!("{head}^{{tree}}")])
                 .run_text()?;
             if head_tree == tree {
-                return Ok((head.clone(), None));
+                return Ok((head.clone(), None, skipped));
             }
         }
         let commit = self.commit_tree_as_user(&tree, status.head.oid.as_deref(), message)?;
-        Ok((commit, Some(StagedIndex { copy, stamp, paths })))
+        Ok((commit, Some(StagedIndex { copy, stamp, paths }), skipped))
     }
 
     /// Puts the staged copy in place of the user's index; when another git wrote the index
@@ -470,6 +556,7 @@ impl CheckpointManager {
             rollback_count: 0,
             mode: CheckpointMode::Snapshot,
             snapshot: Some(snapshot_info(captured, true)),
+            skipped: Vec::new(),
         };
         let tag_object = store::write_metadata_tag(&self.repo, session, &safety)?;
         RefTransaction::default()
@@ -769,6 +856,10 @@ impl CheckpointManager {
         }
         let found = store::resolve_objects(&self.repo, &queries)?;
         if found[0].is_none() {
+            // A tree or a blob is not "missing": the record names the wrong kind of object.
+            if let Some(kind) = self.repo.object_type(sha)?.filter(|k| k != "commit") {
+                return Err(invalid(format!("commit_sha {sha} names a {kind}, not a commit")));
+            }
             return Err(Error::MissingCommit {
                 session: session.as_string(),
                 checkpoint: target.checkpoint_id.as_string(),
@@ -914,6 +1005,17 @@ fn snapshot_info(captured: Captured, safety: bool) -> SnapshotInfo {
         safety,
         raw_tree: captured.raw_tree,
     }
+}
+
+/// What a commit-mode checkpoint says about a file it left out for its size.
+fn too_large_warning(skipped: &SkippedPath, cap: Option<u64>) -> String {
+    let size = skipped.size.map_or_else(String::new, |n| format!(" ({n} bytes)"));
+    let cap = cap.map_or_else(String::new, |n| format!(" of {n} bytes"));
+    format!(
+        "{}{size} is over the size cap{cap}: it was left out of the checkpoint commit and is \
+         untouched on disk; set {MAX_FILE_SIZE_ENV} to a larger size (0: no cap) to include it",
+        skipped.path
+    )
 }
 
 fn first_line(text: &str) -> &str {

@@ -218,6 +218,10 @@ pub struct Checkpoint {
     pub mode: CheckpointMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotInfo>,
+    /// Untracked files a commit-mode checkpoint left out of its commit (over the size cap);
+    /// they stay on disk untouched. A snapshot lists its own under `snapshot.skipped`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedPath>,
 }
 
 impl Checkpoint {

@@ -22,8 +22,8 @@ pub struct CreateArgs {
     #[arg(long, value_name = "UUID")]
     pub session_id: String,
 
-    /// What this checkpoint is, for people
-    #[arg(long)]
+    /// What this checkpoint is, for people (any text, even one starting with "-"; not empty)
+    #[arg(long, allow_hyphen_values = true)]
     pub description: String,
 
     /// plan, generate_tasks, implement, validate or cleanup
@@ -62,7 +62,7 @@ pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError>
         CheckpointMode::Commit
     };
     let manager = open(global)?;
-    let checkpoint = manager.create(
+    let created = manager.create_with_notices(
         session,
         &CreateRequest {
             description: args.description.clone(),
@@ -72,6 +72,12 @@ pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError>
             mode,
         },
     )?;
-    output::print(global.output, &checkpoint, output::checkpoint)?;
+    for warning in &created.warnings {
+        output::warn("warning", warning);
+    }
+    for notice in &created.notices {
+        output::warn("note", notice);
+    }
+    output::print(global.output, &created.checkpoint, output::checkpoint)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -15,6 +15,7 @@ pub mod undo;
 pub mod validate;
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::Duration;
@@ -48,6 +49,10 @@ pub enum CliError {
     Library(Error),
     Usage(String),
     Output(io::Error),
+    /// The current folder is gone (deleted, or its parent renamed) and no `--repo` was given.
+    NoCurrentFolder(io::Error),
+    /// Invalid input found by the command line itself (exit 3, like the library's).
+    Invalid(String),
 }
 
 impl From<Error> for CliError {
@@ -66,6 +71,14 @@ impl CliError {
     /// Prints the one-line message and returns the exit code.
     pub fn report(self) -> ExitCode {
         let (message, code) = match self {
+            CliError::Library(Error::NotARepository { path }) => (
+                format!(
+                    "{}: not inside a git work tree; cd into a repository or pass --repo <path> \
+                     (or run `git init` there to make one)",
+                    path.display()
+                ),
+                3,
+            ),
             CliError::Library(e) => {
                 let code = match e.kind() {
                     ErrorKind::Invalid => 3,
@@ -77,11 +90,20 @@ impl CliError {
                 (e.to_string(), code)
             }
             CliError::Usage(message) => (message, 2),
+            CliError::Invalid(message) => (message, 3),
             // A closed pipe (`| head`) is the reader's choice, not our failure.
             CliError::Output(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                 return ExitCode::SUCCESS
             }
             CliError::Output(e) => (format!("cannot write output: {e}"), 1),
+            CliError::NoCurrentFolder(e) => (
+                format!(
+                    "the current folder no longer exists ({e}); cd into the repository again, \
+                     or pass --repo <path>"
+                ),
+                3,
+            ),
+
         };
         let one_line = message.replace('\n', " ");
         let _ = writeln!(io::stderr(), "checkpoint-manager: error: {one_line}");
@@ -89,12 +111,17 @@ impl CliError {
     }
 }
 
+/// Returns the folder to look for the repository from: `--repo`, or the current folder.
+pub fn start_folder(global: &GlobalArgs) -> Result<PathBuf, CliError> {
+    match &global.repo {
+        Some(path) => Ok(path.clone()),
+        None => std::env::current_dir().map_err(CliError::NoCurrentFolder),
+    }
+}
+
 /// Opens the repository named by `--repo`, or the one around the current folder.
 pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
-    let path = match &global.repo {
-        Some(path) => path.clone(),
-        None => std::env::current_dir()?,
-    };
+    let path = start_folder(global)?;
     let lock_timeout = Duration::try_from_secs_f64(global.lock_timeout).map_err(|_| {
         CliError::Usage(format!(
             "--lock-timeout {}: not a number of seconds",
@@ -105,7 +132,15 @@ pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
         lock_timeout,
         ..Options::from_env()?
     };
-    Ok(CheckpointManager::with_options(path, options)?)
+    CheckpointManager::with_options(path, options).map_err(|e| match e {
+        // Named after the flag the user gave, with the fix that applies to it.
+        Error::NotARepository { path } if global.repo.is_some() => CliError::Invalid(format!(
+            "--repo {}: not inside a git repository; pass --repo a folder inside a git \
+             repository (or run `git init` in it first)",
+            path.display()
+        )),
+        e => CliError::Library(e),
+    })
 }
 
 /// Parses `--session-id`; a non-UUID is invalid input (exit 3), refused before any path exists.

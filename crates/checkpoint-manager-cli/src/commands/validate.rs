@@ -16,15 +16,12 @@ use crate::output;
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// A command (run with `sh -c` in the work tree) whose success means the tests pass
-    #[arg(long, value_name = "CMD")]
+    #[arg(long, value_name = "CMD", allow_hyphen_values = true)]
     pub test_command: Option<String>,
 }
 
 pub fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode, CliError> {
-    let path = match &global.repo {
-        Some(path) => path.clone(),
-        None => std::env::current_dir()?,
-    };
+    let path = super::start_folder(global)?;
     let result = checkpoint_manager::validate_at(&path, args.test_command.as_deref())?;
     output::print(global.output, &result, output::validation)?;
     Ok(if result.is_valid {

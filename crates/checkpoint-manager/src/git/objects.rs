@@ -157,3 +157,15 @@ mod tests {
         assert!(settings.file_mode && settings.symlinks);
     }
 }
+
+impl super::Repo {
+    /// Returns the type of the object `oid` names (`commit`, `tree`, `blob`, `tag`), or `None`
+    /// when the repository does not have it.
+    pub fn object_type(&self, oid: &str) -> Result<Option<String>> {
+        let out = self
+            .git()
+            .args(["cat-file", "-t", "--end-of-options", oid])
+            .output()?;
+        Ok((out.code == Some(0)).then(|| out.text()))
+    }
+}
