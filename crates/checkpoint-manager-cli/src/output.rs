@@ -111,7 +111,9 @@ pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Re
     }
     let skipped_by_snapshot = cp.snapshot.iter().flat_map(|s| &s.skipped);
     for skipped in skipped_by_snapshot.chain(&cp.skipped) {
-        let size = skipped.size.map_or_else(String::new, |n| format!(", {n} bytes"));
+        let size = skipped
+            .size
+            .map_or_else(String::new, |n| format!(", {n} bytes"));
         writeln!(
             out,
             "  {}      {} ({}{size})",

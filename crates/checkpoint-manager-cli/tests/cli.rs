@@ -21,3 +21,5 @@ mod pretty;
 mod rollback;
 #[path = "cli/validate.rs"]
 mod validate;
+#[path = "cli/views.rs"]
+mod views;

@@ -154,7 +154,11 @@ impl CheckpointManager {
     /// a warning per untracked file left out of a commit for its size, and, on the first
     /// checkpoint commit in this repository, a notice that such commits skip hooks and signing
     /// (remembered in the git dir, so it is said once).
-    pub fn create_with_notices(&self, session: SessionId, request: &CreateRequest) -> Result<Created> {
+    pub fn create_with_notices(
+        &self,
+        session: SessionId,
+        request: &CreateRequest,
+    ) -> Result<Created> {
         self.create_inner(session, request, true)
     }
 
@@ -858,7 +862,9 @@ impl CheckpointManager {
         if found[0].is_none() {
             // A tree or a blob is not "missing": the record names the wrong kind of object.
             if let Some(kind) = self.repo.object_type(sha)?.filter(|k| k != "commit") {
-                return Err(invalid(format!("commit_sha {sha} names a {kind}, not a commit")));
+                return Err(invalid(format!(
+                    "commit_sha {sha} names a {kind}, not a commit"
+                )));
             }
             return Err(Error::MissingCommit {
                 session: session.as_string(),
@@ -1009,7 +1015,9 @@ fn snapshot_info(captured: Captured, safety: bool) -> SnapshotInfo {
 
 /// What a commit-mode checkpoint says about a file it left out for its size.
 fn too_large_warning(skipped: &SkippedPath, cap: Option<u64>) -> String {
-    let size = skipped.size.map_or_else(String::new, |n| format!(" ({n} bytes)"));
+    let size = skipped
+        .size
+        .map_or_else(String::new, |n| format!(" ({n} bytes)"));
     let cap = cap.map_or_else(String::new, |n| format!(" of {n} bytes"));
     format!(
         "{}{size} is over the size cap{cap}: it was left out of the checkpoint commit and is \

@@ -227,12 +227,25 @@ fn reattach_head(repo: &Repo, branch: Option<&str>, base: Option<&str>) -> Resul
     match (branch, base) {
         (Some(branch), _) => repo
             .git()
-            .args(["symbolic-ref", "-m", "checkpoint-manager: undo", "HEAD", branch])
+            .args([
+                "symbolic-ref",
+                "-m",
+                "checkpoint-manager: undo",
+                "HEAD",
+                branch,
+            ])
             .run()
             .map(|_| ()),
         (None, Some(base)) => repo
             .git()
-            .args(["update-ref", "-m", "checkpoint-manager: undo", "--no-deref", "HEAD", base])
+            .args([
+                "update-ref",
+                "-m",
+                "checkpoint-manager: undo",
+                "--no-deref",
+                "HEAD",
+                base,
+            ])
             .run()
             .map(|_| ()),
         (None, None) => Ok(()),

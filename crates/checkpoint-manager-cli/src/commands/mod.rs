@@ -103,7 +103,6 @@ impl CliError {
                 ),
                 3,
             ),
-
         };
         let one_line = message.replace('\n', " ");
         let _ = writeln!(io::stderr(), "checkpoint-manager: error: {one_line}");

@@ -1,0 +1,489 @@
+//! Issue 9: what people and orchestrators see. Free-text flags take any value, messages name
+//! the cause and the fix, pretty output speaks the JSON's words, commit mode keeps files over
+//! the size cap out of the user's branch, and each mode leaves exactly what the README says.
+
+use insta::assert_snapshot;
+
+use crate::support::*;
+
+/// Runs the binary with `CHECKPOINT_MANAGER_MAX_FILE_SIZE` set.
+fn run_capped(dir: &std::path::Path, cap: &str, args: &[&str]) -> Run {
+    let out = cm(dir)
+        .env("CHECKPOINT_MANAGER_MAX_FILE_SIZE", cap)
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn create_args<'a>(session: &'a str, description: &'a str) -> Vec<&'a str> {
+    vec![
+        "create",
+        "--session-id",
+        session,
+        "--description",
+        description,
+        "--phase",
+        "implement",
+    ]
+}
+
+// ---- item 2: free-text flags ----
+
+#[test]
+fn a_description_starting_with_a_dash_is_taken_as_it_is() {
+    let repo = repo_with_commit();
+    for description in ["- fixed the parser", "-x", "--hard-reset", "-"] {
+        repo.write("a.txt", description);
+        let cp = ok_json(repo.path(), &create_args(&sid(1), description));
+        assert_eq!(cp["description"], description);
+    }
+    let logged = log_json(&repo, &sid(1));
+    assert_eq!(
+        logged["checkpoints"][0]["description"],
+        "- fixed the parser"
+    );
+}
+
+#[test]
+fn an_empty_description_is_exit_3_and_changes_nothing() {
+    let repo = repo_with_commit();
+    repo.write("README.md", "work\n");
+    let before = observe(&repo);
+    for description in ["", "   ", "\n\t"] {
+        let message = fails(repo.path(), &create_args(&sid(1), description), 3);
+        assert_eq!(
+            message,
+            "invalid description: it is empty; give a few words saying what it is"
+        );
+    }
+    assert_eq!(observe(&repo), before);
+}
+
+#[test]
+fn a_test_command_starting_with_a_dash_is_taken_as_it_is() {
+    let repo = repo_with_commit();
+    // `sh -c "-v"` is not a command that succeeds, but it is the user's command, not a flag.
+    let r = run(repo.path(), &["validate", "--test-command", "-v"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let result: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(result["tests_passing"], false);
+    let ok = ok_json(repo.path(), &["validate", "--test-command", "true"]);
+    assert_eq!(ok["tests_passing"], true);
+}
+
+// ---- item 5: messages ----
+
+#[test]
+fn repo_flag_outside_a_repository_names_the_flag_and_the_fix() {
+    let plain = tempfile::tempdir().unwrap();
+    let path = std::fs::canonicalize(plain.path()).unwrap();
+    let text = path.display().to_string();
+    let mut cmd = cm(&path);
+    cmd.env("GIT_CEILING_DIRECTORIES", path.parent().unwrap());
+    let out = cmd
+        .args(["--repo", &text, "list", "--session-id", &sid(1)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "checkpoint-manager: error: --repo {text}: not inside a git repository; pass --repo \
+             a folder inside a git repository (or run `git init` in it first)\n"
+        )
+    );
+    // Without --repo, the current folder is named and both fixes are offered.
+    let message = {
+        let mut cmd = cm(&path);
+        cmd.env("GIT_CEILING_DIRECTORIES", path.parent().unwrap());
+        let out = cmd
+            .args(["list", "--session-id", &sid(1)])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(
+        message.contains(&format!(
+            "{text}: not inside a git work tree; cd into a repository or pass --repo <path>"
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_deleted_current_folder_is_named_as_such() {
+    let repo = repo_with_commit();
+    let gone = repo.join("gone");
+    std::fs::create_dir(&gone).unwrap();
+    let mut cmd = cm(&gone);
+    // The folder disappears after the process started in it, as when another shell removed it.
+    cmd.args(["list", "--session-id", &sid(1)]);
+    let mut child = std::process::Command::new("sh");
+    child
+        .current_dir(&gone)
+        .args(["-c", r#"rmdir "$PWD" && exec "$0" "$@""#])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => child.env(key, value),
+            None => child.env_remove(key),
+        };
+    }
+    let out = child.output().unwrap();
+    assert!(!gone.exists());
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with(
+            "checkpoint-manager: error: the current folder no longer exists (No such file or directory"
+        ) && stderr.ends_with("cd into the repository again, or pass --repo <path>\n"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cannot write output"), "{stderr}");
+}
+
+#[test]
+fn a_commit_sha_naming_a_tree_or_a_blob_says_so() {
+    let repo = repo_with_commit();
+    let session = sid(1);
+    repo.write("a.txt", "a\n");
+    let cp = create(&repo, &session, "one", &[]);
+    let id = s(&cp, "checkpoint_id").to_owned();
+    let log_path = repo.log_path(&session);
+    let original = std::fs::read_to_string(&log_path).unwrap();
+    let commit = s(&cp, "commit_sha").to_owned();
+    for (kind, rev) in [("tree", "HEAD^{tree}"), ("blob", "HEAD:a.txt")] {
+        let oid = repo.git(&["rev-parse", rev]).trim().to_owned();
+        std::fs::write(&log_path, original.replace(&commit, &oid)).unwrap();
+        let before = observe(&repo);
+        let message = fails(
+            repo.path(),
+            &["rollback", "--session-id", &session, "--checkpoint-id", &id],
+            3,
+        );
+        assert!(
+            message.contains(&format!("commit_sha {oid} names a {kind}, not a commit")),
+            "{message}"
+        );
+        assert!(!message.contains("missing"), "{message}");
+        assert_eq!(observe(&repo), before);
+    }
+}
+
+#[test]
+fn a_mistyped_command_suggests_only_the_closest() {
+    let repo = repo_with_commit();
+    let stderr = usage_error(repo.path(), &["creat"]);
+    assert!(
+        stderr.contains("tip: a similar subcommand exists: 'create'"),
+        "{stderr}"
+    );
+    for other in ["repair", "schema"] {
+        assert!(!stderr.contains(other), "{stderr}");
+    }
+}
+
+#[test]
+fn undo_writes_a_reflog_message() {
+    let repo = repo_with_commit();
+    let session = sid(1);
+    repo.write("a.txt", "1\n");
+    let cp = create(&repo, &session, "one", &[]);
+    repo.write("a.txt", "2\n");
+    let id = s(&cp, "checkpoint_id").to_owned();
+    ok_json(
+        repo.path(),
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            &id,
+            "--hard-reset",
+        ],
+    );
+    ok_json(repo.path(), &["undo", "--session-id", &session]);
+    let messages = repo.git(&["reflog", "--format=%gs", "HEAD"]);
+    assert!(
+        messages.lines().all(|m| !m.trim().is_empty()),
+        "an empty reflog message: {messages:?}"
+    );
+    assert!(
+        messages.lines().any(|m| m == "checkpoint-manager: undo"),
+        "{messages:?}"
+    );
+}
+
+// ---- item 5: pretty output ----
+
+fn pretty_capped(repo: &TestRepo, cap: &str, args: &[&str]) -> (String, String) {
+    let mut all = vec!["--output", "pretty"];
+    all.extend_from_slice(args);
+    let r = run_capped(repo.path(), cap, &all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    (redact(&r.stdout, repo.path()), without_note(&r.stderr))
+}
+
+#[test]
+fn pretty_create_names_skipped_files_with_the_json_words() {
+    let repo = repo_with_commit();
+    let session = sid(1);
+    repo.write("big.bin", [7u8; 20]);
+    repo.write("small.txt", "s\n");
+    let mut args = create_args(&session, "with a big file");
+    args.push("--snapshot");
+    let (snapshot, _) = pretty_capped(&repo, "10", &args);
+    assert_snapshot!(snapshot, @r#"
+        checkpoint {ID1}-------------------------------
+          description  with a big file
+          commit       {SHA1}----------------------------------
+          time         {TIME1}--------------------
+          phase        implement
+          type         manual
+          mode         snapshot
+          rollbacks    0
+          taken on     refs/heads/main at {SHORT1}----
+          skipped      big.bin (too_large, 20 bytes)
+    "#);
+    let (committed, stderr) = pretty_capped(&repo, "10", &create_args(&session, "committed"));
+    assert_snapshot!(committed, @r#"
+        checkpoint {ID1}-------------------------------
+          description  committed
+          commit       {SHA1}----------------------------------
+          time         {TIME1}--------------------
+          phase        implement
+          type         manual
+          mode         commit
+          tags         checkpoint-{ID1}-------------------------------
+          rollbacks    0
+          skipped      big.bin (too_large, 20 bytes)
+    "#);
+    assert_eq!(
+        stderr,
+        "checkpoint-manager: warning: big.bin (20 bytes) is over the size cap of 10 bytes: it \
+         was left out of the checkpoint commit and is untouched on disk; set \
+         CHECKPOINT_MANAGER_MAX_FILE_SIZE to a larger size (0: no cap) to include it\n"
+    );
+}
+
+#[test]
+fn pretty_get_indents_every_line_of_a_description() {
+    let repo = repo_with_commit();
+    let session = sid(1);
+    repo.write("a.txt", "a\n");
+    let cp = create(
+        &repo,
+        &session,
+        "Refactor the parser\n- split lexer\n- add tests",
+        &[],
+    );
+    let id = s(&cp, "checkpoint_id").to_owned();
+    let mut all = vec!["--output", "pretty"];
+    all.extend_from_slice(&["get", "--session-id", &session, "--checkpoint-id", &id]);
+    let got = redact(&ok_text(repo.path(), &all), repo.path());
+    assert_snapshot!(got, @r#"
+        checkpoint {ID1}-------------------------------
+          description  Refactor the parser
+                       - split lexer
+                       - add tests
+          commit       {SHA1}----------------------------------
+          time         {TIME1}--------------------
+          phase        implement
+          type         manual
+          mode         commit
+          tags         checkpoint-{ID1}-------------------------------
+          rollbacks    0
+    "#);
+}
+
+#[test]
+fn pretty_undo_says_what_was_undone() {
+    let repo = repo_with_commit();
+    let session = sid(1);
+    repo.write("a.txt", "1\n");
+    let cp = create(&repo, &session, "one", &[]);
+    repo.write("a.txt", "2\n");
+    let id = s(&cp, "checkpoint_id").to_owned();
+    let rolled = ok_json(
+        repo.path(),
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            &id,
+            "--hard-reset",
+        ],
+    );
+    let safety = s(&rolled, "safety_checkpoint_id").to_owned();
+    let text = ok_text(
+        repo.path(),
+        &["--output", "pretty", "undo", "--session-id", &session],
+    );
+    assert!(
+        text.contains(&format!("safety snapshot {safety}")),
+        "{text}"
+    );
+    assert!(!text.contains("rolled back to checkpoint"), "{text}");
+    assert_snapshot!(redact(&text, repo.path()), @r#"
+        undid the last rollback or undo: back to the state saved in safety snapshot {ID1}------------------------------- (HEAD at {SHORT1}----)
+        the state before this undo is saved as safety snapshot {ID2}-------------------------------; `checkpoint-manager undo` again returns to it
+    "#);
+}
+
+// ---- item 6: commit mode and large files ----
+
+#[test]
+fn commit_mode_leaves_untracked_files_over_the_cap_out_of_the_commit() {
+    let repo = repo_with_commit();
+    let session = sid(1);
+    // 120 MB, sparse: over the default 100 MiB cap without writing 120 MB.
+    let big = repo.join("big.bin");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(120_000_000)
+        .unwrap();
+    repo.write("small.txt", "s\n");
+    let r = run(repo.path(), &create_args(&session, "work"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cp: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        cp["skipped"],
+        serde_json::json!([{"path": "big.bin", "reason": "too_large", "size": 120_000_000}])
+    );
+    assert_eq!(
+        log_json(&repo, &session)["checkpoints"][0]["skipped"],
+        cp["skipped"]
+    );
+    let commit = s(&cp, "commit_sha");
+    assert_eq!(resolve(&repo, "HEAD").as_deref(), Some(commit));
+    assert_eq!(tree_paths(&repo, commit), ["README.md", "small.txt"]);
+    assert_eq!(std::fs::metadata(&big).unwrap().len(), 120_000_000);
+    assert_eq!(status(&repo), "?? big.bin");
+    assert_eq!(
+        without_note(&r.stderr),
+        "checkpoint-manager: warning: big.bin (120000000 bytes) is over the size cap of \
+         104857600 bytes: it was left out of the checkpoint commit and is untouched on disk; set \
+         CHECKPOINT_MANAGER_MAX_FILE_SIZE to a larger size (0: no cap) to include it\n"
+    );
+}
+
+#[test]
+fn commit_mode_with_only_a_file_over_the_cap_makes_no_empty_commit() {
+    let repo = repo_with_commit();
+    let head = repo.head();
+    repo.write("big.bin", [1u8; 20]);
+    let r = run_capped(repo.path(), "10", &create_args(&sid(1), "only big"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cp: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(s(&cp, "commit_sha"), head);
+    assert_eq!(repo.head(), head);
+    assert_eq!(cp["skipped"][0]["reason"], "too_large");
+    assert_eq!(status(&repo), "?? big.bin");
+    // No cap: the file is committed as `git add -A` would.
+    let r = run_capped(repo.path(), "0", &create_args(&sid(1), "no cap"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cp: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(cp.get("skipped").is_none(), "{cp}");
+    assert_eq!(
+        tree_paths(&repo, s(&cp, "commit_sha")),
+        ["README.md", "big.bin"]
+    );
+}
+
+#[test]
+fn the_hooks_and_signing_note_is_said_once_per_repository() {
+    let note = "checkpoint-manager: note: checkpoint commits are written with `git commit-tree`: \
+                your pre-commit and commit-msg hooks do not run and the commits are not signed \
+                (commit.gpgSign is not used); this is said once per repository\n";
+    let repo = repo_with_commit();
+    // A snapshot makes no commit on the branch: no note yet.
+    repo.write("a.txt", "0\n");
+    let session = sid(1);
+    let mut snapshot = create_args(&session, "snap");
+    snapshot.push("--snapshot");
+    assert_eq!(run(repo.path(), &snapshot).stderr, "");
+    repo.write("a.txt", "1\n");
+    assert_eq!(run(repo.path(), &create_args(&sid(1), "one")).stderr, note);
+    assert!(repo.exists(".git/checkpoint-manager/commit-notice-shown"));
+    repo.write("a.txt", "2\n");
+    assert_eq!(run(repo.path(), &create_args(&sid(2), "two")).stderr, "");
+    let other = repo_with_commit();
+    other.write("a.txt", "1\n");
+    assert_eq!(run(other.path(), &create_args(&sid(1), "one")).stderr, note);
+}
+
+// ---- item 7: what each mode leaves in the repository ----
+
+/// Every ref name, with checkpoint ids replaced by `<id>` and the session by `<session>`.
+fn ref_names(repo: &TestRepo, session: &str, id: &str) -> Vec<String> {
+    repo.git(&["for-each-ref", "--format=%(refname) %(objecttype)"])
+        .lines()
+        .map(|l| l.replace(id, "<id>").replace(session, "<session>"))
+        .collect()
+}
+
+#[test]
+fn each_mode_leaves_exactly_what_the_readme_says() {
+    for (mode, flag) in [
+        ("commit", None),
+        ("tag", Some("--no-commit")),
+        ("snapshot", Some("--snapshot")),
+    ] {
+        let repo = repo_with_commit();
+        repo.git(&["tag", "-a", "v1", "-m", "release 1"]);
+        let session = sid(1);
+        repo.write("a.txt", "work\n");
+        if mode == "tag" {
+            repo.commit_all("work");
+        }
+        let head = repo.head();
+        let mut args = create_args(&session, "cp");
+        args.extend(flag);
+        let cp = ok_json(repo.path(), &args);
+        let id = s(&cp, "checkpoint_id");
+        let tag = format!("checkpoint-{id}");
+        let mut expected = vec![
+            "refs/checkpoints/<session>/<id> tag".to_owned(),
+            "refs/heads/main commit".to_owned(),
+        ];
+        if mode != "snapshot" {
+            expected.push("refs/tags/checkpoint-<id> commit".to_owned());
+        }
+        expected.push("refs/tags/v1 tag".to_owned());
+        assert_eq!(ref_names(&repo, &session, id), expected, "{mode}");
+        // A lightweight tag in commit and tag modes: listed by `git tag` and used by
+        // `git describe --tags`, never by plain `git describe` (annotated tags only).
+        let listed = tags(&repo);
+        let described = repo.git(&["describe"]).trim().to_owned();
+        let described_tags = repo.git(&["describe", "--tags"]).trim().to_owned();
+        match mode {
+            "snapshot" => {
+                assert_eq!(listed, ["v1"]);
+                assert_eq!(described_tags, "v1");
+                assert_eq!(repo.head(), head, "a snapshot leaves the branch");
+            }
+            _ => {
+                assert_eq!(listed, [tag.clone(), "v1".to_owned()], "{mode}");
+                assert_eq!(described_tags, tag, "{mode}");
+            }
+        }
+        match mode {
+            "snapshot" => assert_eq!(described, "v1"),
+            _ => assert!(described.starts_with("v1-1-g"), "{mode}: {described}"),
+        }
+        assert_eq!(
+            repo.git(&["branch", "--format=%(refname)"]),
+            "refs/heads/main"
+        );
+    }
+}
