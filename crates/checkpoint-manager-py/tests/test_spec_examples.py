@@ -75,7 +75,7 @@ def test_the_checkpoint_dataclass_has_the_spec_s_fields_in_order() -> None:
     spec_fields = re.findall(r"^    (\w+): (.+?)\s+#", DATA_MODEL_CHECKPOINT, re.M)
     ours = [(f.name, f.type) for f in dataclasses.fields(Checkpoint)]
     assert ours[: len(spec_fields)] == spec_fields
-    assert [name for name, _ in ours[len(spec_fields) :]] == ["mode", "snapshot"]
+    assert [name for name, _ in ours[len(spec_fields) :]] == ["mode", "snapshot", "skipped"]
     hints = typing.get_type_hints(Checkpoint)
     assert hints["phase"] is CheckpointPhase and hints["checkpoint_type"] is CheckpointType
 

@@ -22,6 +22,7 @@ from ._models import (
     CheckpointSummary,
     CheckpointType,
     RepairReport,
+    RollbackResult,
     StateSnapshot,
     ValidationResult,
 )
@@ -185,18 +186,36 @@ class CheckpointManager:
 
         ``hard_reset=False`` (``--mixed``) moves HEAD and the index and keeps the files;
         ``hard_reset=True`` makes the files the checkpoint's too. Either way a safety snapshot of
-        the current state is taken first, and ``undo_rollback`` returns to it.
+        the current state is taken first, and ``undo_rollback`` returns to it. ``rollback``
+        does the same and returns the whole result (the safety snapshot's id among others).
         """
-        raw = self._native().rollback(
-            self._session(session_id), _id_text(checkpoint_id, "checkpoint_id"), hard_reset
-        )
-        return bool(json.loads(raw)["success"])
+        return self.rollback(session_id, checkpoint_id, hard_reset).success
 
     def undo_rollback(self, session_id: Optional[IdLike]) -> bool:
         """Returns branch, HEAD, index and every file to the state before the last rollback (or
-        undo), and returns True. It takes its own safety snapshot first, so it can be undone."""
+        undo), and returns True. It takes its own safety snapshot first, so it can be undone.
+        ``undo`` does the same and returns the whole result."""
+        return self.undo(session_id).success
+
+    def rollback(
+        self,
+        session_id: Optional[IdLike],
+        checkpoint_id: IdLike,
+        hard_reset: bool = False,
+    ) -> RollbackResult:
+        """``rollback_to_checkpoint``, returning what it did: the safety snapshot that holds the
+        state from before (``safety_checkpoint_id``), the files removed, HEAD now, and the branch
+        moved if one was."""
+        raw = self._native().rollback(
+            self._session(session_id), _id_text(checkpoint_id, "checkpoint_id"), hard_reset
+        )
+        return RollbackResult.from_dict(json.loads(raw))
+
+    def undo(self, session_id: Optional[IdLike]) -> RollbackResult:
+        """``undo_rollback``, returning what it did: ``checkpoint_id`` is the safety snapshot it
+        returned to, ``safety_checkpoint_id`` the new one holding the state before the undo."""
         raw = self._native().undo(self._session(session_id))
-        return bool(json.loads(raw)["success"])
+        return RollbackResult.from_dict(json.loads(raw))
 
     def get_checkpoint_summary(self, session_id: Optional[IdLike]) -> CheckpointSummary:
         """Returns the session's statistics (zeros for an unknown session)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 __all__ = [
     "CheckpointType",
@@ -18,6 +18,9 @@ __all__ = [
     "ValidationResult",
     "CheckpointSummary",
     "RepairReport",
+    "ResetMode",
+    "BranchMoved",
+    "RollbackResult",
 ]
 
 
@@ -147,6 +150,9 @@ class Checkpoint:
     rollback_count: int = 0
     mode: CheckpointMode = CheckpointMode.COMMIT
     snapshot: Optional[SnapshotInfo] = None
+    skipped: List[SkippedPath] = field(default_factory=list)
+    """Untracked files a commit-mode checkpoint left out of its commit for their size (they
+    stay on disk untouched); a snapshot lists its own in ``snapshot.skipped``."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Checkpoint:
@@ -167,6 +173,7 @@ class Checkpoint:
             rollback_count=data.get("rollback_count", 0),
             mode=CheckpointMode(data.get("mode", "commit")),
             snapshot=None if snapshot is None else SnapshotInfo.from_dict(snapshot),
+            skipped=[SkippedPath.from_dict(s) for s in data.get("skipped", [])],
         )
 
     def to_dict(self) -> Dict[str, Any]:
@@ -188,6 +195,8 @@ class Checkpoint:
             data["state_snapshot"] = self.state_snapshot.to_dict()
         if self.snapshot is not None:
             data["snapshot"] = self.snapshot.to_dict()
+        if self.skipped:
+            data["skipped"] = [s.to_dict() for s in self.skipped]
         return data
 
 
@@ -256,4 +265,90 @@ class RepairReport:
             restored=list(data.get("restored", [])),
             dropped=list(data.get("dropped", [])),
             moved_aside=data.get("moved_aside"),
+        )
+
+
+class ResetMode(Enum):
+    """How a rollback treated the index and the working tree."""
+
+    MIXED = "mixed"
+    """HEAD and the index moved; files stayed (``hard_reset=False``)."""
+    HARD = "hard"
+    """Files, index and HEAD all became the checkpoint's (``hard_reset=True``; always for undo)."""
+
+
+def _extra(data: Mapping[str, Any], known: Iterable[str]) -> Dict[str, Any]:
+    """The fields of ``data`` a dataclass does not name: newer library versions add fields, and
+    they reach the caller as they are instead of being dropped."""
+    names = set(known)
+    return {key: value for key, value in data.items() if key not in names}
+
+
+@dataclass
+class BranchMoved:
+    """A branch a rollback or undo moved, with its commit before (``old``) and after (``new``)."""
+
+    branch: str
+    old: Optional[str] = None
+    new: Optional[str] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+    """Any further fields the library reports about the move."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BranchMoved:
+        return cls(
+            branch=data["branch"],
+            old=data.get("old"),
+            new=data.get("new"),
+            extra=_extra(data, ("branch", "old", "new")),
+        )
+
+
+@dataclass
+class RollbackResult:
+    """What ``rollback`` or ``undo`` did: the full outcome behind the spec's ``True``."""
+
+    success: bool
+    checkpoint_id: str
+    """The checkpoint returned to (for undo: the safety snapshot it returned to)."""
+    commit_sha: str
+    """That checkpoint's commit."""
+    mode: ResetMode
+    head: Optional[str]
+    """The commit HEAD points at now (None in a repository left without commits)."""
+    safety_checkpoint_id: str
+    """The safety snapshot of the state before; ``undo`` returns to it."""
+    removed_paths: List[str] = field(default_factory=list)
+    """Files the exact restore removed (each is in the safety snapshot)."""
+    branch_moved: Optional[BranchMoved] = None
+    """The branch that was moved to another commit, when the rollback moved one."""
+    extra: Dict[str, Any] = field(default_factory=dict)
+    """Fields of the library's outcome this version of the package does not name, as JSON
+    values (so an orchestrator sees them without waiting for a new package)."""
+
+    _KNOWN = (
+        "success",
+        "checkpoint_id",
+        "commit_sha",
+        "mode",
+        "head",
+        "safety_checkpoint_id",
+        "removed_paths",
+        "branch_moved",
+    )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RollbackResult:
+        """Builds a result from the library's JSON outcome (the command line's output)."""
+        moved = data.get("branch_moved")
+        return cls(
+            success=data["success"],
+            checkpoint_id=data["checkpoint_id"],
+            commit_sha=data["commit_sha"],
+            mode=ResetMode(data["mode"]),
+            head=data.get("head"),
+            safety_checkpoint_id=data["safety_checkpoint_id"],
+            removed_paths=list(data.get("removed_paths", [])),
+            branch_moved=None if moved is None else BranchMoved.from_dict(moved),
+            extra=_extra(data, cls._KNOWN),
         )
