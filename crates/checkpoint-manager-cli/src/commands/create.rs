@@ -14,6 +14,13 @@ use crate::output;
 /// Create a checkpoint: commit everything and tag it (default), tag HEAD (--no-commit), or take a
 /// snapshot that leaves branch, index and files untouched (--snapshot).
 ///
+/// What each mode leaves in the repository: a commit on the current branch, a lightweight tag
+/// checkpoint-<uuid> and a private ref refs/checkpoints/<session>/<uuid> (default); the tag and
+/// the private ref (--no-commit); only the private ref (--snapshot). Untracked files over
+/// CHECKPOINT_MANAGER_MAX_FILE_SIZE bytes (default 100 MiB) stay out of commits and snapshots,
+/// untouched, and are listed as skipped, with a warning on stderr in commit mode. Checkpoint
+/// commits run no hooks and are not signed.
+///
 /// Example: checkpoint-manager create --session-id 7c9e6679-7425-40de-944b-e07fc1f90ae7
 /// --description "Planning complete" --phase plan --checkpoint-type phase_complete
 #[derive(Debug, Args)]
