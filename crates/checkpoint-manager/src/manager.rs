@@ -25,8 +25,8 @@ use crate::validate;
 pub struct Options {
     /// How long to wait for a busy repository or session lock.
     pub lock_timeout: Duration,
-    /// Untracked files larger than this are left out of snapshots (and reported); `None`
-    /// captures everything.
+    /// Untracked files larger than this are left out of snapshots and commit-mode commits (and
+    /// reported as skipped); `None` captures everything.
     pub max_file_size: Option<u64>,
 }
 

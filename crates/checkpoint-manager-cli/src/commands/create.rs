@@ -50,7 +50,7 @@ pub struct CreateArgs {
     pub snapshot: bool,
 
     /// The session state as JSON, e.g. '{"tasks_completed": 15, "tests_passing": 42}' (missing fields are 0)
-    #[arg(long, value_name = "JSON")]
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     pub state_snapshot: Option<String>,
 }
 

@@ -31,7 +31,8 @@ __all__ = ["CheckpointManager", "DEFAULT_LOCK_TIMEOUT", "DEFAULT_MAX_FILE_SIZE"]
 
 #: Seconds to wait for another process's repository or session lock.
 DEFAULT_LOCK_TIMEOUT: float = _native.DEFAULT_LOCK_TIMEOUT
-#: Untracked files larger than this many bytes are left out of snapshots (and reported), unless
+#: Untracked files larger than this many bytes are left out of snapshots and checkpoint commits
+#: (and reported as skipped), unless
 #: ``max_file_size`` or the environment variable CHECKPOINT_MANAGER_MAX_FILE_SIZE says otherwise.
 DEFAULT_MAX_FILE_SIZE: Optional[int] = _native.DEFAULT_MAX_FILE_SIZE
 
@@ -73,7 +74,7 @@ class CheckpointManager:
     ``repo_root`` is any folder inside the repository (default: the current folder);
     ``session_id`` is the session the methods use when they are given ``None``. The keyword-only
     ``lock_timeout`` is how many seconds to wait for another process's lock; ``max_file_size`` caps
-    the untracked files a snapshot captures, in bytes (``0``: no cap; ``None``: the environment
+    the untracked files a snapshot or a checkpoint commit takes, in bytes (``0``: no cap; ``None``: the environment
     variable CHECKPOINT_MANAGER_MAX_FILE_SIZE, else ``DEFAULT_MAX_FILE_SIZE``), as on the command
     line. Larger files are left out and listed on the checkpoint as skipped.
     """

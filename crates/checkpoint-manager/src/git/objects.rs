@@ -87,6 +87,18 @@ impl LooseObjects {
     }
 }
 
+impl super::Repo {
+    /// Returns the type of the object `oid` names (`commit`, `tree`, `blob`, `tag`), or `None`
+    /// when the repository does not have it.
+    pub fn object_type(&self, oid: &str) -> Result<Option<String>> {
+        let out = self
+            .git()
+            .args(["cat-file", "-t", "--end-of-options", oid])
+            .output()?;
+        Ok((out.code == Some(0)).then(|| out.text()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,17 +167,5 @@ mod tests {
             .settings()
             .clone();
         assert!(settings.file_mode && settings.symlinks);
-    }
-}
-
-impl super::Repo {
-    /// Returns the type of the object `oid` names (`commit`, `tree`, `blob`, `tag`), or `None`
-    /// when the repository does not have it.
-    pub fn object_type(&self, oid: &str) -> Result<Option<String>> {
-        let out = self
-            .git()
-            .args(["cat-file", "-t", "--end-of-options", oid])
-            .output()?;
-        Ok((out.code == Some(0)).then(|| out.text()))
     }
 }
