@@ -650,7 +650,8 @@ fn a_description_with_a_nul_byte_is_invalid_input_and_changes_nothing() {
     }
 }
 
-/// Any description (NUL aside) is stored verbatim and the commit is made. One repository for
+/// Any description (NUL aside, and not blank: that is refused) is stored verbatim and the
+/// commit is made. One repository for
 /// all cases keeps this fast; each case commits a new change on top.
 #[test]
 fn any_description_round_trips() {
@@ -665,7 +666,7 @@ fn any_description_round_trips() {
         ..Config::default()
     });
     runner
-        .run(&"[^\u{0}]{0,80}", |description| {
+        .run(&"[^\u{0}]{0,79}[^\u{0}\\s]", |description| {
             let n = counter.get() + 1;
             counter.set(n);
             repo.write("a.txt", format!("{n}\n"));
@@ -747,4 +748,69 @@ fn same_size_rewrites_in_quick_succession_are_all_committed() {
             "rewrite {n} was not committed"
         );
     }
+}
+
+#[test]
+fn a_blank_description_is_refused_in_every_mode_and_changes_nothing() {
+    let repo = repo_with_commit();
+    repo.write("a.txt", "work\n");
+    let head = repo.head();
+    for mode in [
+        CheckpointMode::Commit,
+        CheckpointMode::Tag,
+        CheckpointMode::Snapshot,
+    ] {
+        for description in ["", " ", "\n\t "] {
+            let request = request_with(description, CheckpointType::Manual, mode);
+            let err = manager(&repo).create(sid(1), &request).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::EmptyText {
+                        what: "description"
+                    }
+                ),
+                "{err}"
+            );
+            assert_eq!(err.kind(), ErrorKind::Invalid);
+        }
+    }
+    assert_eq!(repo.head(), head);
+    assert!(!repo.exists(".flow"));
+    assert_eq!(status(&repo), "?? a.txt");
+}
+
+/// The warnings and the once-per-repository notice come back from `create_with_notices`; plain
+/// `create` records the same `skipped` but neither says the notice nor uses it up.
+#[test]
+fn commit_mode_returns_size_warnings_and_the_commit_notice_once() {
+    let repo = repo_with_commit();
+    let capped = checkpoint_manager::CheckpointManager::with_options(
+        repo.path(),
+        checkpoint_manager::Options {
+            max_file_size: Some(10),
+            ..checkpoint_manager::Options::default()
+        },
+    )
+    .unwrap();
+    repo.write("big.bin", [0u8; 11]);
+    repo.write("a.txt", "1\n");
+    let plain = capped.create(sid(1), &request("plain")).unwrap();
+    assert_eq!(plain.skipped.len(), 1);
+    assert!(!repo.exists(".git/checkpoint-manager/commit-notice-shown"));
+    repo.write("a.txt", "2\n");
+    let first = capped
+        .create_with_notices(sid(1), &request("first"))
+        .unwrap();
+    assert_eq!(first.checkpoint.skipped[0].path, "big.bin");
+    assert_eq!(first.warnings.len(), 1);
+    assert!(first.warnings[0].starts_with("big.bin (11 bytes) is over the size cap of 10 bytes"));
+    assert_eq!(first.notices.len(), 1);
+    assert!(first.notices[0].contains("hooks do not run"));
+    repo.write("a.txt", "3\n");
+    let second = capped
+        .create_with_notices(sid(1), &request("second"))
+        .unwrap();
+    assert_eq!(second.notices, Vec::<String>::new());
+    assert_eq!(status(&repo), "?? big.bin");
 }
