@@ -159,6 +159,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+
+    #[error("{name} changed underneath this operation ({detail}): another git process committed, reset or switched branches meanwhile; it was not moved over: look at the new state, then retry")]
+    RefMoved { name: String, detail: String },
+
+    #[error("{}: another git process holds this lock; retry when it is done (if no git is running, a crashed git left it: remove the file)", path.display())]
+    LockFileExists { path: PathBuf },
 }
 
 impl Error {
@@ -180,6 +186,7 @@ impl Error {
             | Error::BranchMoved { .. }
             | Error::BranchCheckedOutElsewhere { .. }
             | Error::CorruptLog { .. }
+            | Error::RefMoved { .. }
             | Error::GitTooOld { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
@@ -188,7 +195,9 @@ impl Error {
             Error::Git { .. } | Error::GitMissing { .. } | Error::GitOutput { .. } => {
                 ErrorKind::Git
             }
-            Error::LockTimeout { .. } | Error::IndexLocked { .. } => ErrorKind::Busy,
+            Error::LockTimeout { .. }
+            | Error::IndexLocked { .. }
+            | Error::LockFileExists { .. } => ErrorKind::Busy,
             Error::Io { .. } => ErrorKind::Io,
             Error::Interrupted { source, .. }
             | Error::NotLogged { source, .. }
