@@ -13,3 +13,5 @@ mod concurrent;
 mod kill;
 #[path = "processes/locks.rs"]
 mod locks;
+#[path = "processes/races.rs"]
+mod races;
