@@ -121,5 +121,5 @@ fn a_user_commit_racing_a_rollback_or_an_undo_is_never_lost() {
         assert!(!repo.join(".git/HEAD.lock").exists(), "round {round}");
     }
     eprintln!("{outcomes:#?} in {:?}", began.elapsed());
-    assert!(made.len() >= 12, "the user's commits rarely succeeded: {outcomes:#?}");
+    assert!(made.len() >= 6, "the user's commits rarely succeeded: {outcomes:#?}");
 }
