@@ -53,6 +53,9 @@ fn undo_recovers_after_the_whole_process_group_was_killed() {
         repo.write(format!("src/m{}/f{i}.txt", i % 8), format!("v2 {i}\n").repeat(20));
     }
     repo.commit_all("v2");
+    // A safety snapshot exists before the first kill, so every undo has one to return to.
+    run_json(&repo, &["rollback", "--session-id", &s, "--checkpoint-id", &v1, "--hard-reset"]);
+    run_json(&repo, &["undo", "--session-id", &s]);
 
     let (mut killed_mid_way, mut recovered) = (0, 0);
     let began = Instant::now();
