@@ -13,6 +13,8 @@ mod create;
 mod delete;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/index_lock.rs"]
+mod index_lock;
 #[path = "cli/list.rs"]
 mod list;
 #[path = "cli/pretty.rs"]
