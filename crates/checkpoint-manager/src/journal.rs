@@ -79,6 +79,30 @@ pub fn active_for(workdir: &Path) -> Option<Arc<Active>> {
     active.as_ref()?.get(workdir).cloned()
 }
 
+/// A step this process runs itself (not a git child); it ends when this drops.
+#[derive(Debug)]
+pub struct OwnStep(Arc<Active>);
+
+impl Drop for OwnStep {
+    fn drop(&mut self) {
+        self.0.step_done();
+    }
+}
+
+/// Records that this process itself is about to take `locks` in `workdir` (as git would, such
+/// as `index.lock` to install an index), when an operation's journal is kept there.
+pub fn own_step(workdir: &Path, what: &str, locks: Vec<PathBuf>) -> Option<OwnStep> {
+    let active = active_for(workdir)?;
+    let me = std::process::id();
+    active.set_step(Some(Step {
+        git: what.to_owned(),
+        locks,
+        since_ms: now_ms(),
+        child: Some((me, process_stat(me).map(|s| s.start))),
+    }));
+    Some(OwnStep(active))
+}
+
 /// A journal being kept; removed (file and registration) on drop.
 #[derive(Debug)]
 pub struct JournalGuard {
@@ -97,7 +121,12 @@ impl Drop for JournalGuard {
 }
 
 /// Starts the journal of an operation; call with the repository lock held.
-pub fn begin(workdir: &Path, git_dir: &Path, common_dir: &Path, private_dir: &Path) -> JournalGuard {
+pub fn begin(
+    workdir: &Path,
+    git_dir: &Path,
+    common_dir: &Path,
+    private_dir: &Path,
+) -> JournalGuard {
     let me = std::process::id();
     let stat = process_stat(me);
     let active = Arc::new(Active {
@@ -131,7 +160,7 @@ impl Active {
             return false;
         }
         self.set_step(Some(Step {
-            git: subcommand(args).unwrap_or_default().to_owned(),
+            git: format!("git {}", subcommand(args).unwrap_or_default()),
             locks,
             since_ms: now_ms(),
             child: None,
@@ -180,7 +209,9 @@ impl Active {
         let Ok(json) = serde_json::to_vec(record) else {
             return;
         };
-        let temp = self.path.with_extension(format!("tmp-{}", std::process::id()));
+        let temp = self
+            .path
+            .with_extension(format!("tmp-{}", std::process::id()));
         if fs::write(&temp, json).is_ok() && fs::rename(&temp, &self.path).is_err() {
             let _ = fs::remove_file(&temp);
         }
@@ -312,7 +343,7 @@ pub fn recover(private_dir: &Path, grace: Duration) -> Vec<String> {
     for lock in &step.locks {
         if created_during(lock, step) && fs::remove_file(lock).is_ok() {
             notices.push(format!(
-                "removed {}: left by checkpoint-manager process {} that was killed during git {} (it and its git child are gone)",
+                "removed {}: left by checkpoint-manager process {} that was killed during {} (it and its git child are gone)",
                 lock.display(),
                 record.pid,
                 step.git
@@ -323,16 +354,16 @@ pub fn recover(private_dir: &Path, grace: Duration) -> Vec<String> {
     notices
 }
 
-/// Returns true when `lock` exists and was made after `step` began (with a margin for the file
-/// system's coarser clock): one made before is another git's.
+/// Returns true when `lock` exists and was made after `step` began (its inode change time, set
+/// by creating or linking it, with a margin for the file system's coarser clock): one made
+/// before is another git's.
 fn created_during(lock: &Path, step: &Step) -> bool {
-    let Ok(modified) = fs::metadata(lock).and_then(|m| m.modified()) else {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = fs::metadata(lock) else {
         return false;
     };
-    let Ok(since_epoch) = modified.duration_since(std::time::UNIX_EPOCH) else {
-        return false;
-    };
-    since_epoch.as_millis() + 100 >= step.since_ms
+    let changed_ms = i128::from(meta.ctime()) * 1000 + i128::from(meta.ctime_nsec()) / 1_000_000;
+    changed_ms + 100 >= i128::try_from(step.since_ms).unwrap_or(i128::MAX)
 }
 
 fn now_ms() -> u128 {
@@ -421,6 +452,73 @@ mod tests {
         let start = process_stat(me).expect("own stat").start;
         assert!(is_alive(me, Some(start)));
         assert!(!is_alive(me, Some(start + 1)));
+    }
+
+    /// A private folder holding a journal of a process that ran `step` with `child`, and the
+    /// lock file that step names, created now.
+    fn leftover(
+        owner: u32,
+        child: Option<(u32, Option<u64>)>,
+        since_ms: u128,
+    ) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lock = dir.path().join("index.lock");
+        let record = Record {
+            pid: owner,
+            start: process_stat(owner).map(|s| s.start),
+            pgid: None,
+            step: Some(Step {
+                git: "git read-tree".into(),
+                locks: vec![lock.clone()],
+                since_ms,
+                child,
+            }),
+        };
+        fs::write(
+            dir.path().join(JOURNAL_FILE),
+            serde_json::to_vec(&record).expect("json"),
+        )
+        .expect("journal");
+        fs::write(&lock, b"").expect("lock");
+        (dir, lock)
+    }
+
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().expect("true");
+        let pid = child.id();
+        child.wait().expect("wait");
+        pid
+    }
+
+    #[test]
+    fn a_lock_left_by_a_killed_step_is_removed_with_a_notice() {
+        let dead = dead_pid();
+        let (dir, lock) = leftover(dead, Some((dead_pid(), None)), now_ms());
+        let notices = recover(dir.path(), Duration::from_millis(50));
+        assert!(!lock.exists());
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].contains("index.lock") && notices[0].contains(&dead.to_string()));
+        assert!(
+            !dir.path().join(JOURNAL_FILE).exists(),
+            "the journal is done with"
+        );
+    }
+
+    #[test]
+    fn a_lock_that_cannot_be_proven_a_leftover_stays() {
+        let me = std::process::id();
+        // The journal's process is alive.
+        let (dir, lock) = leftover(me, None, now_ms());
+        assert!(recover(dir.path(), Duration::from_millis(50)).is_empty());
+        assert!(lock.exists());
+        // Its git child is alive (this process stands for it).
+        let (dir, lock) = leftover(dead_pid(), Some((me, None)), now_ms());
+        assert!(recover(dir.path(), Duration::from_millis(50)).is_empty());
+        assert!(lock.exists());
+        // The lock is older than the step: another git's.
+        let (dir, lock) = leftover(dead_pid(), Some((dead_pid(), None)), now_ms() + 60_000);
+        assert!(recover(dir.path(), Duration::from_millis(50)).is_empty());
+        assert!(lock.exists());
     }
 
     #[test]

@@ -30,8 +30,8 @@ pub struct Options {
     pub max_file_size: Option<u64>,
 }
 
-/// How long to wait for a `.git/index.lock` left by the git child of a killed process (a stale
-/// one from a crashed git is then reported by git itself).
+/// How long to wait for the git child of a killed holder of the repository lock to finish (git
+/// does not die with its parent) before judging the lock files it may hold.
 const INDEX_LOCK_GRACE: Duration = Duration::from_secs(3);
 
 /// Environment variable that sets [`Options::max_file_size`] in bytes (`0` or `none`: no cap).

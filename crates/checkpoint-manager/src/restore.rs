@@ -124,9 +124,7 @@ fn contains_repository(dir: &Path) -> bool {
 pub fn mixed_reset(repo: &Repo, base: Option<&str>, expected: &Head, reflog: &str) -> Result<()> {
     match base {
         Some(commit) => {
-            repo.git()
-                .args(["reset", "-q", commit, "--", "."])
-                .run()?;
+            repo.git().args(["reset", "-q", commit, "--", "."]).run()?;
         }
         None => {
             repo.git().args(["read-tree", "--empty"]).run()?;
@@ -240,10 +238,7 @@ fn move_head(
     expected: &Head,
     reflog: &str,
 ) -> Result<()> {
-    let current = expected
-        .branch
-        .as_ref()
-        .map(|b| format!("refs/heads/{b}"));
+    let current = expected.branch.as_ref().map(|b| format!("refs/heads/{b}"));
     match attach {
         Some(Some(branch)) if current.as_deref() != Some(branch) => {
             move_other_branch(repo, branch, base, reflog)?;

@@ -31,10 +31,20 @@ fn refused_with_nothing_changed(repo: &testutil::TestRepo, session: &str, args: 
         message.starts_with(&format!("{}: ", lock.display())),
         "{args:?}: {message}"
     );
-    assert!(message.contains("remove the file if no git is running"), "{message}");
+    assert!(
+        message.contains("remove the file if no git is running"),
+        "{message}"
+    );
     assert_eq!(observe(repo), before, "{args:?} changed something");
-    assert_eq!(log_json(repo, session), log_before, "{args:?} changed the log");
-    assert!(repo.exists(".git/index.lock"), "{args:?} removed another git's lock");
+    assert_eq!(
+        log_json(repo, session),
+        log_before,
+        "{args:?} changed the log"
+    );
+    assert!(
+        repo.exists(".git/index.lock"),
+        "{args:?} removed another git's lock"
+    );
 }
 
 #[test]

@@ -41,7 +41,10 @@ fn user_commit(repo: &TestRepo, round: u32) -> Option<String> {
     let text = String::from_utf8_lossy(&out.stdout);
     let summary = text.lines().next().unwrap_or_default();
     let id = summary.split(']').next()?.rsplit(' ').next()?.to_owned();
-    Some(git(repo, &["rev-parse", "--verify", &format!("{id}^{{commit}}")]))
+    Some(git(
+        repo,
+        &["rev-parse", "--verify", &format!("{id}^{{commit}}")],
+    ))
 }
 
 #[test]
@@ -55,11 +58,26 @@ fn a_user_commit_racing_a_rollback_or_an_undo_is_never_lost() {
     let s = session(40);
     let start = run_json(
         &repo,
-        &["create", "--session-id", &s, "--description", "start", "--phase", "plan"],
+        &[
+            "create",
+            "--session-id",
+            &s,
+            "--description",
+            "start",
+            "--phase",
+            "plan",
+        ],
     );
     let start = start["checkpoint_id"].as_str().expect("id").to_owned();
     // A safety snapshot exists from the start, so every undo has one to return to.
-    let rollback = ["rollback", "--session-id", &s, "--checkpoint-id", &start, "--hard-reset"];
+    let rollback = [
+        "rollback",
+        "--session-id",
+        &s,
+        "--checkpoint-id",
+        &start,
+        "--hard-reset",
+    ];
     run_json(&repo, &rollback);
 
     let mut made: Vec<(u32, String)> = Vec::new();
@@ -84,7 +102,10 @@ fn a_user_commit_racing_a_rollback_or_an_undo_is_never_lost() {
         let code = out.status.code().expect("exit code");
         match code {
             0 => {}
-            3 => assert!(stderr.contains("changed underneath"), "round {round}: {stderr}"),
+            3 => assert!(
+                stderr.contains("changed underneath"),
+                "round {round}: {stderr}"
+            ),
             6 => assert!(stderr.contains("index.lock"), "round {round}: {stderr}"),
             _ => panic!("round {round}: {args:?} exited {code}: {stderr}"),
         }
@@ -121,5 +142,8 @@ fn a_user_commit_racing_a_rollback_or_an_undo_is_never_lost() {
         assert!(!repo.join(".git/HEAD.lock").exists(), "round {round}");
     }
     eprintln!("{outcomes:#?} in {:?}", began.elapsed());
-    assert!(made.len() >= 6, "the user's commits rarely succeeded: {outcomes:#?}");
+    assert!(
+        made.len() >= 6,
+        "the user's commits rarely succeeded: {outcomes:#?}"
+    );
 }

@@ -323,13 +323,20 @@ mod tests {
     #[test]
     fn lock_refusals_get_their_own_errors() {
         let index = b"fatal: Unable to create '/r/.git/index.lock': File exists.\n\nAnother git";
-        assert!(matches!(lock_error(index), Some(Error::IndexLocked { path })
-            if path == std::path::Path::new("/r/.git/index.lock")));
+        assert!(
+            matches!(lock_error(index), Some(Error::IndexLocked { path })
+            if path == std::path::Path::new("/r/.git/index.lock"))
+        );
         let head = b"fatal: update_ref failed for ref 'HEAD': cannot lock ref 'HEAD': Unable to create '/r/.git/HEAD.lock': File exists.";
-        assert!(matches!(lock_error(head), Some(Error::LockFileExists { .. })));
+        assert!(matches!(
+            lock_error(head),
+            Some(Error::LockFileExists { .. })
+        ));
         let moved = b"fatal: cannot lock ref 'HEAD': is at 0719 but expected dbdc\n";
-        assert!(matches!(lock_error(moved), Some(Error::RefMoved { name, detail })
-            if name == "HEAD" && detail == "is at 0719 but expected dbdc"));
+        assert!(
+            matches!(lock_error(moved), Some(Error::RefMoved { name, detail })
+            if name == "HEAD" && detail == "is at 0719 but expected dbdc")
+        );
         assert!(lock_error(b"fatal: bad object").is_none());
     }
 

@@ -57,7 +57,11 @@ fn a_hard_restore_does_not_move_head_over_a_commit_made_since_the_read() {
     let git = Repo::discover(repo.path()).unwrap();
     let result = restore::hard_restore(&git, &target_of(&target, read, false), &target, "test");
     assert_ref_moved(result);
-    assert_eq!(repo.head(), user_commit, "the branch keeps the user's commit");
+    assert_eq!(
+        repo.head(),
+        user_commit,
+        "the branch keeps the user's commit"
+    );
     assert_eq!(
         repo.git(&["show", &format!("{user_commit}:user.txt")]),
         "the user's own work"
@@ -93,7 +97,9 @@ fn with_the_head_it_read_a_restore_moves_the_branch() {
     };
     restore::mixed_reset(&git, Some(&target), &now, "test").unwrap();
     assert_eq!(repo.head(), target);
-    assert!(repo.git(&["symbolic-ref", "HEAD"]).starts_with("refs/heads/"));
+    assert!(repo
+        .git(&["symbolic-ref", "HEAD"])
+        .starts_with("refs/heads/"));
 }
 
 #[test]
@@ -118,6 +124,11 @@ fn reattaching_a_branch_does_not_orphan_a_commit_made_on_a_detached_head() {
     };
     assert_ref_moved(restore::hard_restore(&git, &target, &base, "test"));
     assert_eq!(repo.git(&["rev-parse", "HEAD"]), detached_commit);
-    assert!(repo.git_output(&["symbolic-ref", "-q", "HEAD"]).status.code() == Some(1));
+    assert!(
+        repo.git_output(&["symbolic-ref", "-q", "HEAD"])
+            .status
+            .code()
+            == Some(1)
+    );
     assert!(!repo.exists(".git/HEAD.lock"));
 }
