@@ -13,10 +13,10 @@ mod create;
 mod delete;
 #[path = "cli/errors.rs"]
 mod errors;
-#[path = "cli/index_lock.rs"]
-mod index_lock;
 #[path = "cli/list.rs"]
 mod list;
+#[path = "cli/locks.rs"]
+mod locks;
 #[path = "cli/pretty.rs"]
 mod pretty;
 #[path = "cli/rollback.rs"]

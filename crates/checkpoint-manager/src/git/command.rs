@@ -255,19 +255,19 @@ pub fn git_error(args: String, out: &GitOutput) -> Error {
     }
 }
 
-/// Recognises git's refusals that have their own error: a lock file another process holds
-/// (`index.lock` gives [`Error::IndexLocked`], as our own check does), and a ref that is not at
+/// Recognises git's refusals that have their own error: an `index.lock` another process holds
+/// ([`Error::IndexLocked`], as our own check before starting gives), and a ref that is not at
 /// the value a compare-and-swap expected ([`Error::RefMoved`]).
 pub fn lock_error(stderr: &[u8]) -> Option<Error> {
     let text = String::from_utf8_lossy(stderr);
     if let Some(rest) = text.split("Unable to create '").nth(1) {
         if let Some((path, _)) = rest.split_once("': File exists") {
+            // Other lock files (a branch's) stay git failures with git's own words, which name
+            // the file and the fix.
             let path = std::path::PathBuf::from(path);
-            return Some(if path.file_name().is_some_and(|n| n == "index.lock") {
-                Error::IndexLocked { path }
-            } else {
-                Error::LockFileExists { path }
-            });
+            if path.file_name().is_some_and(|n| n == "index.lock") {
+                return Some(Error::IndexLocked { path });
+            }
         }
     }
     let rest = text.split("cannot lock ref '").nth(1)?;
@@ -328,10 +328,10 @@ mod tests {
             if path == std::path::Path::new("/r/.git/index.lock"))
         );
         let head = b"fatal: update_ref failed for ref 'HEAD': cannot lock ref 'HEAD': Unable to create '/r/.git/HEAD.lock': File exists.";
-        assert!(matches!(
-            lock_error(head),
-            Some(Error::LockFileExists { .. })
-        ));
+        assert!(
+            lock_error(head).is_none(),
+            "a ref's lock stays git's failure"
+        );
         let moved = b"fatal: cannot lock ref 'HEAD': is at 0719 but expected dbdc\n";
         assert!(
             matches!(lock_error(moved), Some(Error::RefMoved { name, detail })

@@ -1,6 +1,8 @@
-//! A leftover `index.lock` (issue 8, item 16) gets the same answer from every command that would
-//! write the index: exit 6 and one line naming the file and the safe fix, before anything
-//! changes. `delete` does not touch the index and works; a snapshot `create` does not either.
+//! Lock files other processes left. A leftover `index.lock` (issue 8, item 16) gets the same
+//! answer from every command that would write the index: exit 6 and one line naming the file and
+//! the safe fix, before anything changes. `delete` does not touch the index and works; a
+//! snapshot `create` does not either. A branch lock that stops a restore halfway gets the
+//! message that says how to get everything back.
 
 use crate::support::*;
 
@@ -82,4 +84,40 @@ fn delete_and_a_snapshot_do_not_need_the_index() {
         &["delete", "--session-id", &session, "--checkpoint-id", &id],
     );
     assert!(repo.exists(".git/index.lock"));
+}
+
+#[test]
+fn an_undo_stopped_halfway_by_a_branch_lock_says_how_to_get_everything_back() {
+    let repo = repo_with_commit();
+    let session = sid(1);
+    repo.write("a.txt", "snapshot\n");
+    let snap = create(&repo, &session, "snap", &["--snapshot"]);
+    repo.write("a.txt", "before the rollback\n");
+    let id = s(&snap, "checkpoint_id").to_owned();
+    ok_json(
+        repo.path(),
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            &id,
+            "--hard-reset",
+        ],
+    );
+    // The user moves to another branch and works there; undo will re-attach `main`, whose
+    // lock a crashed git left: only that last move fails, after the files were restored.
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.write("precious.txt", "precious\n");
+    let files_before = repo.tree_state();
+    repo.write(".git/refs/heads/main.lock", "");
+    let message = fails(repo.path(), &["undo", "--session-id", &session], 5);
+    assert!(message.contains("main.lock"), "{message}");
+    assert!(message.contains("nothing is lost"), "{message}");
+    assert!(message.contains("undo --session-id"), "{message}");
+    assert_eq!(repo.git(&["symbolic-ref", "HEAD"]), "refs/heads/other");
+    std::fs::remove_file(repo.join(".git/refs/heads/main.lock")).unwrap();
+    ok_json(repo.path(), &["undo", "--session-id", &session]);
+    assert_eq!(repo.tree_state(), files_before);
+    assert_eq!(repo.git(&["symbolic-ref", "HEAD"]), "refs/heads/other");
 }
