@@ -311,6 +311,8 @@ fn switch_head_to(repo: &Repo, branch: &str, expected: &Head) -> Result<()> {
             .run()
             .map(|_| ());
     }
+    // Journaled: a kill while we hold `HEAD.lock` leaves a lock the next command can prove ours.
+    let _step = crate::journal::own_step(repo.workdir(), "re-attaching HEAD", vec![lock.clone()]);
     let mut file = match fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -2,7 +2,8 @@
 //! `rollback --hard-reset` or an `undo` runs. Whatever the interleaving, every commit the user
 //! made (its `git commit` exited 0) stays reachable from a ref (the branch, or the safety
 //! snapshot whose base it is), with its file's bytes; our command either succeeds or says that
-//! HEAD changed underneath it (exit 3) or that the index was locked (exit 6); never a silent loss.
+//! HEAD changed underneath it (exit 3), that the index was locked (exit 6) or that git found a
+//! ref locked (exit 5); never a silent loss.
 
 use std::collections::{BTreeMap, HashSet};
 use std::process::Command;
@@ -107,6 +108,11 @@ fn a_user_commit_racing_a_rollback_or_an_undo_is_never_lost() {
                 "round {round}: {stderr}"
             ),
             6 => assert!(stderr.contains("index.lock"), "round {round}: {stderr}"),
+            // The user's git held the branch's lock longer than git waits for it.
+            5 => assert!(
+                stderr.contains(".lock': File exists"),
+                "round {round}: {stderr}"
+            ),
             _ => panic!("round {round}: {args:?} exited {code}: {stderr}"),
         }
         if code != 0 {
