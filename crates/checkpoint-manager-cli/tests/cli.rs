@@ -15,6 +15,8 @@ mod delete;
 mod errors;
 #[path = "cli/list.rs"]
 mod list;
+#[path = "cli/locks.rs"]
+mod locks;
 #[path = "cli/pretty.rs"]
 mod pretty;
 #[path = "cli/rollback.rs"]

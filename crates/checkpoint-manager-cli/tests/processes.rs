@@ -9,7 +9,11 @@
 mod common;
 #[path = "processes/concurrent.rs"]
 mod concurrent;
+#[path = "processes/group_kill.rs"]
+mod group_kill;
 #[path = "processes/kill.rs"]
 mod kill;
 #[path = "processes/locks.rs"]
 mod locks;
+#[path = "processes/races.rs"]
+mod races;

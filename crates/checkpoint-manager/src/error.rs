@@ -162,6 +162,12 @@ pub enum Error {
 
     #[error("invalid {what}: it is empty; give a few words saying what it is")]
     EmptyText { what: &'static str },
+
+    #[error("{name} changed underneath this operation ({detail}): another git process committed, reset or switched branches meanwhile; it was not moved over: look at the new state, then retry")]
+    RefMoved { name: String, detail: String },
+
+    #[error("{}: another git process holds this lock; retry when it is done (if no git is running, a crashed git left it: remove the file)", path.display())]
+    LockFileExists { path: PathBuf },
 }
 
 impl Error {
@@ -183,6 +189,7 @@ impl Error {
             | Error::BranchMoved { .. }
             | Error::BranchCheckedOutElsewhere { .. }
             | Error::CorruptLog { .. }
+            | Error::RefMoved { .. }
             | Error::GitTooOld { .. }
             | Error::EmptyText { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
@@ -192,7 +199,9 @@ impl Error {
             Error::Git { .. } | Error::GitMissing { .. } | Error::GitOutput { .. } => {
                 ErrorKind::Git
             }
-            Error::LockTimeout { .. } | Error::IndexLocked { .. } => ErrorKind::Busy,
+            Error::LockTimeout { .. }
+            | Error::IndexLocked { .. }
+            | Error::LockFileExists { .. } => ErrorKind::Busy,
             Error::Io { .. } => ErrorKind::Io,
             Error::Interrupted { source, .. }
             | Error::NotLogged { source, .. }

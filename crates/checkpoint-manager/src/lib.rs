@@ -10,6 +10,7 @@
 mod error;
 pub mod git;
 mod ids;
+mod journal;
 pub mod lock;
 pub mod log;
 mod manager;

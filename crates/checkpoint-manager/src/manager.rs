@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::git::{Repo, Status};
 use crate::ids::{CheckpointId, SessionId};
+use crate::journal;
 use crate::lock::{self, LockGuard, DEFAULT_LOCK_TIMEOUT};
 use crate::log::{self, now_timestamp, SessionLog, SESSIONS_EXCLUDE};
 use crate::model::{
@@ -30,8 +31,8 @@ pub struct Options {
     pub max_file_size: Option<u64>,
 }
 
-/// How long to wait for a `.git/index.lock` left by the git child of a killed process (a stale
-/// one from a crashed git is then reported by git itself).
+/// How long to wait for the git child of a killed holder of the repository lock to finish (git
+/// does not die with its parent) before judging the lock files it may hold.
 const INDEX_LOCK_GRACE: Duration = Duration::from_secs(3);
 
 /// Environment variable that sets [`Options::max_file_size`] in bytes (`0` or `none`: no cap).
@@ -112,6 +113,8 @@ not used); this is said once per repository";
 pub struct CheckpointManager {
     repo: Repo,
     options: Options,
+    /// What commands did on their own that the user should hear of (see `take_notices`).
+    notices: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl CheckpointManager {
@@ -125,6 +128,7 @@ impl CheckpointManager {
         Ok(CheckpointManager {
             repo: Repo::discover(path.as_ref())?,
             options,
+            notices: Default::default(),
         })
     }
 
@@ -339,11 +343,7 @@ impl CheckpointManager {
         // Staged in a copy that replaces the user's index only once the commit is on the
         // branch: if anything fails before, the user's index (partial staging included) is as
         // it was. No `index.lock` is held meanwhile, so a kill -9 cannot leave one behind.
-        if self.repo.git_dir().join("index.lock").exists() {
-            return Err(Error::IndexLocked {
-                path: self.repo.git_dir().join("index.lock"),
-            });
-        }
+        self.require_index_unlocked()?;
         let stamp = IndexStamp::of(&self.repo)?;
         let copy = TempIndex::copy_of_user_index(&self.repo)?;
         let index = IndexFile::Replacement(copy.path());
@@ -490,6 +490,7 @@ impl CheckpointManager {
                 operation: op.name(),
             });
         }
+        self.require_index_unlocked()?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
         // The target's checks (its commit exists; what a hard restore would write over) read
         // nothing that status reads: they run on the other core meanwhile.
@@ -563,7 +564,10 @@ impl CheckpointManager {
             skipped: Vec::new(),
         };
         let tag_object = store::write_metadata_tag(&self.repo, session, &safety)?;
+        // Recorded only if HEAD is still what status read: a commit made meanwhile stops the
+        // operation here, with nothing changed.
         RefTransaction::default()
+            .verify("HEAD", status.head.oid.as_deref())
             .create(
                 &store::private_ref(session, safety.checkpoint_id),
                 &tag_object,
@@ -592,6 +596,7 @@ impl CheckpointManager {
                     exact: target.snapshot.is_some(),
                     head,
                     raw_tree,
+                    expected_head: status.head.clone(),
                 },
                 &safety_tree,
             )
@@ -631,7 +636,12 @@ impl CheckpointManager {
         let reflog = format!("checkpoint-manager: {action} to {}", target.checkpoint_id);
         match mode {
             ResetMode::Mixed => {
-                restore::mixed_reset(&self.repo, restore_target.base.as_deref(), &reflog)?;
+                restore::mixed_reset(
+                    &self.repo,
+                    restore_target.base.as_deref(),
+                    &restore_target.expected_head,
+                    &reflog,
+                )?;
                 Ok(Vec::new())
             }
             ResetMode::Hard => {
@@ -767,25 +777,37 @@ impl CheckpointManager {
             .join(format!("session-{session}.lock"))
     }
 
-    fn lock_repo(&self) -> Result<LockGuard> {
-        let guard = lock::acquire(
+    /// Takes the repository lock, recovers from a holder that was killed, and starts the journal
+    /// of this operation (see `journal`); all are released together.
+    fn lock_repo(&self) -> Result<RepoLock> {
+        let lock = lock::acquire(
             &lock::repo_lock_path(&self.repo.private_dir()),
             self.options.lock_timeout,
         )?;
         self.recover_from_killed_holder();
-        Ok(guard)
+        let journal = journal::begin(
+            self.repo.workdir(),
+            self.repo.git_dir(),
+            self.repo.common_dir(),
+            &self.repo.private_dir(),
+        );
+        Ok(RepoLock {
+            _journal: journal,
+            _lock: lock,
+        })
     }
 
-    /// After a holder of the repository lock was killed, its git child may still be finishing
-    /// (git does not die with its parent): give it a moment to release `index.lock`, and remove
-    /// the temporary indexes killed processes left behind (only lock holders make them, and we
-    /// hold the lock now).
+    /// After a holder of the repository lock was killed: removes the lock files its git step
+    /// left when the journal proves they are that step's (waiting a moment for a git child that
+    /// outlived it), and the temporary indexes killed processes left behind (only lock holders
+    /// make them, and we hold the lock now). What was removed becomes a notice.
     fn recover_from_killed_holder(&self) {
-        let index_lock = self.repo.git_dir().join("index.lock");
-        let deadline = std::time::Instant::now() + INDEX_LOCK_GRACE.min(self.options.lock_timeout);
-        while index_lock.exists() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        let grace = INDEX_LOCK_GRACE.min(self.options.lock_timeout);
+        let removed = journal::recover(&self.repo.private_dir(), grace);
+        self.notices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(removed);
         if let Ok(entries) = std::fs::read_dir(self.repo.private_dir()) {
             for entry in entries.flatten() {
                 if entry.file_name().to_string_lossy().starts_with("index-") {
@@ -793,6 +815,22 @@ impl CheckpointManager {
                 }
             }
         }
+    }
+
+    /// Fails with [`Error::IndexLocked`] while another git holds the user's index: an operation
+    /// that writes it checks before it starts, rather than failing halfway.
+    fn require_index_unlocked(&self) -> Result<()> {
+        let path = self.repo.git_dir().join("index.lock");
+        if path.exists() {
+            return Err(Error::IndexLocked { path });
+        }
+        Ok(())
+    }
+
+    /// Returns (and forgets) what this manager's commands did on their own that the user should
+    /// hear about, such as a lock file of a killed operation it removed. One line each.
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Opens a session for changes: the repository lock, then the session lock, then one read
@@ -977,7 +1015,15 @@ struct LockedSession {
     log: SessionLog,
     checkpoints: Vec<Checkpoint>,
     _session_lock: LockGuard,
-    _repo_lock: LockGuard,
+    _repo_lock: RepoLock,
+}
+
+/// The repository lock with the journal of the operation holding it; the journal is removed
+/// first, while the lock is still held.
+#[derive(Debug)]
+struct RepoLock {
+    _journal: journal::JournalGuard,
+    _lock: LockGuard,
 }
 
 impl LockedSession {

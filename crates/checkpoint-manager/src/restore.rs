@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::git::Repo;
+use crate::git::{Head, Repo};
 use crate::paths::{behind_non_folder, bytes_to_path};
 
 /// What to restore.
@@ -27,6 +27,9 @@ pub struct RestoreTarget {
     pub head: Option<Option<String>>,
     /// Exact bytes to write over the filtered checkout (see `SnapshotInfo::raw_tree`).
     pub raw_tree: Option<String>,
+    /// HEAD as the operation read it: every HEAD and branch move is a compare-and-swap against
+    /// it, so a commit another git made meanwhile is never moved over (the move fails instead).
+    pub expected_head: Head,
 }
 
 /// Lists the paths the target's tree holds that the index does not and that exist in the work
@@ -115,20 +118,19 @@ fn contains_repository(dir: &Path) -> bool {
     })
 }
 
-/// `git reset --mixed`: HEAD and the index move to `base`; files stay.
-pub fn mixed_reset(repo: &Repo, base: Option<&str>, reflog: &str) -> Result<()> {
+/// `git reset --mixed`: the index moves to `base` (refreshed, as `git reset` does), then HEAD,
+/// compare-and-swap against `expected` (a pathspec keeps `git reset` from moving HEAD itself,
+/// which it would do whatever HEAD had become meanwhile).
+pub fn mixed_reset(repo: &Repo, base: Option<&str>, expected: &Head, reflog: &str) -> Result<()> {
     match base {
-        Some(commit) => repo
-            .git()
-            .env("GIT_REFLOG_ACTION", reflog)
-            .args(["reset", "-q", "--mixed", commit, "--"])
-            .run()
-            .map(|_| ()),
+        Some(commit) => {
+            repo.git().args(["reset", "-q", commit, "--", "."]).run()?;
+        }
         None => {
-            make_head_unborn(repo, reflog)?;
-            repo.git().args(["read-tree", "--empty"]).run().map(|_| ())
+            repo.git().args(["read-tree", "--empty"]).run()?;
         }
     }
+    move_head(repo, base, None, expected, reflog)
 }
 
 /// Restores files, index and HEAD to `target`. `safety_tree` is the tree of the safety snapshot
@@ -140,11 +142,18 @@ pub fn hard_restore(
     reflog: &str,
 ) -> Result<Vec<String>> {
     if !target.exact && target.worktree_commit.as_str() == target.base.as_deref().unwrap_or("") {
-        // A commit checkpoint: exactly `git reset --hard` (S holds what it overwrites).
+        // A commit checkpoint: what `git reset --hard` does (S holds what it overwrites), with
+        // HEAD moved by a compare-and-swap rather than by reset.
         repo.git()
-            .env("GIT_REFLOG_ACTION", reflog)
-            .args(["reset", "-q", "--hard", &target.worktree_commit, "--"])
+            .args(["read-tree", "-u", "--reset", &target.worktree_commit])
             .run()?;
+        move_head(
+            repo,
+            target.base.as_deref(),
+            target.head.as_ref().map(Option::as_deref),
+            &target.expected_head,
+            reflog,
+        )?;
         return Ok(Vec::new());
     }
     // 1. Files: the target's work tree, from the current index (so unchanged files stay as they
@@ -167,17 +176,13 @@ pub fn hard_restore(
         .args(["read-tree", "--reset", &target.index_tree])
         .run()?;
     // 4. HEAD (the branch, if one is checked out), last: a failure above leaves HEAD alone.
-    if let Some(head) = &target.head {
-        reattach_head(repo, head.as_deref(), target.base.as_deref())?;
-    }
-    match &target.base {
-        Some(base) => repo
-            .git()
-            .args(["update-ref", "-m", reflog, "HEAD", base])
-            .run()
-            .map(|_| ())?,
-        None => make_head_unborn(repo, reflog)?,
-    }
+    move_head(
+        repo,
+        target.base.as_deref(),
+        target.head.as_ref().map(Option::as_deref),
+        &target.expected_head,
+        reflog,
+    )?;
     Ok(removed)
 }
 
@@ -222,47 +227,137 @@ fn write_raw_files(repo: &Repo, raw_tree: &str) -> Result<()> {
     Ok(())
 }
 
-/// Points HEAD at `branch` (`refs/heads/...`) without touching files, or detaches it at `base`.
-fn reattach_head(repo: &Repo, branch: Option<&str>, base: Option<&str>) -> Result<()> {
-    match (branch, base) {
-        (Some(branch), _) => repo
-            .git()
-            .args([
-                "symbolic-ref",
-                "-m",
-                "checkpoint-manager: undo",
-                "HEAD",
-                branch,
-            ])
-            .run()
-            .map(|_| ()),
-        (None, Some(base)) => repo
-            .git()
-            .args([
-                "update-ref",
-                "-m",
-                "checkpoint-manager: undo",
-                "--no-deref",
-                "HEAD",
-                base,
-            ])
-            .run()
-            .map(|_| ()),
-        (None, None) => Ok(()),
+/// Moves HEAD to `base` (`None`: unborn), compare-and-swap against `expected`, the HEAD the
+/// operation read. `attach`: `None` moves whatever HEAD is (the branch, if one is checked out);
+/// `Some(Some(branch))` checks out `branch` (`refs/heads/...`) at `base`; `Some(None)` detaches.
+/// A HEAD that moved meanwhile fails with [`Error::RefMoved`] and is left where it is.
+fn move_head(
+    repo: &Repo,
+    base: Option<&str>,
+    attach: Option<Option<&str>>,
+    expected: &Head,
+    reflog: &str,
+) -> Result<()> {
+    let current = expected.branch.as_ref().map(|b| format!("refs/heads/{b}"));
+    match attach {
+        Some(Some(branch)) if current.as_deref() != Some(branch) => {
+            move_other_branch(repo, branch, base, reflog)?;
+            switch_head_to(repo, branch, expected)
+        }
+        Some(None) if current.is_some() => match base {
+            Some(base) => update_ref(repo, reflog, &["--no-deref", "HEAD", base], expected),
+            None => Ok(()),
+        },
+        _ => match base {
+            Some(base) => update_ref(repo, reflog, &["HEAD", base], expected),
+            None => make_head_unborn(repo, expected, reflog),
+        },
     }
 }
 
-/// Deletes the branch HEAD points at (its commits stay reachable from the safety snapshot).
-fn make_head_unborn(repo: &Repo, reflog: &str) -> Result<()> {
-    let head = repo
+/// Runs `git update-ref -m <reflog> <args> <old>`, with `old` the HEAD commit the operation
+/// read (all zeros, "must not exist", for an unborn HEAD).
+fn update_ref(repo: &Repo, reflog: &str, args: &[&str], expected: &Head) -> Result<()> {
+    let new = args.last().copied().unwrap_or_default();
+    let old = expected
+        .oid
+        .clone()
+        .unwrap_or_else(|| "0".repeat(new.len()));
+    repo.git()
+        .args(["update-ref", "-m", reflog])
+        .args(args)
+        .arg(old)
+        .run()
+        .map(|_| ())
+}
+
+/// Points `branch`, which is not checked out here, at `base`: only when it is at `base` already
+/// or does not exist (the caller refused any other case; a move since fails the swap).
+fn move_other_branch(repo: &Repo, branch: &str, base: Option<&str>, reflog: &str) -> Result<()> {
+    let Some(base) = base else { return Ok(()) };
+    let tip = repo
         .git()
-        .args(["rev-parse", "-q", "--verify", "HEAD"])
+        .args(["rev-parse", "-q", "--verify", "--end-of-options", branch])
         .output()?;
-    if head.code != Some(0) {
-        return Ok(());
+    let old = if tip.code == Some(0) {
+        tip.text()
+    } else {
+        "0".repeat(base.len())
+    };
+    if tip.code == Some(0) && old != base {
+        return Err(Error::RefMoved {
+            name: branch.to_owned(),
+            detail: format!("is at {old} but expected {base}"),
+        });
     }
     repo.git()
-        .args(["update-ref", "-m", reflog, "-d", "HEAD"])
+        .args(["update-ref", "-m", reflog, branch, base, &old])
+        .run()
+        .map(|_| ())
+}
+
+/// Makes HEAD the symbolic ref `branch`, under git's own lock on HEAD (`HEAD.lock`, which every
+/// git takes to move HEAD) and only if HEAD is still what the operation read: `git symbolic-ref`
+/// has no compare-and-swap, and re-pointing a HEAD that another git just moved (a commit on a
+/// detached HEAD) would orphan that commit.
+fn switch_head_to(repo: &Repo, branch: &str, expected: &Head) -> Result<()> {
+    let head = repo.git_dir().join("HEAD");
+    let lock = repo.git_dir().join("HEAD.lock");
+    if fs::read(&head).is_ok_and(|h| h.starts_with(b"ref: refs/heads/.invalid")) {
+        // The reftable backend keeps HEAD elsewhere, with no lock file we can take.
+        return repo
+            .git()
+            .args(["symbolic-ref", "HEAD", branch])
+            .run()
+            .map(|_| ());
+    }
+    // Journaled: a kill while we hold `HEAD.lock` leaves a lock the next command can prove ours.
+    let _step = crate::journal::own_step(repo.workdir(), "re-attaching HEAD", vec![lock.clone()]);
+    let mut file = match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::LockFileExists { path: lock })
+        }
+        Err(e) => return Err(Error::io(&lock, e)),
+    };
+    let written = (|| {
+        let now = fs::read_to_string(&head).map_err(|e| Error::io(&head, e))?;
+        let now = now.trim();
+        let wanted = match (&expected.branch, &expected.oid) {
+            (Some(b), _) => format!("ref: refs/heads/{b}"),
+            (None, Some(oid)) => oid.clone(),
+            (None, None) => String::new(),
+        };
+        if now != wanted {
+            return Err(Error::RefMoved {
+                name: "HEAD".to_owned(),
+                detail: format!("is {now:?} but expected {wanted:?}"),
+            });
+        }
+        use std::io::Write;
+        file.write_all(format!("ref: {branch}\n").as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::io(&lock, e))?;
+        fs::rename(&lock, &head).map_err(|e| Error::io(&head, e))
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&lock);
+    }
+    written
+}
+
+/// Deletes the branch HEAD points at, if it still holds the commit the operation read (its
+/// commits stay reachable from the safety snapshot).
+fn make_head_unborn(repo: &Repo, expected: &Head, reflog: &str) -> Result<()> {
+    let Some(old) = &expected.oid else {
+        return Ok(());
+    };
+    repo.git()
+        .args(["update-ref", "-m", reflog, "-d", "HEAD", old])
         .run()
         .map(|_| ())
 }

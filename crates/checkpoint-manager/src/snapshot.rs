@@ -104,6 +104,10 @@ impl TempIndex {
         let index = repo.index_path();
         let lock = index.with_file_name("index.lock");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        // Journaled: a kill while we hold `index.lock` leaves a lock the next command can prove
+        // to be ours.
+        let _step =
+            crate::journal::own_step(repo.workdir(), "installing the index", vec![lock.clone()]);
         loop {
             match fs::hard_link(&self.path, &lock) {
                 Ok(()) => break,

@@ -106,6 +106,16 @@ impl RefTransaction {
         self
     }
 
+    /// Checks that `name` is still `old` (`None`: does not exist), changing nothing: the whole
+    /// transaction fails if it moved.
+    pub fn verify(&mut self, name: &str, old: Option<&str>) -> &mut Self {
+        match old {
+            Some(old) => self.lines.push_str(&format!("verify {name} {old}\n")),
+            None => self.lines.push_str(&format!("verify {name}\n")),
+        }
+        self
+    }
+
     /// Points `name` at `oid` whatever it held before.
     pub fn set(&mut self, name: &str, oid: &str) -> &mut Self {
         self.lines.push_str(&format!("update {name} {oid}\n"));

@@ -11,6 +11,8 @@ mod support;
 mod create;
 #[path = "core/delete.rs"]
 mod delete;
+#[path = "core/head_moved.rs"]
+mod head_moved;
 #[path = "core/log.rs"]
 mod log;
 #[path = "core/open.rs"]

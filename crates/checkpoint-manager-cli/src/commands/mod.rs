@@ -27,7 +27,7 @@ use crate::cli::{Cli, Command, GlobalArgs};
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let global = &cli.global;
-    match &cli.command {
+    let result = match &cli.command {
         Command::Create(args) => create::run(global, args),
         Command::List(args) => list::run(global, args),
         Command::Get(args) => get::run(global, args),
@@ -40,6 +40,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+    };
+    print_notices();
+    result
+}
+
+thread_local! {
+    /// The managers this command opened, whose notices are printed when it ends.
+    static OPENED: std::cell::RefCell<Vec<CheckpointManager>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Prints on stderr, one line each, what the library did on its own that the user should hear
+/// of (such as a lock file of a killed operation it removed).
+fn print_notices() {
+    let opened = OPENED.with(|o| std::mem::take(&mut *o.borrow_mut()));
+    for manager in opened {
+        for notice in manager.take_notices() {
+            let _ = writeln!(io::stderr(), "checkpoint-manager: {notice}");
+        }
     }
 }
 
@@ -131,7 +149,7 @@ pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
         lock_timeout,
         ..Options::from_env()?
     };
-    CheckpointManager::with_options(path, options).map_err(|e| match e {
+    let manager = CheckpointManager::with_options(path, options).map_err(|e| match e {
         // Named after the flag the user gave, with the fix that applies to it.
         Error::NotARepository { path } if global.repo.is_some() => CliError::Invalid(format!(
             "--repo {}: not inside a git repository; pass --repo a folder inside a git \
@@ -139,7 +157,9 @@ pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
             path.display()
         )),
         e => CliError::Library(e),
-    })
+    })?;
+    OPENED.with(|o| o.borrow_mut().push(manager.clone()));
+    Ok(manager)
 }
 
 /// Parses `--session-id`; a non-UUID is invalid input (exit 3), refused before any path exists.

@@ -31,6 +31,11 @@ pub struct GitCommand {
     command: Command,
     args: Vec<OsString>,
     stdin: Option<Vec<u8>>,
+    /// The journal of the operation running in this work tree, which records the git steps
+    /// that take lock files (see `journal`).
+    journal: Option<std::sync::Arc<crate::journal::Active>>,
+    /// Whether `GIT_INDEX_FILE` points at a private index (whose lock is not the user's).
+    own_index: bool,
 }
 
 /// What a finished git process produced.
@@ -66,6 +71,8 @@ impl GitCommand {
             command,
             args: Vec::new(),
             stdin: None,
+            journal: crate::journal::active_for(dir),
+            own_index: false,
         };
         for pinned in PINNED_CONFIG {
             this.command.arg("-c").arg(pinned);
@@ -97,7 +104,8 @@ impl GitCommand {
     }
 
     /// Points git at another index file, written in whatever format git would use.
-    pub fn index_file(self, path: &Path) -> Self {
+    pub fn index_file(mut self, path: &Path) -> Self {
+        self.own_index = true;
         self.env("GIT_INDEX_FILE", path)
     }
 
@@ -141,10 +149,32 @@ impl GitCommand {
         if self.stdin.is_some() {
             self.command.stdin(Stdio::piped());
         }
-        let mut child = self.command.spawn().map_err(|source| Error::GitMissing {
+        let journal = self.journal.take().filter(|journal| {
+            let args: Vec<String> = self
+                .args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            journal.before_step(&args, self.stdin.as_deref(), self.own_index)
+        });
+        let spawned = self.command.spawn().map_err(|source| Error::GitMissing {
             min: MIN_GIT_VERSION,
             source,
-        })?;
+        });
+        if let Some(journal) = &journal {
+            match &spawned {
+                Ok(child) => journal.child_started(child.id()),
+                Err(_) => journal.step_done(),
+            }
+        }
+        let result = self.wait(spawned?);
+        if let Some(journal) = journal {
+            journal.step_done();
+        }
+        result
+    }
+
+    fn wait(&mut self, mut child: std::process::Child) -> Result<GitOutput> {
         if let Some(bytes) = self.stdin.take() {
             let mut pipe = child.stdin.take().expect("stdin was piped above");
             // Write from a thread so a git that fills stdout before reading all stdin cannot
@@ -198,7 +228,7 @@ impl GitCommand {
         if let Some(dir) = dir {
             check_git_version(&dir)?;
         }
-        Err(git_error(args, &out))
+        Err(lock_error(&out.stderr).unwrap_or_else(|| git_error(args, &out)))
     }
 
     /// Runs the command and returns its trimmed stdout.
@@ -223,6 +253,34 @@ pub fn git_error(args: String, out: &GitOutput) -> Error {
             .map_or_else(|| "by signal".to_owned(), |c| c.to_string()),
         stderr,
     }
+}
+
+/// Recognises git's refusals that have their own error: an `index.lock` another process holds
+/// ([`Error::IndexLocked`], as our own check before starting gives), and a ref that is not at
+/// the value a compare-and-swap expected ([`Error::RefMoved`]).
+pub fn lock_error(stderr: &[u8]) -> Option<Error> {
+    let text = String::from_utf8_lossy(stderr);
+    if let Some(rest) = text.split("Unable to create '").nth(1) {
+        if let Some((path, _)) = rest.split_once("': File exists") {
+            // Other lock files (a branch's) stay git failures with git's own words, which name
+            // the file and the fix.
+            let path = std::path::PathBuf::from(path);
+            if path.file_name().is_some_and(|n| n == "index.lock") {
+                return Some(Error::IndexLocked { path });
+            }
+        }
+    }
+    let rest = text.split("cannot lock ref '").nth(1)?;
+    let (name, detail) = rest.split_once("': ")?;
+    let detail = detail.lines().next().unwrap_or_default().trim();
+    let moved = detail.starts_with("is at ")
+        || detail.contains("reference already exists")
+        || detail.contains("reference is missing")
+        || detail.contains("unable to resolve reference");
+    moved.then(|| Error::RefMoved {
+        name: name.to_owned(),
+        detail: detail.to_owned(),
+    })
 }
 
 /// Fails with [`Error::GitTooOld`] when the installed git is older than [`MIN_GIT_VERSION`]; the
@@ -259,7 +317,28 @@ pub(crate) fn parse_version(text: &str) -> Option<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_version;
+    use super::{lock_error, parse_version};
+    use crate::error::Error;
+
+    #[test]
+    fn lock_refusals_get_their_own_errors() {
+        let index = b"fatal: Unable to create '/r/.git/index.lock': File exists.\n\nAnother git";
+        assert!(
+            matches!(lock_error(index), Some(Error::IndexLocked { path })
+            if path == std::path::Path::new("/r/.git/index.lock"))
+        );
+        let head = b"fatal: update_ref failed for ref 'HEAD': cannot lock ref 'HEAD': Unable to create '/r/.git/HEAD.lock': File exists.";
+        assert!(
+            lock_error(head).is_none(),
+            "a ref's lock stays git's failure"
+        );
+        let moved = b"fatal: cannot lock ref 'HEAD': is at 0719 but expected dbdc\n";
+        assert!(
+            matches!(lock_error(moved), Some(Error::RefMoved { name, detail })
+            if name == "HEAD" && detail == "is at 0719 but expected dbdc")
+        );
+        assert!(lock_error(b"fatal: bad object").is_none());
+    }
 
     #[test]
     fn parses_git_versions() {
