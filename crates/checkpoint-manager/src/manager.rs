@@ -501,6 +501,7 @@ impl CheckpointManager {
                     exact: target.snapshot.is_some(),
                     head,
                     raw_tree,
+                    keep: skipped_paths(target),
                 },
                 &safety_tree,
             )
@@ -540,7 +541,7 @@ impl CheckpointManager {
         let reflog = format!("checkpoint-manager: {action} to {}", target.checkpoint_id);
         match mode {
             ResetMode::Mixed => {
-                restore::mixed_reset(&self.repo, restore_target.base.as_deref(), &reflog)?;
+                restore::mixed_restore(&self.repo, restore_target.base.as_deref(), &reflog)?;
                 Ok(Vec::new())
             }
             ResetMode::Hard => {
@@ -914,6 +915,12 @@ fn snapshot_info(captured: Captured, safety: bool) -> SnapshotInfo {
         safety,
         raw_tree: captured.raw_tree,
     }
+}
+
+/// The paths a snapshot left out: a restore to it never touches them.
+fn skipped_paths(target: &Checkpoint) -> Vec<Vec<u8>> {
+    let skipped = target.snapshot.iter().flat_map(|s| s.skipped.iter());
+    skipped.map(|k| k.path.as_bytes().to_vec()).collect()
 }
 
 fn first_line(text: &str) -> &str {

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::git::Repo;
-use crate::paths::{behind_non_folder, bytes_to_path};
+use crate::paths::{behind_non_folder, bytes_to_path, nul_separated};
+use crate::snapshot::{write_tree, IndexFile, TempIndex, SESSIONS_PREFIX};
 
 /// What to restore.
 #[derive(Debug, Clone)]
@@ -27,34 +28,74 @@ pub struct RestoreTarget {
     pub head: Option<Option<String>>,
     /// Exact bytes to write over the filtered checkout (see `SnapshotInfo::raw_tree`).
     pub raw_tree: Option<String>,
+    /// Paths the target snapshot left out (`SnapshotInfo::skipped`): never removed, whatever
+    /// the size cap is now.
+    pub keep: Vec<Vec<u8>>,
 }
 
-/// Lists the paths the target's tree holds that the index does not and that exist in the work
-/// tree (untracked or ignored files, or a file where the target needs a folder): a restore writes
-/// over them, so the safety snapshot must capture them first.
+/// Lists what a hard restore to `target_commit` would write over that the safety snapshot must
+/// capture first: every path the target holds that is absent from the work tree as git sees it
+/// (untracked or ignored files; a folder where the target has a file, with everything inside it,
+/// ignored files included), and refuses where a nested repository or a submodule would be
+/// entered or replaced (its work is never captured). The sessions folder is never touched.
 pub fn overwritten_untracked(repo: &Repo, target_commit: &str) -> Result<Vec<Vec<u8>>> {
+    // Without --cached: the target against the work tree (through the index's stat data).
     let out = repo
         .git()
-        .args([
-            "diff-index",
-            "--cached",
-            "-z",
-            "--name-only",
-            "--no-renames",
-            "--diff-filter=D",
-            target_commit,
-            "--",
-        ])
+        .args(["diff-index", "-z", "--no-renames", target_commit, "--"])
         .run()?;
     let mut found: Vec<Vec<u8>> = Vec::new();
-    for path in out.stdout.split(|b| *b == 0).filter(|p| !p.is_empty()) {
-        if let Some(hit) = overwritten_at(repo.workdir(), path)? {
+    for record in raw_diff_records(&out.stdout) {
+        if record.path.starts_with(SESSIONS_PREFIX) {
+            continue;
+        }
+        let absent = record.new_mode == b"000000" && record.old_mode != b"000000";
+        let gitlink_replaced =
+            record.new_mode == b"160000" && !matches!(record.old_mode, b"160000" | b"000000");
+        if !absent && !gitlink_replaced {
+            continue;
+        }
+        if let Some(hit) = overwritten_at(repo.workdir(), record.path)? {
             if !found.contains(&hit) {
                 found.push(hit);
             }
         }
     }
     Ok(found)
+}
+
+/// One record of `git diff-index`/`diff-tree -z` raw output.
+struct RawDiff<'a> {
+    /// The mode on the first side (the tree named first), `000000` where it is absent.
+    old_mode: &'a [u8],
+    /// The mode on the second side (the index, the work tree or the second tree).
+    new_mode: &'a [u8],
+    /// The object id on the first side.
+    old_oid: &'a [u8],
+    path: &'a [u8],
+}
+
+/// Parses `:<mode> <mode> <oid> <oid> <status>\0<path>\0` records (no renames).
+fn raw_diff_records(out: &[u8]) -> Vec<RawDiff<'_>> {
+    let mut records = out.split(|b| *b == 0).filter(|r| !r.is_empty());
+    let mut parsed = Vec::new();
+    while let (Some(meta), Some(path)) = (records.next(), records.next()) {
+        let mut fields = meta
+            .strip_prefix(b":")
+            .unwrap_or(meta)
+            .split(|b| *b == b' ');
+        if let (Some(old_mode), Some(new_mode), Some(old_oid)) =
+            (fields.next(), fields.next(), fields.next())
+        {
+            parsed.push(RawDiff {
+                old_mode,
+                new_mode,
+                old_oid,
+                path,
+            });
+        }
+    }
+    parsed
 }
 
 /// Returns what writing the target's file `path` would overwrite: the path itself, or the first
@@ -139,7 +180,12 @@ pub fn hard_restore(
     safety_tree: &str,
     reflog: &str,
 ) -> Result<Vec<String>> {
-    if !target.exact && target.worktree_commit.as_str() == target.base.as_deref().unwrap_or("") {
+    let raw = raw_entries(repo, target.raw_tree.as_deref())?;
+    let sessions = TrackedSessions::read(repo, &[&target.worktree_commit, &target.index_tree])?;
+    // Files that already hold the target's content are not written again.
+    adopt_files_already_restored(repo, target, safety_tree, &raw)?;
+    let is_commit = target.worktree_commit.as_str() == target.base.as_deref().unwrap_or("");
+    if !target.exact && is_commit && sessions.is_none() {
         // A commit checkpoint: exactly `git reset --hard` (S holds what it overwrites).
         repo.git()
             .env("GIT_REFLOG_ACTION", reflog)
@@ -147,25 +193,38 @@ pub fn hard_restore(
             .run()?;
         return Ok(Vec::new());
     }
+    // The sessions folder is never captured, so never restored: the target gets the index's
+    // version of it, and skip-worktree keeps the checkout off the files on disk.
+    let (worktree, index_tree) = match &sessions {
+        Some(s) => (
+            s.graft(repo, &target.worktree_commit)?,
+            s.graft(repo, &target.index_tree)?,
+        ),
+        None => (target.worktree_commit.clone(), target.index_tree.clone()),
+    };
+    if let Some(s) = &sessions {
+        s.set_skip_worktree(repo, true)?;
+    }
     // 1. Files: the target's work tree, from the current index (so unchanged files stay as they
     //    are). --reset overwrites local changes, which S holds.
     repo.git()
-        .args(["read-tree", "-u", "--reset", &target.worktree_commit])
+        .args(["read-tree", "-u", "--reset", &worktree])
         .run()?;
     // 2. Paths S holds that the target does not: created since, safe in S.
     let removed = if target.exact {
-        remove_extra_files(repo, safety_tree, &target.worktree_commit)?
+        remove_extra_files(repo, safety_tree, &worktree, &target.keep)?
     } else {
         Vec::new()
     };
     // 2b. Files git's filters would not give back byte for byte get their captured bytes.
-    if let Some(raw_tree) = &target.raw_tree {
-        write_raw_files(repo, raw_tree)?;
-    }
+    write_raw_files(repo, &raw)?;
     // 3. The index as captured; entries equal to the work tree keep their stat data.
     repo.git()
-        .args(["read-tree", "--reset", &target.index_tree])
+        .args(["read-tree", "--reset", &index_tree])
         .run()?;
+    if let Some(s) = &sessions {
+        s.set_skip_worktree(repo, false)?;
+    }
     // 4. HEAD (the branch, if one is checked out), last: a failure above leaves HEAD alone.
     if let Some(head) = &target.head {
         reattach_head(repo, head.as_deref(), target.base.as_deref())?;
@@ -181,13 +240,196 @@ pub fn hard_restore(
     Ok(removed)
 }
 
-/// Writes every file of `raw_tree` with its exact bytes (no filter), keeping its mode.
-fn write_raw_files(repo: &Repo, raw_tree: &str) -> Result<()> {
+/// A mixed restore ([`mixed_reset`]) that leaves the index entries under the sessions folder
+/// as they are, where a repository tracks it.
+pub fn mixed_restore(repo: &Repo, base: Option<&str>, reflog: &str) -> Result<()> {
+    let sessions = TrackedSessions::read(repo, &[])?;
+    mixed_reset(repo, base, reflog)?;
+    match sessions {
+        Some(s) => s.put_back(repo, IndexFile::User),
+        None => Ok(()),
+    }
+}
+
+/// The index entries under the sessions folder, where the index or a target tree has some.
+struct TrackedSessions {
+    /// `git ls-files -s -z` records: what `update-index --index-info` reads back.
+    entries: Vec<u8>,
+    paths: Vec<Vec<u8>>,
+}
+
+impl TrackedSessions {
+    const FOLDER: &'static str = ".flow/maestro/sessions";
+
+    /// Reads the user's index; `None` when neither it nor any of `trees` has the folder.
+    fn read(repo: &Repo, trees: &[&str]) -> Result<Option<TrackedSessions>> {
+        let listed = repo
+            .git()
+            .args(["ls-files", "-s", "-z", "--", Self::FOLDER])
+            .run()?;
+        let queries: Vec<String> = trees
+            .iter()
+            .map(|t| format!("{t}:{}", Self::FOLDER))
+            .collect();
+        let in_trees = crate::store::resolve_objects(repo, &queries)?;
+        if listed.stdout.is_empty() && in_trees.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let paths = listed
+            .stdout
+            .split(|b| *b == 0)
+            .filter_map(|r| {
+                r.iter()
+                    .position(|b| *b == b'\t')
+                    .map(|t| r[t + 1..].to_vec())
+            })
+            .collect();
+        Ok(Some(TrackedSessions {
+            entries: listed.stdout,
+            paths,
+        }))
+    }
+
+    /// Replaces whatever `index` holds under the folder with the entries read.
+    fn put_back(&self, repo: &Repo, index: IndexFile<'_>) -> Result<()> {
+        let apply = |git: crate::git::GitCommand| match index {
+            IndexFile::User => git,
+            IndexFile::Replacement(p) => git.index_file(p),
+            IndexFile::Scratch(p) => git.scratch_index(p),
+        };
+        let there = apply(repo.git())
+            .args(["ls-files", "-z", "--", Self::FOLDER])
+            .run()?;
+        if !there.stdout.is_empty() {
+            apply(repo.git())
+                .args(["update-index", "--force-remove", "-z", "--stdin"])
+                .stdin(there.stdout)
+                .run()?;
+        }
+        if !self.entries.is_empty() {
+            apply(repo.git())
+                .args(["update-index", "--add", "-z", "--index-info"])
+                .stdin(self.entries.clone())
+                .run()?;
+        }
+        Ok(())
+    }
+
+    /// Returns `tree` with the folder replaced by the entries read.
+    fn graft(&self, repo: &Repo, tree: &str) -> Result<String> {
+        let scratch = TempIndex::empty(repo)?;
+        repo.git()
+            .scratch_index(scratch.path())
+            .args(["read-tree", tree])
+            .run()?;
+        self.put_back(repo, IndexFile::Scratch(scratch.path()))?;
+        write_tree(repo, IndexFile::Scratch(scratch.path()))
+    }
+
+    /// Sets or clears skip-worktree on the entries read, in the user's index.
+    fn set_skip_worktree(&self, repo: &Repo, on: bool) -> Result<()> {
+        if self.paths.is_empty() {
+            return Ok(());
+        }
+        let flag = if on {
+            "--skip-worktree"
+        } else {
+            "--no-skip-worktree"
+        };
+        repo.git()
+            .args(["update-index", flag, "-z", "--stdin"])
+            .stdin(nul_separated(self.paths.iter().map(|p| p.as_slice())))
+            .run()
+            .map(|_| ())
+    }
+}
+
+/// Points the index entry of every path whose work-tree file already holds the target's
+/// content at the target's entry, with fresh stat data, so the checkout leaves it alone (no new
+/// mtime for watchers). A file qualifies when S captured it as the target has it and its bytes
+/// on disk are exactly those the target restores (its raw bytes where it has them).
+fn adopt_files_already_restored(
+    repo: &Repo,
+    target: &RestoreTarget,
+    safety_tree: &str,
+    raw: &[(Vec<u8>, String)],
+) -> Result<()> {
+    let differs = repo
+        .git()
+        .args([
+            "diff-index",
+            "--cached",
+            "-z",
+            "--no-renames",
+            &target.worktree_commit,
+            "--",
+        ])
+        .run()?;
+    let records = raw_diff_records(&differs.stdout);
+    if records.is_empty() {
+        return Ok(());
+    }
+    let since = repo
+        .git()
+        .args([
+            "diff-tree",
+            "-r",
+            "-z",
+            "--no-renames",
+            "--name-only",
+            safety_tree,
+            &target.worktree_commit,
+            "--",
+        ])
+        .run()?;
+    let changed: std::collections::HashSet<&[u8]> = since.stdout.split(|b| *b == 0).collect();
+    let mut adopt: Vec<&[u8]> = Vec::new();
+    let mut files: Vec<(&[u8], &[u8])> = Vec::new();
+    for r in &records {
+        let usable = !changed.contains(r.path)
+            && !r.path.starts_with(SESSIONS_PREFIX)
+            && !behind_non_folder(repo.workdir(), r.path);
+        let kind = fs::symlink_metadata(repo.workdir().join(bytes_to_path(r.path)))
+            .map(|m| (m.is_symlink(), m.is_file()));
+        match r.old_mode {
+            b"120000" if usable && matches!(kind, Ok((true, _))) => adopt.push(r.path),
+            b"100644" | b"100755" if usable && matches!(kind, Ok((_, true))) => {
+                let expected = raw
+                    .iter()
+                    .find(|(p, _)| p == r.path)
+                    .map_or(r.old_oid, |(_, oid)| oid.as_bytes());
+                files.push((r.path, expected));
+            }
+            _ => {}
+        }
+    }
+    let names: Vec<&[u8]> = files.iter().map(|(p, _)| *p).collect();
+    let on_disk = crate::git::hash_files_unstored(repo, &names)?;
+    for ((path, expected), found) in files.iter().zip(on_disk) {
+        if found.as_bytes() == *expected {
+            adopt.push(path);
+        }
+    }
+    if adopt.is_empty() {
+        return Ok(());
+    }
+    repo.git()
+        .args(["update-index", "--add", "--replace", "-z", "--stdin"])
+        .stdin(nul_separated(adopt))
+        .run()
+        .map(|_| ())
+}
+
+/// Lists `raw_tree`'s files: (path, raw blob id).
+fn raw_entries(repo: &Repo, raw_tree: Option<&str>) -> Result<Vec<(Vec<u8>, String)>> {
+    let Some(raw_tree) = raw_tree else {
+        return Ok(Vec::new());
+    };
     let listed = repo
         .git()
         .args(["ls-tree", "-r", "-z", "--full-tree", raw_tree])
         .run()?;
-    let mut files: Vec<(&[u8], String)> = Vec::new();
+    let mut files = Vec::new();
     for record in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
         // "<mode> blob <oid>\t<path>"
         let Some(tab) = record.iter().position(|b| *b == b'\t') else {
@@ -198,24 +440,38 @@ fn write_raw_files(repo: &Repo, raw_tree: &str) -> Result<()> {
             .next()
             .unwrap_or_default();
         files.push((
-            &record[tab + 1..],
+            record[tab + 1..].to_vec(),
             String::from_utf8_lossy(oid).into_owned(),
         ));
     }
-    let oids: Vec<String> = files.iter().map(|(_, oid)| oid.clone()).collect();
+    Ok(files)
+}
+
+/// Writes every file of the raw-bytes tree (`raw`, from [`raw_entries`]) with its exact bytes
+/// (no filter), keeping its mode; a file that already holds them is not written.
+fn write_raw_files(repo: &Repo, raw: &[(Vec<u8>, String)]) -> Result<()> {
+    if raw.is_empty() {
+        return Ok(());
+    }
+    let oids: Vec<String> = raw.iter().map(|(_, oid)| oid.clone()).collect();
     let contents = crate::store::cat_file_batch(repo, &oids)?;
-    for ((path, _), content) in files.iter().zip(contents) {
+    for ((path, _), content) in raw.iter().zip(contents) {
         let Some(bytes) = content else { continue };
         // Never into the git dir or out of the work tree, whatever a tree says.
         let unsafe_name = path.split(|b| *b == b'/').any(|part| {
             part.is_empty() || part == b"." || part == b".." || part.eq_ignore_ascii_case(b".git")
         });
-        if unsafe_name || behind_non_folder(repo.workdir(), path) {
+        if unsafe_name
+            || path.starts_with(SESSIONS_PREFIX)
+            || behind_non_folder(repo.workdir(), path)
+        {
             continue;
         }
         let full = repo.workdir().join(bytes_to_path(path));
         // Only over a regular file the checkout just wrote (never through a symlink).
-        if fs::symlink_metadata(&full).is_ok_and(|m| m.is_file()) {
+        if fs::symlink_metadata(&full).is_ok_and(|m| m.is_file())
+            && fs::read(&full).map_or(true, |now| now != bytes)
+        {
             fs::write(&full, bytes).map_err(|e| Error::io(&full, e))?;
         }
     }
@@ -256,7 +512,12 @@ fn make_head_unborn(repo: &Repo, reflog: &str) -> Result<()> {
 
 /// Removes the files and symlinks that `from_tree` holds and `to_commit` does not. Folders,
 /// submodules and anything behind a symlinked folder are left alone.
-fn remove_extra_files(repo: &Repo, from_tree: &str, to_commit: &str) -> Result<Vec<String>> {
+fn remove_extra_files(
+    repo: &Repo,
+    from_tree: &str,
+    to_commit: &str,
+    keep: &[Vec<u8>],
+) -> Result<Vec<String>> {
     let out = repo
         .git()
         .args([
@@ -275,7 +536,13 @@ fn remove_extra_files(repo: &Repo, from_tree: &str, to_commit: &str) -> Result<V
     while let (Some(meta), Some(path)) = (records.next(), records.next()) {
         // ":100644 000000 <old> <new> D"
         let old_mode = meta.get(1..7).unwrap_or_default();
-        if matches!(old_mode, b"100644" | b"100755" | b"120000") {
+        // What the target skipped (and the sessions folder) it never had to give back.
+        let kept = path.starts_with(SESSIONS_PREFIX)
+            || keep.iter().any(|k| {
+                let k = k.strip_suffix(b"/").unwrap_or(k);
+                path == k || (path.starts_with(k) && path.get(k.len()) == Some(&b'/'))
+            });
+        if !kept && matches!(old_mode, b"100644" | b"100755" | b"120000") {
             candidates.push(path);
         }
     }

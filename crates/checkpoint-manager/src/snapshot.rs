@@ -14,7 +14,7 @@ use crate::paths::{behind_non_folder, bytes_to_path, nul_separated};
 use crate::store::{TOOL_EMAIL, TOOL_NAME};
 
 /// Paths under the sessions folder, as git spells them.
-const SESSIONS_PREFIX: &[u8] = b".flow/maestro/sessions/";
+pub(crate) const SESSIONS_PREFIX: &[u8] = b".flow/maestro/sessions/";
 
 /// Untracked files larger than this are not captured by default (they are listed as skipped).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
@@ -353,6 +353,12 @@ fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option
     write_tree(repo, IndexFile::Scratch(raw_index.path())).map(Some)
 }
 
+/// Returns true when `path` is `folder` or lies inside it.
+fn covers(folder: &[u8], path: &[u8]) -> bool {
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    path == folder || (path.starts_with(folder) && path.get(folder.len()) == Some(&b'/'))
+}
+
 /// Force-stages `paths` even when ignored (used for files a restore would overwrite).
 fn force_stage(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<()> {
     if paths.is_empty() {
@@ -515,7 +521,9 @@ pub fn capture(
         assume_unchanged,
         attributes_in_index_only,
     } = copy;
-    let (mut paths, skipped) = paths_to_capture(repo, status, max_file_size);
+    let (mut paths, mut skipped) = paths_to_capture(repo, status, max_file_size);
+    // What is force-captured is captured, not skipped.
+    skipped.retain(|k| !force_paths.iter().any(|f| covers(f, k.path.as_bytes())));
     if !assume_unchanged.is_empty() {
         let listed: std::collections::HashSet<Vec<u8>> = paths.iter().cloned().collect();
         paths.extend(

@@ -153,6 +153,15 @@ pub fn hash_files_raw(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<String>> {
     )
 }
 
+/// Hashes files exactly as they are on disk, storing nothing.
+pub fn hash_files_unstored(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<String>> {
+    hash(
+        repo,
+        paths,
+        &["hash-object", "--no-filters", "--stdin-paths"],
+    )
+}
+
 fn hash(repo: &Repo, paths: &[&[u8]], args: &[&str]) -> Result<Vec<String>> {
     if paths.is_empty() {
         return Ok(Vec::new());
