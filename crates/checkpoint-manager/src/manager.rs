@@ -189,6 +189,7 @@ impl CheckpointManager {
                     copy,
                     self.options.max_file_size,
                     &[],
+                    &[],
                     &message,
                 )?;
                 checkpoint.commit_sha = captured.commit.clone();
@@ -404,13 +405,11 @@ impl CheckpointManager {
         // The target's checks (its commit exists; what a hard restore would write over) read
         // nothing that status reads: they run on the other core meanwhile.
         let (state, target_checks) = std::thread::scope(|scope| {
-            let checks = scope.spawn(|| -> Result<(ResolvedTarget, Vec<Vec<u8>>)> {
+            let checks = scope.spawn(|| -> Result<(ResolvedTarget, restore::Overwritten)> {
                 let resolved = self.resolve_target(session, target)?;
                 let overwritten = match mode {
-                    ResetMode::Hard => {
-                        restore::overwritten_untracked(&self.repo, &target.commit_sha)?
-                    }
-                    ResetMode::Mixed => Vec::new(),
+                    ResetMode::Hard => restore::overwritten(&self.repo, &target.commit_sha)?,
+                    ResetMode::Mixed => restore::Overwritten::default(),
                 };
                 Ok((resolved, overwritten))
             });
@@ -452,7 +451,8 @@ impl CheckpointManager {
             &status,
             index_copy,
             self.options.max_file_size,
-            &overwritten,
+            &overwritten.untracked,
+            &overwritten.tracked,
             &message,
         )?;
         let safety_tree = captured.tree.clone();

@@ -1,6 +1,6 @@
 //! Restores that delete nothing unrecoverable. The caller first captures a safety snapshot S of
 //! the current state (including every untracked or ignored file the restore would overwrite, see
-//! [`overwritten_untracked`]); a restore then only overwrites or removes what S holds. Ignored
+//! [`overwritten`]); a restore then only overwrites or removes what S holds. Ignored
 //! files, skipped large files and nested repositories are never touched. Never `git clean`.
 
 use std::fs;
@@ -33,20 +33,35 @@ pub struct RestoreTarget {
     pub keep: Vec<Vec<u8>>,
 }
 
-/// Lists what a hard restore to `target_commit` would write over that the safety snapshot must
-/// capture first: every path the target holds that is absent from the work tree as git sees it
-/// (untracked or ignored files; a folder where the target has a file, with everything inside it,
-/// ignored files included), and refuses where a nested repository or a submodule would be
-/// entered or replaced (its work is never captured). The sessions folder is never touched.
-pub fn overwritten_untracked(repo: &Repo, target_commit: &str) -> Result<Vec<Vec<u8>>> {
+/// What a hard restore writes over, that its safety snapshot must capture first.
+#[derive(Debug, Default)]
+pub struct Overwritten {
+    /// Untracked or ignored paths (files, or folders with everything inside them): force-added.
+    pub untracked: Vec<Vec<u8>>,
+    /// Tracked files the restore rewrites or removes, where git's end-of-line conversion may
+    /// not give their bytes back (a CRLF file git calls clean under `eol=lf`): hashed again,
+    /// so that the snapshot records their exact bytes.
+    pub tracked: Vec<Vec<u8>>,
+}
+
+/// Lists what a hard restore to `target_commit` would write over: every path the target holds
+/// that is absent from the work tree as git sees it (untracked or ignored files; a folder where
+/// the target has a file, with everything inside it, ignored files included), and the tracked
+/// files it rewrites. Refuses where a nested repository or a submodule would be entered or
+/// replaced (its work is never captured). The sessions folder is never touched.
+pub fn overwritten(repo: &Repo, target_commit: &str) -> Result<Overwritten> {
     // Without --cached: the target against the work tree (through the index's stat data).
     let out = repo
         .git()
         .args(["diff-index", "-z", "--no-renames", target_commit, "--"])
         .run()?;
-    let mut found: Vec<Vec<u8>> = Vec::new();
+    let mut found = Overwritten::default();
     for record in raw_diff_records(&out.stdout) {
         if record.path.starts_with(SESSIONS_PREFIX) {
+            continue;
+        }
+        if matches!(record.new_mode, b"100644" | b"100755") {
+            found.tracked.push(record.path.to_vec());
             continue;
         }
         let absent = record.new_mode == b"000000" && record.old_mode != b"000000";
@@ -56,12 +71,43 @@ pub fn overwritten_untracked(repo: &Repo, target_commit: &str) -> Result<Vec<Vec
             continue;
         }
         if let Some(hit) = overwritten_at(repo.workdir(), record.path)? {
-            if !found.contains(&hit) {
-                found.push(hit);
+            if !found.untracked.contains(&hit) {
+                found.untracked.push(hit);
             }
         }
     }
+    if !found.tracked.is_empty() && !eol_conversion_possible(repo, &found.tracked)? {
+        found.tracked.clear();
+    }
     Ok(found)
+}
+
+/// Tells whether git may convert line endings of any of `paths` (`core.autocrlf` or
+/// `core.eol` set, or a `text`, `eol` or `crlf` attribute on one of them). Two cheap processes
+/// that read no file content.
+fn eol_conversion_possible(repo: &Repo, paths: &[Vec<u8>]) -> Result<bool> {
+    let config = repo
+        .git()
+        .args(["config", "-z", "--get-regexp", r"^core\.(autocrlf|eol)$"])
+        .output()?;
+    let set = |kv: &[u8]| {
+        kv.split(|b| *b == b'\n')
+            .nth(1)
+            .is_some_and(|v| v != b"false")
+    };
+    if config.code == Some(0) && config.stdout.split(|b| *b == 0).any(set) {
+        return Ok(true);
+    }
+    let out = repo
+        .git()
+        .args(["check-attr", "-z", "--stdin", "text", "eol", "crlf"])
+        .stdin(nul_separated(paths.iter().map(|p| p.as_slice())))
+        .run()?;
+    // "<path>\0<attribute>\0<value>\0" per path and attribute.
+    let fields: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
+    Ok(fields
+        .chunks(3)
+        .any(|c| c.len() == 3 && c[2] != b"unspecified"))
 }
 
 /// One record of `git diff-index`/`diff-tree -z` raw output.
@@ -70,8 +116,6 @@ struct RawDiff<'a> {
     old_mode: &'a [u8],
     /// The mode on the second side (the index, the work tree or the second tree).
     new_mode: &'a [u8],
-    /// The object id on the first side.
-    old_oid: &'a [u8],
     path: &'a [u8],
 }
 
@@ -84,13 +128,10 @@ fn raw_diff_records(out: &[u8]) -> Vec<RawDiff<'_>> {
             .strip_prefix(b":")
             .unwrap_or(meta)
             .split(|b| *b == b' ');
-        if let (Some(old_mode), Some(new_mode), Some(old_oid)) =
-            (fields.next(), fields.next(), fields.next())
-        {
+        if let (Some(old_mode), Some(new_mode)) = (fields.next(), fields.next()) {
             parsed.push(RawDiff {
                 old_mode,
                 new_mode,
-                old_oid,
                 path,
             });
         }
@@ -346,19 +387,20 @@ impl TrackedSessions {
 
 /// Points the index entry of every path whose work-tree file already holds the target's
 /// content at the target's entry, with fresh stat data, so the checkout leaves it alone (no new
-/// mtime for watchers). A file qualifies when S captured it as the target has it and its bytes
-/// on disk are exactly those the target restores (its raw bytes where it has them).
+/// mtime for file watchers). A file qualifies when S captured it as the target has it (git
+/// calls it unchanged, as `git reset --hard` does for a clean file) and, where the target has
+/// raw bytes for it, its bytes on disk are exactly those.
 fn adopt_files_already_restored(
     repo: &Repo,
     target: &RestoreTarget,
     safety_tree: &str,
     raw: &[(Vec<u8>, String)],
 ) -> Result<()> {
+    // Without --cached: also the files that only look changed (stat data) and untracked files.
     let differs = repo
         .git()
         .args([
             "diff-index",
-            "--cached",
             "-z",
             "--no-renames",
             &target.worktree_commit,
@@ -384,29 +426,37 @@ fn adopt_files_already_restored(
         .run()?;
     let changed: std::collections::HashSet<&[u8]> = since.stdout.split(|b| *b == 0).collect();
     let mut adopt: Vec<&[u8]> = Vec::new();
-    let mut files: Vec<(&[u8], &[u8])> = Vec::new();
+    let mut raw_files: Vec<(&[u8], &str)> = Vec::new();
     for r in &records {
-        let usable = !changed.contains(r.path)
-            && !r.path.starts_with(SESSIONS_PREFIX)
-            && !behind_non_folder(repo.workdir(), r.path);
-        let kind = fs::symlink_metadata(repo.workdir().join(bytes_to_path(r.path)))
-            .map(|m| (m.is_symlink(), m.is_file()));
-        match r.old_mode {
-            b"120000" if usable && matches!(kind, Ok((true, _))) => adopt.push(r.path),
-            b"100644" | b"100755" if usable && matches!(kind, Ok((_, true))) => {
-                let expected = raw
-                    .iter()
-                    .find(|(p, _)| p == r.path)
-                    .map_or(r.old_oid, |(_, oid)| oid.as_bytes());
-                files.push((r.path, expected));
+        let wanted_symlink = match r.old_mode {
+            b"120000" => true,
+            b"100644" | b"100755" => false,
+            _ => continue,
+        };
+        if changed.contains(r.path)
+            || r.path.starts_with(SESSIONS_PREFIX)
+            || behind_non_folder(repo.workdir(), r.path)
+        {
+            continue;
+        }
+        let on_disk = fs::symlink_metadata(repo.workdir().join(bytes_to_path(r.path)));
+        let fits = on_disk.is_ok_and(|m| {
+            if wanted_symlink {
+                m.is_symlink()
+            } else {
+                m.is_file()
             }
-            _ => {}
+        });
+        match raw.iter().find(|(p, _)| p == r.path) {
+            _ if !fits => {}
+            Some((_, oid)) => raw_files.push((r.path, oid)),
+            None => adopt.push(r.path),
         }
     }
-    let names: Vec<&[u8]> = files.iter().map(|(p, _)| *p).collect();
+    let names: Vec<&[u8]> = raw_files.iter().map(|(p, _)| *p).collect();
     let on_disk = crate::git::hash_files_unstored(repo, &names)?;
-    for ((path, expected), found) in files.iter().zip(on_disk) {
-        if found.as_bytes() == *expected {
+    for ((path, expected), found) in raw_files.iter().zip(on_disk) {
+        if found == *expected {
             adopt.push(path);
         }
     }

@@ -336,3 +336,95 @@ fn a_restore_leaves_files_that_already_hold_the_target_bytes_alone() {
         status(&fx.repo)
     );
 }
+
+// Item 8: line endings come back exactly as captured, whatever the attributes and config.
+
+const LF_TRACKED: &[u8] = b"tracked\nwith lf\n";
+const LF_UNTRACKED: &[u8] = b"untracked\nwith lf\n";
+
+/// A repository set up by `setup`, a target snapshot holding an edited tracked file and an
+/// untracked file both written with LF, then a rollback away and back, and undos.
+fn lf_files_round_trip(setup: impl Fn(&TestRepo)) {
+    let repo = TestRepo::new();
+    setup(&repo);
+    repo.write("a.txt", "first\n");
+    repo.commit_all("initial");
+    let fx = Fixture::over(repo, Options::default());
+    let before = fx.create(CheckpointMode::Tag, "before");
+    fx.repo.write("a.txt", LF_TRACKED);
+    fx.repo.write("u.txt", LF_UNTRACKED);
+    let target = fx.snapshot("lf files");
+    let check = |what: &str| {
+        assert_eq!(fx.repo.read("a.txt"), LF_TRACKED, "{what}: tracked file");
+        assert_eq!(
+            fx.repo.read("u.txt"),
+            LF_UNTRACKED,
+            "{what}: untracked file"
+        );
+    };
+    fx.rollback_hard(&before);
+    fx.undo();
+    check("undo");
+    fx.rollback_hard(&before);
+    fx.rollback_hard(&target);
+    check("rollback to the snapshot");
+    fx.rollback_hard(&before);
+    fx.undo();
+    check("undo after rollback to a commit");
+}
+
+#[test]
+fn lf_files_come_back_as_lf_under_core_autocrlf() {
+    lf_files_round_trip(|repo| {
+        repo.git(&["config", "core.autocrlf", "true"]);
+    });
+}
+
+#[test]
+fn lf_files_come_back_as_lf_under_an_eol_crlf_attribute() {
+    lf_files_round_trip(|repo| {
+        repo.write(".gitattributes", "*.txt text eol=crlf\n");
+    });
+}
+
+#[test]
+fn crlf_bytes_git_calls_clean_under_eol_lf_come_back_as_crlf() {
+    let repo = TestRepo::new();
+    let crlf = b"one\r\ntwo\r\n".to_vec();
+    repo.write("crlf.txt", &crlf);
+    repo.write("other.txt", "other\n");
+    repo.commit_all("crlf committed before the attribute");
+    repo.write(".gitattributes", "*.txt text eol=lf\n");
+    // The index holds the LF version; the file on disk keeps its CRLF bytes, stat-clean.
+    repo.git(&["add", "--renormalize", "."]);
+    repo.commit_all("eol=lf");
+    let fx = Fixture::over(repo, Options::default());
+    assert!(!status(&fx.repo).contains("crlf.txt"), "git calls it clean");
+    let commit = fx.create(CheckpointMode::Tag, "the commit");
+    let target = fx.snapshot("clean state");
+    fx.repo.write("crlf.txt", "changed\n");
+    let changed = fx.snapshot("crlf.txt changed");
+    fx.repo.write("crlf.txt", &crlf);
+    fx.repo.git(&["update-index", "--refresh"]);
+    assert!(!status(&fx.repo).contains("crlf.txt"), "git calls it clean");
+    fx.repo.write("other.txt", "other, edited\n");
+    for cp in [&changed, &commit, &target] {
+        fx.rollback_hard(cp);
+        if cp.checkpoint_id != changed.checkpoint_id {
+            assert_eq!(
+                fx.repo.read("crlf.txt"),
+                crlf,
+                "rollback to {}",
+                cp.description
+            );
+        }
+        fx.undo();
+        assert_eq!(
+            fx.repo.read("crlf.txt"),
+            crlf,
+            "undo after {}",
+            cp.description
+        );
+        assert_eq!(fx.repo.read("other.txt"), b"other, edited\n");
+    }
+}
