@@ -246,26 +246,12 @@ pub fn hard_restore(
     if let Some(s) = &sessions {
         s.set_skip_worktree(repo, true)?;
     }
-    // 1. Files: the target's work tree, from the current index (so unchanged files stay as they
-    //    are). --reset overwrites local changes, which S holds.
-    repo.git()
-        .args(["read-tree", "-u", "--reset", &worktree])
-        .run()?;
-    // 2. Paths S holds that the target does not: created since, safe in S.
-    let removed = if target.exact {
-        remove_extra_files(repo, safety_tree, &worktree, &target.keep)?
-    } else {
-        Vec::new()
-    };
-    // 2b. Files git's filters would not give back byte for byte get their captured bytes.
-    write_raw_files(repo, &raw)?;
-    // 3. The index as captured; entries equal to the work tree keep their stat data.
-    repo.git()
-        .args(["read-tree", "--reset", &index_tree])
-        .run()?;
+    let files = restore_files_and_index(repo, target, safety_tree, &worktree, &index_tree, &raw);
     if let Some(s) = &sessions {
+        // Cleared whether or not the restore went through: the flag was ours.
         s.set_skip_worktree(repo, false)?;
     }
+    let removed = files?;
     // 4. HEAD (the branch, if one is checked out), last: a failure above leaves HEAD alone.
     if let Some(head) = &target.head {
         reattach_head(repo, head.as_deref(), target.base.as_deref())?;
@@ -278,6 +264,37 @@ pub fn hard_restore(
             .map(|_| ())?,
         None => make_head_unborn(repo, reflog)?,
     }
+    Ok(removed)
+}
+
+/// Steps 1-3 of a hard restore: the work tree becomes `worktree` (the target's, grafted), the
+/// files S holds that the target does not are removed (an exact restore), raw bytes go back,
+/// and the index becomes `index_tree`. Returns the paths removed.
+fn restore_files_and_index(
+    repo: &Repo,
+    target: &RestoreTarget,
+    safety_tree: &str,
+    worktree: &str,
+    index_tree: &str,
+    raw: &[(Vec<u8>, String)],
+) -> Result<Vec<String>> {
+    // 1. Files: the target's work tree, from the current index (so unchanged files stay as they
+    //    are). --reset overwrites local changes, which S holds.
+    repo.git()
+        .args(["read-tree", "-u", "--reset", worktree])
+        .run()?;
+    // 2. Paths S holds that the target does not: created since, safe in S.
+    let removed = if target.exact {
+        remove_extra_files(repo, safety_tree, worktree, &target.keep)?
+    } else {
+        Vec::new()
+    };
+    // 2b. Files git's filters would not give back byte for byte get their captured bytes.
+    write_raw_files(repo, raw)?;
+    // 3. The index as captured; entries equal to the work tree keep their stat data.
+    repo.git()
+        .args(["read-tree", "--reset", index_tree])
+        .run()?;
     Ok(removed)
 }
 
