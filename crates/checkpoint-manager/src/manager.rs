@@ -425,6 +425,10 @@ impl CheckpointManager {
         let (status, index_copy) = state?;
         validate::require_checkpointable(&self.repo, &status)?;
         let index_copy = index_copy.expect("the index was copied")?;
+        let mut overwritten = overwritten;
+        if matches!(mode, ResetMode::Hard) {
+            restore::replaced_folders(&self.repo, &status, &target.commit_sha, &mut overwritten)?;
+        }
 
         let worktree_commit = target.commit_sha.clone();
         let ResolvedTarget {

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::git::Repo;
+use crate::git::{Repo, Status, StatusEntry};
 use crate::paths::{behind_non_folder, bytes_to_path, nul_separated};
 use crate::snapshot::{write_tree, IndexFile, TempIndex, SESSIONS_PREFIX};
 
@@ -44,22 +44,38 @@ pub struct Overwritten {
     pub tracked: Vec<Vec<u8>>,
 }
 
-/// Lists what a hard restore to `target_commit` would write over: every path the target holds
-/// that is absent from the work tree as git sees it (untracked or ignored files; a folder where
-/// the target has a file, with everything inside it, ignored files included), and the tracked
-/// files it rewrites. Refuses where a nested repository or a submodule would be entered or
-/// replaced (its work is never captured). The sessions folder is never touched.
+impl Overwritten {
+    fn add(&mut self, hit: Option<Vec<u8>>) {
+        if let Some(hit) = hit.filter(|h| !self.untracked.contains(h)) {
+            self.untracked.push(hit);
+        }
+    }
+}
+
+/// Lists what a hard restore to `target_commit` would write over, as far as the index tells
+/// (no file is read, so it runs beside `git status`): every path the target holds that the
+/// index does not and that exists on disk (untracked or ignored files, or a file where the
+/// target needs a folder), every gitlink the target replaces, and the tracked files it rewrites.
+/// Refuses where a nested repository or a submodule would be entered or replaced (its work is
+/// never captured). The sessions folder is never touched. See also [`replaced_folders`].
 pub fn overwritten(repo: &Repo, target_commit: &str) -> Result<Overwritten> {
-    // Without --cached: the target against the work tree (through the index's stat data).
     let out = repo
         .git()
-        .args(["diff-index", "-z", "--no-renames", target_commit, "--"])
+        .args([
+            "diff-index",
+            "--cached",
+            "-z",
+            "--no-renames",
+            target_commit,
+            "--",
+        ])
         .run()?;
     let mut found = Overwritten::default();
     for record in raw_diff_records(&out.stdout) {
         if record.path.starts_with(SESSIONS_PREFIX) {
             continue;
         }
+        // First side: the target; second: the index.
         if matches!(record.new_mode, b"100644" | b"100755") {
             found.tracked.push(record.path.to_vec());
             continue;
@@ -67,19 +83,57 @@ pub fn overwritten(repo: &Repo, target_commit: &str) -> Result<Overwritten> {
         let absent = record.new_mode == b"000000" && record.old_mode != b"000000";
         let gitlink_replaced =
             record.new_mode == b"160000" && !matches!(record.old_mode, b"160000" | b"000000");
-        if !absent && !gitlink_replaced {
-            continue;
-        }
-        if let Some(hit) = overwritten_at(repo.workdir(), record.path)? {
-            if !found.untracked.contains(&hit) {
-                found.untracked.push(hit);
-            }
+        if absent || gitlink_replaced {
+            found.add(overwritten_at(repo.workdir(), record.path)?);
         }
     }
     if !found.tracked.is_empty() && !eol_conversion_possible(repo, &found.tracked)? {
         found.tracked.clear();
     }
     Ok(found)
+}
+
+/// Adds to `found` the folders that replaced a tracked file (`git status` calls the file
+/// deleted) where the target has a file: the checkout removes such a folder with everything in
+/// it, ignored files included, so all of it is captured first (or, holding a repository, the
+/// restore refuses).
+pub fn replaced_folders(
+    repo: &Repo,
+    status: &Status,
+    target_commit: &str,
+    found: &mut Overwritten,
+) -> Result<()> {
+    let folders: Vec<&[u8]> = status
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            StatusEntry::Changed { y: 'D', path, .. } => Some(path.as_slice()),
+            _ => None,
+        })
+        .filter(|p| {
+            !behind_non_folder(repo.workdir(), p)
+                && fs::symlink_metadata(repo.workdir().join(bytes_to_path(p)))
+                    .is_ok_and(|m| m.is_dir())
+        })
+        .collect();
+    if folders.is_empty() {
+        return Ok(());
+    }
+    // "<mode> <type> <oid>\t<path>" for each path the target has.
+    let listed = repo
+        .git()
+        .args(["--literal-pathspecs", "ls-tree", "-z", target_commit, "--"])
+        .args(folders.iter().map(|p| bytes_to_path(p)))
+        .run()?;
+    for record in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        let Some(tab) = record.iter().position(|b| *b == b'\t') else {
+            continue;
+        };
+        if record[..tab].split(|b| *b == b' ').nth(1) == Some(b"blob") {
+            found.add(overwritten_at(repo.workdir(), &record[tab + 1..])?);
+        }
+    }
+    Ok(())
 }
 
 /// Tells whether git may convert line endings of any of `paths` (`core.autocrlf` or
