@@ -135,6 +135,22 @@ fn ignored_files_in_a_folder_that_replaced_a_tracked_file_are_saved_before_the_r
     }
 }
 
+#[test]
+fn a_folder_holding_a_repository_that_replaced_a_tracked_file_is_never_removed() {
+    let fx = Fixture::new();
+    fx.repo.write("config", "tracked config\n");
+    fx.repo.commit_all("config file");
+    let snapshot = fx.snapshot("config is a file (snapshot)");
+    let commit = fx.create(CheckpointMode::Commit, "config is a file (commit)");
+    fs::remove_file(fx.repo.join("config")).expect("rm");
+    nested_repo(&fx.repo, "config/vendored");
+    let nested = deep_state(&fx.repo.join("config"));
+    for target in [&snapshot, &commit] {
+        assert_hard_rollback_refused(&fx, target, "config");
+        assert_deep(&nested, &deep_state(&fx.repo.join("config")), "refused");
+    }
+}
+
 // Item 4: files the user tracks under the sessions folder.
 
 const NOTES: &str = ".flow/maestro/sessions/notes.md";
