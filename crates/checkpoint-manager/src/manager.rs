@@ -921,10 +921,14 @@ fn snapshot_info(captured: Captured, safety: bool) -> SnapshotInfo {
     }
 }
 
-/// The paths a snapshot left out: a restore to it never touches them.
+/// The files a snapshot left out (too large, nested repositories): a restore to it never
+/// touches them. (A submodule with work inside is captured at its commit: it is restored.)
 fn skipped_paths(target: &Checkpoint) -> Vec<Vec<u8>> {
     let skipped = target.snapshot.iter().flat_map(|s| s.skipped.iter());
-    skipped.map(|k| k.path.as_bytes().to_vec()).collect()
+    skipped
+        .filter(|k| k.reason != crate::model::SkipReason::SubmoduleChanges)
+        .map(|k| k.path.as_bytes().to_vec())
+        .collect()
 }
 
 fn first_line(text: &str) -> &str {

@@ -276,7 +276,8 @@ pub fn hard_restore(
     reflog: &str,
 ) -> Result<Vec<String>> {
     let raw = raw_entries(repo, target.raw_tree.as_deref())?;
-    let sessions = TrackedSessions::read(repo, &[&target.worktree_commit, &target.index_tree])?;
+    let trees = [target.worktree_commit.as_str(), target.index_tree.as_str()];
+    let sessions = TrackedSessions::read(repo, &trees, &target.keep)?;
     // Files that already hold the target's content are not written again.
     adopt_files_already_restored(repo, target, safety_tree, &raw)?;
     let is_commit = target.worktree_commit.as_str() == target.base.as_deref().unwrap_or("");
@@ -355,7 +356,7 @@ fn restore_files_and_index(
 /// A mixed restore ([`mixed_reset`]) that leaves the index entries under the sessions folder
 /// as they are, where a repository tracks it.
 pub fn mixed_restore(repo: &Repo, base: Option<&str>, reflog: &str) -> Result<()> {
-    let sessions = TrackedSessions::read(repo, &[])?;
+    let sessions = TrackedSessions::read(repo, &[], &[])?;
     mixed_reset(repo, base, reflog)?;
     match sessions {
         Some(s) => s.put_back(repo, IndexFile::User),
@@ -363,21 +364,31 @@ pub fn mixed_restore(repo: &Repo, base: Option<&str>, reflog: &str) -> Result<()
     }
 }
 
-/// The index entries under the sessions folder, where the index or a target tree has some.
+/// The index entries under the sessions folder (and at the paths the target skipped, where the
+/// user has tracked them since), where the index or a target tree has some.
 struct TrackedSessions {
     /// `git ls-files -s -z` records: what `update-index --index-info` reads back.
     entries: Vec<u8>,
     paths: Vec<Vec<u8>>,
+    /// The folder and the skipped paths, as literal pathspecs.
+    pathspecs: Vec<std::ffi::OsString>,
 }
 
 impl TrackedSessions {
     const FOLDER: &'static str = ".flow/maestro/sessions";
 
-    /// Reads the user's index; `None` when neither it nor any of `trees` has the folder.
-    fn read(repo: &Repo, trees: &[&str]) -> Result<Option<TrackedSessions>> {
+    /// Reads the user's index; `None` when neither it nor any of `trees` has the folder and
+    /// the index has none of the `skipped` paths.
+    fn read(repo: &Repo, trees: &[&str], skipped: &[Vec<u8>]) -> Result<Option<TrackedSessions>> {
+        let mut pathspecs = vec![std::ffi::OsString::from(Self::FOLDER)];
+        pathspecs.extend(skipped.iter().map(|k| {
+            let k = k.strip_suffix(b"/").unwrap_or(k);
+            bytes_to_path(k).as_os_str().to_owned()
+        }));
         let listed = repo
             .git()
-            .args(["ls-files", "-s", "-z", "--", Self::FOLDER])
+            .args(["--literal-pathspecs", "ls-files", "-s", "-z", "--"])
+            .args(&pathspecs)
             .run()?;
         let queries: Vec<String> = trees
             .iter()
@@ -399,10 +410,11 @@ impl TrackedSessions {
         Ok(Some(TrackedSessions {
             entries: listed.stdout,
             paths,
+            pathspecs,
         }))
     }
 
-    /// Replaces whatever `index` holds under the folder with the entries read.
+    /// Replaces whatever `index` holds at the pathspecs with the entries read.
     fn put_back(&self, repo: &Repo, index: IndexFile<'_>) -> Result<()> {
         let apply = |git: crate::git::GitCommand| match index {
             IndexFile::User => git,
@@ -410,7 +422,8 @@ impl TrackedSessions {
             IndexFile::Scratch(p) => git.scratch_index(p),
         };
         let there = apply(repo.git())
-            .args(["ls-files", "-z", "--", Self::FOLDER])
+            .args(["--literal-pathspecs", "ls-files", "-z", "--"])
+            .args(&self.pathspecs)
             .run()?;
         if !there.stdout.is_empty() {
             apply(repo.git())

@@ -265,6 +265,27 @@ fn a_file_the_target_skipped_survives_a_restore_under_another_cap() {
 }
 
 #[test]
+fn a_file_the_target_skipped_and_the_user_tracked_since_is_left_alone() {
+    let fx = Fixture::new();
+    let capped = with_cap(&fx.repo, Some(100));
+    fx.repo.write("big.bin", vec![7u8; 1000]);
+    let target = capped
+        .create(
+            fx.session,
+            &request(CheckpointMode::Snapshot, "big skipped"),
+        )
+        .expect("snapshot");
+    fx.repo.git(&["add", "big.bin"]);
+    let entry = git(&fx.repo, &["ls-files", "-s", "big.bin"]);
+    let before = stamp(&fx.repo.join("big.bin"));
+    capped
+        .rollback(fx.session, target.checkpoint_id, ResetMode::Hard)
+        .expect("rollback");
+    assert_eq!(stamp(&fx.repo.join("big.bin")), before);
+    assert_eq!(git(&fx.repo, &["ls-files", "-s", "big.bin"]), entry);
+}
+
+#[test]
 fn a_safety_snapshot_does_not_list_a_file_it_force_captured_as_skipped() {
     let fx = Fixture::over(
         {
