@@ -243,6 +243,7 @@ impl CheckpointManager {
                     copy,
                     self.options.max_file_size,
                     &[],
+                    &[],
                     &message,
                 )?;
                 checkpoint.commit_sha = captured.commit.clone();
@@ -495,13 +496,11 @@ impl CheckpointManager {
         // The target's checks (its commit exists; what a hard restore would write over) read
         // nothing that status reads: they run on the other core meanwhile.
         let (state, target_checks) = std::thread::scope(|scope| {
-            let checks = scope.spawn(|| -> Result<(ResolvedTarget, Vec<Vec<u8>>)> {
+            let checks = scope.spawn(|| -> Result<(ResolvedTarget, restore::Overwritten)> {
                 let resolved = self.resolve_target(session, target)?;
                 let overwritten = match mode {
-                    ResetMode::Hard => {
-                        restore::overwritten_untracked(&self.repo, &target.commit_sha)?
-                    }
-                    ResetMode::Mixed => Vec::new(),
+                    ResetMode::Hard => restore::overwritten(&self.repo, &target.commit_sha)?,
+                    ResetMode::Mixed => restore::Overwritten::default(),
                 };
                 Ok((resolved, overwritten))
             });
@@ -517,6 +516,10 @@ impl CheckpointManager {
         let (status, index_copy) = state?;
         validate::require_checkpointable(&self.repo, &status)?;
         let index_copy = index_copy.expect("the index was copied")?;
+        let mut overwritten = overwritten;
+        if matches!(mode, ResetMode::Hard) {
+            restore::replaced_folders(&self.repo, &status, &target.commit_sha, &mut overwritten)?;
+        }
 
         let worktree_commit = target.commit_sha.clone();
         let ResolvedTarget {
@@ -543,7 +546,8 @@ impl CheckpointManager {
             &status,
             index_copy,
             self.options.max_file_size,
-            &overwritten,
+            &overwritten.untracked,
+            &overwritten.tracked,
             &message,
         )?;
         let safety_tree = captured.tree.clone();
@@ -597,6 +601,7 @@ impl CheckpointManager {
                     head,
                     raw_tree,
                     expected_head: status.head.clone(),
+                    keep: skipped_paths(target),
                 },
                 &safety_tree,
             )
@@ -636,7 +641,7 @@ impl CheckpointManager {
         let reflog = format!("checkpoint-manager: {action} to {}", target.checkpoint_id);
         match mode {
             ResetMode::Mixed => {
-                restore::mixed_reset(
+                restore::mixed_restore(
                     &self.repo,
                     restore_target.base.as_deref(),
                     &restore_target.expected_head,
@@ -1070,6 +1075,16 @@ fn too_large_warning(skipped: &SkippedPath, cap: Option<u64>) -> String {
          untouched on disk; set {MAX_FILE_SIZE_ENV} to a larger size (0: no cap) to include it",
         skipped.path
     )
+}
+
+/// The files a snapshot left out (too large, nested repositories): a restore to it never
+/// touches them. (A submodule with work inside is captured at its commit: it is restored.)
+fn skipped_paths(target: &Checkpoint) -> Vec<Vec<u8>> {
+    let skipped = target.snapshot.iter().flat_map(|s| s.skipped.iter());
+    skipped
+        .filter(|k| k.reason != crate::model::SkipReason::SubmoduleChanges)
+        .map(|k| k.path.as_bytes().to_vec())
+        .collect()
 }
 
 fn first_line(text: &str) -> &str {

@@ -1,14 +1,15 @@
 //! Restores that delete nothing unrecoverable. The caller first captures a safety snapshot S of
 //! the current state (including every untracked or ignored file the restore would overwrite, see
-//! [`overwritten_untracked`]); a restore then only overwrites or removes what S holds. Ignored
+//! [`overwritten`]); a restore then only overwrites or removes what S holds. Ignored
 //! files, skipped large files and nested repositories are never touched. Never `git clean`.
 
 use std::fs;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::git::{Head, Repo};
-use crate::paths::{behind_non_folder, bytes_to_path};
+use crate::git::{Head, Repo, Status, StatusEntry};
+use crate::paths::{behind_non_folder, bytes_to_path, nul_separated};
+use crate::snapshot::{write_tree, IndexFile, TempIndex, SESSIONS_PREFIX};
 
 /// What to restore.
 #[derive(Debug, Clone)]
@@ -30,34 +31,169 @@ pub struct RestoreTarget {
     /// HEAD as the operation read it: every HEAD and branch move is a compare-and-swap against
     /// it, so a commit another git made meanwhile is never moved over (the move fails instead).
     pub expected_head: Head,
+    /// Paths the target snapshot left out (`SnapshotInfo::skipped`): never removed, whatever
+    /// the size cap is now.
+    pub keep: Vec<Vec<u8>>,
 }
 
-/// Lists the paths the target's tree holds that the index does not and that exist in the work
-/// tree (untracked or ignored files, or a file where the target needs a folder): a restore writes
-/// over them, so the safety snapshot must capture them first.
-pub fn overwritten_untracked(repo: &Repo, target_commit: &str) -> Result<Vec<Vec<u8>>> {
+/// What a hard restore writes over, that its safety snapshot must capture first.
+#[derive(Debug, Default)]
+pub struct Overwritten {
+    /// Untracked or ignored paths (files, or folders with everything inside them): force-added.
+    pub untracked: Vec<Vec<u8>>,
+    /// Tracked files the restore rewrites or removes, where git's end-of-line conversion may
+    /// not give their bytes back (a CRLF file git calls clean under `eol=lf`): hashed again,
+    /// so that the snapshot records their exact bytes.
+    pub tracked: Vec<Vec<u8>>,
+}
+
+impl Overwritten {
+    fn add(&mut self, hit: Option<Vec<u8>>) {
+        if let Some(hit) = hit.filter(|h| !self.untracked.contains(h)) {
+            self.untracked.push(hit);
+        }
+    }
+}
+
+/// Lists what a hard restore to `target_commit` would write over, as far as the index tells
+/// (no file is read, so it runs beside `git status`): every path the target holds that the
+/// index does not and that exists on disk (untracked or ignored files, or a file where the
+/// target needs a folder), every gitlink the target replaces, and the tracked files it rewrites.
+/// Refuses where a nested repository or a submodule would be entered or replaced (its work is
+/// never captured). The sessions folder is never touched. See also [`replaced_folders`].
+pub fn overwritten(repo: &Repo, target_commit: &str) -> Result<Overwritten> {
     let out = repo
         .git()
         .args([
             "diff-index",
             "--cached",
             "-z",
-            "--name-only",
             "--no-renames",
-            "--diff-filter=D",
             target_commit,
             "--",
         ])
         .run()?;
-    let mut found: Vec<Vec<u8>> = Vec::new();
-    for path in out.stdout.split(|b| *b == 0).filter(|p| !p.is_empty()) {
-        if let Some(hit) = overwritten_at(repo.workdir(), path)? {
-            if !found.contains(&hit) {
-                found.push(hit);
-            }
+    let mut found = Overwritten::default();
+    for record in raw_diff_records(&out.stdout) {
+        if record.path.starts_with(SESSIONS_PREFIX) {
+            continue;
+        }
+        // First side: the target; second: the index.
+        if matches!(record.new_mode, b"100644" | b"100755") {
+            found.tracked.push(record.path.to_vec());
+            continue;
+        }
+        let absent = record.new_mode == b"000000" && record.old_mode != b"000000";
+        let gitlink_replaced =
+            record.new_mode == b"160000" && !matches!(record.old_mode, b"160000" | b"000000");
+        if absent || gitlink_replaced {
+            found.add(overwritten_at(repo.workdir(), record.path)?);
         }
     }
+    if !found.tracked.is_empty() && !eol_conversion_possible(repo, &found.tracked)? {
+        found.tracked.clear();
+    }
     Ok(found)
+}
+
+/// Adds to `found` the folders that replaced a tracked file (`git status` calls the file
+/// deleted) where the target has a file: the checkout removes such a folder with everything in
+/// it, ignored files included, so all of it is captured first (or, holding a repository, the
+/// restore refuses).
+pub fn replaced_folders(
+    repo: &Repo,
+    status: &Status,
+    target_commit: &str,
+    found: &mut Overwritten,
+) -> Result<()> {
+    let folders: Vec<&[u8]> = status
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            StatusEntry::Changed { y: 'D', path, .. } => Some(path.as_slice()),
+            _ => None,
+        })
+        .filter(|p| {
+            !behind_non_folder(repo.workdir(), p)
+                && fs::symlink_metadata(repo.workdir().join(bytes_to_path(p)))
+                    .is_ok_and(|m| m.is_dir())
+        })
+        .collect();
+    if folders.is_empty() {
+        return Ok(());
+    }
+    // "<mode> <type> <oid>\t<path>" for each path the target has.
+    let listed = repo
+        .git()
+        .args(["--literal-pathspecs", "ls-tree", "-z", target_commit, "--"])
+        .args(folders.iter().map(|p| bytes_to_path(p)))
+        .run()?;
+    for record in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        let Some(tab) = record.iter().position(|b| *b == b'\t') else {
+            continue;
+        };
+        if record[..tab].split(|b| *b == b' ').nth(1) == Some(b"blob") {
+            found.add(overwritten_at(repo.workdir(), &record[tab + 1..])?);
+        }
+    }
+    Ok(())
+}
+
+/// Tells whether git may convert line endings of any of `paths` (`core.autocrlf` or
+/// `core.eol` set, or a `text`, `eol` or `crlf` attribute on one of them). Two cheap processes
+/// that read no file content.
+fn eol_conversion_possible(repo: &Repo, paths: &[Vec<u8>]) -> Result<bool> {
+    let config = repo
+        .git()
+        .args(["config", "-z", "--get-regexp", r"^core\.(autocrlf|eol)$"])
+        .output()?;
+    let set = |kv: &[u8]| {
+        kv.split(|b| *b == b'\n')
+            .nth(1)
+            .is_some_and(|v| v != b"false")
+    };
+    if config.code == Some(0) && config.stdout.split(|b| *b == 0).any(set) {
+        return Ok(true);
+    }
+    let out = repo
+        .git()
+        .args(["check-attr", "-z", "--stdin", "text", "eol", "crlf"])
+        .stdin(nul_separated(paths.iter().map(|p| p.as_slice())))
+        .run()?;
+    // "<path>\0<attribute>\0<value>\0" per path and attribute.
+    let fields: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
+    Ok(fields
+        .chunks(3)
+        .any(|c| c.len() == 3 && c[2] != b"unspecified"))
+}
+
+/// One record of `git diff-index`/`diff-tree -z` raw output.
+struct RawDiff<'a> {
+    /// The mode on the first side (the tree named first), `000000` where it is absent.
+    old_mode: &'a [u8],
+    /// The mode on the second side (the index, the work tree or the second tree).
+    new_mode: &'a [u8],
+    path: &'a [u8],
+}
+
+/// Parses `:<mode> <mode> <oid> <oid> <status>\0<path>\0` records (no renames).
+fn raw_diff_records(out: &[u8]) -> Vec<RawDiff<'_>> {
+    let mut records = out.split(|b| *b == 0).filter(|r| !r.is_empty());
+    let mut parsed = Vec::new();
+    while let (Some(meta), Some(path)) = (records.next(), records.next()) {
+        let mut fields = meta
+            .strip_prefix(b":")
+            .unwrap_or(meta)
+            .split(|b| *b == b' ');
+        if let (Some(old_mode), Some(new_mode)) = (fields.next(), fields.next()) {
+            parsed.push(RawDiff {
+                old_mode,
+                new_mode,
+                path,
+            });
+        }
+    }
+    parsed
 }
 
 /// Returns what writing the target's file `path` would overwrite: the path itself, or the first
@@ -141,7 +277,13 @@ pub fn hard_restore(
     safety_tree: &str,
     reflog: &str,
 ) -> Result<Vec<String>> {
-    if !target.exact && target.worktree_commit.as_str() == target.base.as_deref().unwrap_or("") {
+    let raw = raw_entries(repo, target.raw_tree.as_deref())?;
+    let trees = [target.worktree_commit.as_str(), target.index_tree.as_str()];
+    let sessions = TrackedSessions::read(repo, &trees, &target.keep)?;
+    // Files that already hold the target's content are not written again.
+    adopt_files_already_restored(repo, target, safety_tree, &raw)?;
+    let is_commit = target.worktree_commit.as_str() == target.base.as_deref().unwrap_or("");
+    if !target.exact && is_commit && sessions.is_none() {
         // A commit checkpoint: what `git reset --hard` does (S holds what it overwrites), with
         // HEAD moved by a compare-and-swap rather than by reset.
         repo.git()
@@ -156,25 +298,24 @@ pub fn hard_restore(
         )?;
         return Ok(Vec::new());
     }
-    // 1. Files: the target's work tree, from the current index (so unchanged files stay as they
-    //    are). --reset overwrites local changes, which S holds.
-    repo.git()
-        .args(["read-tree", "-u", "--reset", &target.worktree_commit])
-        .run()?;
-    // 2. Paths S holds that the target does not: created since, safe in S.
-    let removed = if target.exact {
-        remove_extra_files(repo, safety_tree, &target.worktree_commit)?
-    } else {
-        Vec::new()
+    // The sessions folder is never captured, so never restored: the target gets the index's
+    // version of it, and skip-worktree keeps the checkout off the files on disk.
+    let (worktree, index_tree) = match &sessions {
+        Some(s) => (
+            s.graft(repo, &target.worktree_commit)?,
+            s.graft(repo, &target.index_tree)?,
+        ),
+        None => (target.worktree_commit.clone(), target.index_tree.clone()),
     };
-    // 2b. Files git's filters would not give back byte for byte get their captured bytes.
-    if let Some(raw_tree) = &target.raw_tree {
-        write_raw_files(repo, raw_tree)?;
+    if let Some(s) = &sessions {
+        s.set_skip_worktree(repo, true)?;
     }
-    // 3. The index as captured; entries equal to the work tree keep their stat data.
-    repo.git()
-        .args(["read-tree", "--reset", &target.index_tree])
-        .run()?;
+    let files = restore_files_and_index(repo, target, safety_tree, &worktree, &index_tree, &raw);
+    if let Some(s) = &sessions {
+        // Cleared whether or not the restore went through: the flag was ours.
+        s.set_skip_worktree(repo, false)?;
+    }
+    let removed = files?;
     // 4. HEAD (the branch, if one is checked out), last: a failure above leaves HEAD alone.
     move_head(
         repo,
@@ -186,13 +327,253 @@ pub fn hard_restore(
     Ok(removed)
 }
 
-/// Writes every file of `raw_tree` with its exact bytes (no filter), keeping its mode.
-fn write_raw_files(repo: &Repo, raw_tree: &str) -> Result<()> {
+/// Steps 1-3 of a hard restore: the work tree becomes `worktree` (the target's, grafted), the
+/// files S holds that the target does not are removed (an exact restore), raw bytes go back,
+/// and the index becomes `index_tree`. Returns the paths removed.
+fn restore_files_and_index(
+    repo: &Repo,
+    target: &RestoreTarget,
+    safety_tree: &str,
+    worktree: &str,
+    index_tree: &str,
+    raw: &[(Vec<u8>, String)],
+) -> Result<Vec<String>> {
+    // 1. Files: the target's work tree, from the current index (so unchanged files stay as they
+    //    are). --reset overwrites local changes, which S holds.
+    repo.git()
+        .args(["read-tree", "-u", "--reset", worktree])
+        .run()?;
+    // 2. Paths S holds that the target does not: created since, safe in S.
+    let removed = if target.exact {
+        remove_extra_files(repo, safety_tree, worktree, &target.keep)?
+    } else {
+        Vec::new()
+    };
+    // 2b. Files git's filters would not give back byte for byte get their captured bytes.
+    write_raw_files(repo, raw)?;
+    // 3. The index as captured; entries equal to the work tree keep their stat data.
+    repo.git()
+        .args(["read-tree", "--reset", index_tree])
+        .run()?;
+    Ok(removed)
+}
+
+/// A mixed restore ([`mixed_reset`]) that leaves the index entries under the sessions folder
+/// as they are, where a repository tracks it.
+pub fn mixed_restore(
+    repo: &Repo,
+    base: Option<&str>,
+    expected: &Head,
+    reflog: &str,
+) -> Result<()> {
+    let sessions = TrackedSessions::read(repo, &[], &[])?;
+    mixed_reset(repo, base, expected, reflog)?;
+    match sessions {
+        Some(s) => s.put_back(repo, IndexFile::User),
+        None => Ok(()),
+    }
+}
+
+/// The index entries under the sessions folder (and at the paths the target skipped, where the
+/// user has tracked them since), where the index or a target tree has some.
+struct TrackedSessions {
+    /// `git ls-files -s -z` records: what `update-index --index-info` reads back.
+    entries: Vec<u8>,
+    paths: Vec<Vec<u8>>,
+    /// The folder and the skipped paths, as literal pathspecs.
+    pathspecs: Vec<std::ffi::OsString>,
+}
+
+impl TrackedSessions {
+    const FOLDER: &'static str = ".flow/maestro/sessions";
+
+    /// Reads the user's index; `None` when neither it nor any of `trees` has the folder and
+    /// the index has none of the `skipped` paths.
+    fn read(repo: &Repo, trees: &[&str], skipped: &[Vec<u8>]) -> Result<Option<TrackedSessions>> {
+        let mut pathspecs = vec![std::ffi::OsString::from(Self::FOLDER)];
+        pathspecs.extend(skipped.iter().map(|k| {
+            let k = k.strip_suffix(b"/").unwrap_or(k);
+            bytes_to_path(k).as_os_str().to_owned()
+        }));
+        let listed = repo
+            .git()
+            .args(["--literal-pathspecs", "ls-files", "-s", "-z", "--"])
+            .args(&pathspecs)
+            .run()?;
+        let queries: Vec<String> = trees
+            .iter()
+            .map(|t| format!("{t}:{}", Self::FOLDER))
+            .collect();
+        let in_trees = crate::store::resolve_objects(repo, &queries)?;
+        if listed.stdout.is_empty() && in_trees.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let paths = listed
+            .stdout
+            .split(|b| *b == 0)
+            .filter_map(|r| {
+                r.iter()
+                    .position(|b| *b == b'\t')
+                    .map(|t| r[t + 1..].to_vec())
+            })
+            .collect();
+        Ok(Some(TrackedSessions {
+            entries: listed.stdout,
+            paths,
+            pathspecs,
+        }))
+    }
+
+    /// Replaces whatever `index` holds at the pathspecs with the entries read.
+    fn put_back(&self, repo: &Repo, index: IndexFile<'_>) -> Result<()> {
+        let apply = |git: crate::git::GitCommand| match index {
+            IndexFile::User => git,
+            IndexFile::Replacement(p) => git.index_file(p),
+            IndexFile::Scratch(p) => git.scratch_index(p),
+        };
+        let there = apply(repo.git())
+            .args(["--literal-pathspecs", "ls-files", "-z", "--"])
+            .args(&self.pathspecs)
+            .run()?;
+        if !there.stdout.is_empty() {
+            apply(repo.git())
+                .args(["update-index", "--force-remove", "-z", "--stdin"])
+                .stdin(there.stdout)
+                .run()?;
+        }
+        if !self.entries.is_empty() {
+            apply(repo.git())
+                .args(["update-index", "--add", "-z", "--index-info"])
+                .stdin(self.entries.clone())
+                .run()?;
+        }
+        Ok(())
+    }
+
+    /// Returns `tree` with the folder replaced by the entries read.
+    fn graft(&self, repo: &Repo, tree: &str) -> Result<String> {
+        let scratch = TempIndex::empty(repo)?;
+        repo.git()
+            .scratch_index(scratch.path())
+            .args(["read-tree", tree])
+            .run()?;
+        self.put_back(repo, IndexFile::Scratch(scratch.path()))?;
+        write_tree(repo, IndexFile::Scratch(scratch.path()))
+    }
+
+    /// Sets or clears skip-worktree on the entries read, in the user's index.
+    fn set_skip_worktree(&self, repo: &Repo, on: bool) -> Result<()> {
+        if self.paths.is_empty() {
+            return Ok(());
+        }
+        let flag = if on {
+            "--skip-worktree"
+        } else {
+            "--no-skip-worktree"
+        };
+        repo.git()
+            .args(["update-index", flag, "-z", "--stdin"])
+            .stdin(nul_separated(self.paths.iter().map(|p| p.as_slice())))
+            .run()
+            .map(|_| ())
+    }
+}
+
+/// Points the index entry of every path whose work-tree file already holds the target's
+/// content at the target's entry, with fresh stat data, so the checkout leaves it alone (no new
+/// mtime for file watchers). A file qualifies when S captured it as the target has it (git
+/// calls it unchanged, as `git reset --hard` does for a clean file) and, where the target has
+/// raw bytes for it, its bytes on disk are exactly those.
+fn adopt_files_already_restored(
+    repo: &Repo,
+    target: &RestoreTarget,
+    safety_tree: &str,
+    raw: &[(Vec<u8>, String)],
+) -> Result<()> {
+    // Without --cached: also the files that only look changed (stat data) and untracked files.
+    let differs = repo
+        .git()
+        .args([
+            "diff-index",
+            "-z",
+            "--no-renames",
+            &target.worktree_commit,
+            "--",
+        ])
+        .run()?;
+    let records = raw_diff_records(&differs.stdout);
+    if records.is_empty() {
+        return Ok(());
+    }
+    let since = repo
+        .git()
+        .args([
+            "diff-tree",
+            "-r",
+            "-z",
+            "--no-renames",
+            "--name-only",
+            safety_tree,
+            &target.worktree_commit,
+            "--",
+        ])
+        .run()?;
+    let changed: std::collections::HashSet<&[u8]> = since.stdout.split(|b| *b == 0).collect();
+    let mut adopt: Vec<&[u8]> = Vec::new();
+    let mut raw_files: Vec<(&[u8], &str)> = Vec::new();
+    for r in &records {
+        let wanted_symlink = match r.old_mode {
+            b"120000" => true,
+            b"100644" | b"100755" => false,
+            _ => continue,
+        };
+        if changed.contains(r.path)
+            || r.path.starts_with(SESSIONS_PREFIX)
+            || behind_non_folder(repo.workdir(), r.path)
+        {
+            continue;
+        }
+        let on_disk = fs::symlink_metadata(repo.workdir().join(bytes_to_path(r.path)));
+        let fits = on_disk.is_ok_and(|m| {
+            if wanted_symlink {
+                m.is_symlink()
+            } else {
+                m.is_file()
+            }
+        });
+        match raw.iter().find(|(p, _)| p == r.path) {
+            _ if !fits => {}
+            Some((_, oid)) => raw_files.push((r.path, oid)),
+            None => adopt.push(r.path),
+        }
+    }
+    let names: Vec<&[u8]> = raw_files.iter().map(|(p, _)| *p).collect();
+    let on_disk = crate::git::hash_files_unstored(repo, &names)?;
+    for ((path, expected), found) in raw_files.iter().zip(on_disk) {
+        if found == *expected {
+            adopt.push(path);
+        }
+    }
+    if adopt.is_empty() {
+        return Ok(());
+    }
+    repo.git()
+        .args(["update-index", "--add", "--replace", "-z", "--stdin"])
+        .stdin(nul_separated(adopt))
+        .run()
+        .map(|_| ())
+}
+
+/// Lists `raw_tree`'s files: (path, raw blob id).
+fn raw_entries(repo: &Repo, raw_tree: Option<&str>) -> Result<Vec<(Vec<u8>, String)>> {
+    let Some(raw_tree) = raw_tree else {
+        return Ok(Vec::new());
+    };
     let listed = repo
         .git()
         .args(["ls-tree", "-r", "-z", "--full-tree", raw_tree])
         .run()?;
-    let mut files: Vec<(&[u8], String)> = Vec::new();
+    let mut files = Vec::new();
     for record in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
         // "<mode> blob <oid>\t<path>"
         let Some(tab) = record.iter().position(|b| *b == b'\t') else {
@@ -203,24 +584,38 @@ fn write_raw_files(repo: &Repo, raw_tree: &str) -> Result<()> {
             .next()
             .unwrap_or_default();
         files.push((
-            &record[tab + 1..],
+            record[tab + 1..].to_vec(),
             String::from_utf8_lossy(oid).into_owned(),
         ));
     }
-    let oids: Vec<String> = files.iter().map(|(_, oid)| oid.clone()).collect();
+    Ok(files)
+}
+
+/// Writes every file of the raw-bytes tree (`raw`, from [`raw_entries`]) with its exact bytes
+/// (no filter), keeping its mode; a file that already holds them is not written.
+fn write_raw_files(repo: &Repo, raw: &[(Vec<u8>, String)]) -> Result<()> {
+    if raw.is_empty() {
+        return Ok(());
+    }
+    let oids: Vec<String> = raw.iter().map(|(_, oid)| oid.clone()).collect();
     let contents = crate::store::cat_file_batch(repo, &oids)?;
-    for ((path, _), content) in files.iter().zip(contents) {
+    for ((path, _), content) in raw.iter().zip(contents) {
         let Some(bytes) = content else { continue };
         // Never into the git dir or out of the work tree, whatever a tree says.
         let unsafe_name = path.split(|b| *b == b'/').any(|part| {
             part.is_empty() || part == b"." || part == b".." || part.eq_ignore_ascii_case(b".git")
         });
-        if unsafe_name || behind_non_folder(repo.workdir(), path) {
+        if unsafe_name
+            || path.starts_with(SESSIONS_PREFIX)
+            || behind_non_folder(repo.workdir(), path)
+        {
             continue;
         }
         let full = repo.workdir().join(bytes_to_path(path));
         // Only over a regular file the checkout just wrote (never through a symlink).
-        if fs::symlink_metadata(&full).is_ok_and(|m| m.is_file()) {
+        if fs::symlink_metadata(&full).is_ok_and(|m| m.is_file())
+            && fs::read(&full).map_or(true, |now| now != bytes)
+        {
             fs::write(&full, bytes).map_err(|e| Error::io(&full, e))?;
         }
     }
@@ -364,7 +759,12 @@ fn make_head_unborn(repo: &Repo, expected: &Head, reflog: &str) -> Result<()> {
 
 /// Removes the files and symlinks that `from_tree` holds and `to_commit` does not. Folders,
 /// submodules and anything behind a symlinked folder are left alone.
-fn remove_extra_files(repo: &Repo, from_tree: &str, to_commit: &str) -> Result<Vec<String>> {
+fn remove_extra_files(
+    repo: &Repo,
+    from_tree: &str,
+    to_commit: &str,
+    keep: &[Vec<u8>],
+) -> Result<Vec<String>> {
     let out = repo
         .git()
         .args([
@@ -383,7 +783,13 @@ fn remove_extra_files(repo: &Repo, from_tree: &str, to_commit: &str) -> Result<V
     while let (Some(meta), Some(path)) = (records.next(), records.next()) {
         // ":100644 000000 <old> <new> D"
         let old_mode = meta.get(1..7).unwrap_or_default();
-        if matches!(old_mode, b"100644" | b"100755" | b"120000") {
+        // What the target skipped (and the sessions folder) it never had to give back.
+        let kept = path.starts_with(SESSIONS_PREFIX)
+            || keep.iter().any(|k| {
+                let k = k.strip_suffix(b"/").unwrap_or(k);
+                path == k || (path.starts_with(k) && path.get(k.len()) == Some(&b'/'))
+            });
+        if !kept && matches!(old_mode, b"100644" | b"100755" | b"120000") {
             candidates.push(path);
         }
     }

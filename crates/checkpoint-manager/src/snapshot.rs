@@ -14,7 +14,7 @@ use crate::paths::{behind_non_folder, bytes_to_path, nul_separated};
 use crate::store::{TOOL_EMAIL, TOOL_NAME};
 
 /// Paths under the sessions folder, as git spells them.
-const SESSIONS_PREFIX: &[u8] = b".flow/maestro/sessions/";
+pub(crate) const SESSIONS_PREFIX: &[u8] = b".flow/maestro/sessions/";
 
 /// Untracked files larger than this are not captured by default (they are listed as skipped).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
@@ -301,8 +301,8 @@ fn stage(repo: &Repo, index: IndexFile<'_>, paths: &[Vec<u8>], strict_eol: bool)
     Ok(())
 }
 
-/// Returns a tree holding the exact bytes of every file among `paths` whose staged blob in
-/// `index` differs from its bytes on disk (git's filters converted it), or `None`.
+/// Returns a tree holding the exact bytes of every regular file among `paths` (called when git's
+/// end-of-line conversion would not give some file's bytes back), or `None`.
 fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option<String>> {
     // Staged blobs of the captured paths.
     let listed = repo
@@ -335,15 +335,15 @@ fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option
     let names: Vec<&[u8]> = files.iter().map(|(path, _, _)| *path).collect();
     let raw_ids = crate::git::hash_files_raw(repo, &names)?;
     let mut entries = Vec::new();
-    for ((path, mode, oid), raw) in files.iter().zip(raw_ids) {
-        if raw.as_bytes() != *oid {
-            entries.extend_from_slice(mode);
-            entries.push(b' ');
-            entries.extend_from_slice(raw.as_bytes());
-            entries.push(b'\t');
-            entries.extend_from_slice(path);
-            entries.push(0);
-        }
+    // Every file: one whose blob is its bytes (LF under `core.autocrlf=true`) can still be
+    // converted on checkout, and git's check does not say which file it stopped at.
+    for ((path, mode, _), raw) in files.iter().zip(raw_ids) {
+        entries.extend_from_slice(mode);
+        entries.push(b' ');
+        entries.extend_from_slice(raw.as_bytes());
+        entries.push(b'\t');
+        entries.extend_from_slice(path);
+        entries.push(0);
     }
     if entries.is_empty() {
         return Ok(None);
@@ -355,6 +355,12 @@ fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option
         .stdin(entries)
         .run()?;
     write_tree(repo, IndexFile::Scratch(raw_index.path())).map(Some)
+}
+
+/// Returns true when `path` is `folder` or lies inside it.
+fn covers(folder: &[u8], path: &[u8]) -> bool {
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    path == folder || (path.starts_with(folder) && path.get(folder.len()) == Some(&b'/'))
 }
 
 /// Force-stages `paths` even when ignored (used for files a restore would overwrite).
@@ -504,13 +510,16 @@ pub fn read_state(
 
 /// Captures the current state. `status` must have been read with every untracked file listed,
 /// and `copy` made at the same time (see [`read_state`]); `force_paths` are captured even if
-/// ignored (a restore is about to overwrite them).
+/// ignored (a restore is about to overwrite them), and `rehash_paths` (tracked files a restore
+/// rewrites) are hashed again even if git calls them clean, so that bytes git's end-of-line
+/// conversion would not give back land in the raw-bytes tree.
 pub fn capture(
     repo: &Repo,
     status: &Status,
     copy: IndexCopy,
     max_file_size: Option<u64>,
     force_paths: &[Vec<u8>],
+    rehash_paths: &[Vec<u8>],
     message: &str,
 ) -> Result<Captured> {
     let IndexCopy {
@@ -519,15 +528,15 @@ pub fn capture(
         assume_unchanged,
         attributes_in_index_only,
     } = copy;
-    let (mut paths, skipped) = paths_to_capture(repo, status, max_file_size);
-    if !assume_unchanged.is_empty() {
+    let (mut paths, mut skipped) = paths_to_capture(repo, status, max_file_size);
+    // What is force-captured is captured, not skipped.
+    skipped.retain(|k| !force_paths.iter().any(|f| covers(f, k.path.as_bytes())));
+    if !assume_unchanged.is_empty() || !rehash_paths.is_empty() {
         let listed: std::collections::HashSet<Vec<u8>> = paths.iter().cloned().collect();
-        paths.extend(
-            assume_unchanged
-                .iter()
-                .filter(|p| !listed.contains(*p))
-                .cloned(),
-        );
+        let extra = assume_unchanged.iter().chain(rehash_paths);
+        let extra: std::collections::BTreeSet<&Vec<u8>> =
+            extra.filter(|p| !listed.contains(*p)).collect();
+        paths.extend(extra.into_iter().cloned());
     }
     let edited = if paths.is_empty() || !force_paths.is_empty() || attributes_in_index_only {
         None

@@ -214,3 +214,46 @@ fn a_stale_branch_lock_stops_a_rollback_before_anything_changes() {
     assert_eq!(repo.read("a.txt"), b"precious work\n");
     assert_eq!(repo.read("new.txt"), b"also precious\n");
 }
+
+#[test]
+fn a_hard_rollback_over_a_nested_repository_is_exit_3_naming_it_and_changes_nothing() {
+    let repo = repo_with_commit();
+    repo.write("plugin", "a plain file in the checkpoint\n");
+    let cp = create(&repo, &sid(1), "plugin is a file", &["--snapshot"]);
+    std::fs::remove_file(repo.join("plugin")).unwrap();
+    repo.write("plugin/work.txt", "unpushed work\n");
+    let nested = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(repo.join("plugin"))
+            .args(["-c", "user.name=N", "-c", "user.email=n@example.com"])
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    };
+    nested(&["init", "-q"]);
+    nested(&["add", "work.txt"]);
+    nested(&["commit", "-q", "-m", "unpushed"]);
+    repo.git(&["add", "plugin"]); // a gitlink
+    repo.git(&["commit", "-q", "-m", "plugin is a repository"]);
+    let before = observe(&repo);
+    let log_before = std::fs::read(repo.log_path(&sid(1))).unwrap();
+    let session = sid(1);
+    let args = [
+        "rollback",
+        "--session-id",
+        &session,
+        "--checkpoint-id",
+        s(&cp, "checkpoint_id"),
+        "--hard-reset",
+    ];
+    let message = fails(repo.path(), &args, 3);
+    assert!(message.contains("\"plugin\""), "{message}");
+    assert!(message.contains("move the repository away"), "{message}");
+    assert_eq!(observe(&repo), before);
+    assert_eq!(std::fs::read(repo.log_path(&sid(1))).unwrap(), log_before);
+    assert_eq!(repo.read("plugin/work.txt"), b"unpushed work\n");
+    assert!(repo.exists("plugin/.git/HEAD"));
+}

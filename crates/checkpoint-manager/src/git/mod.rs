@@ -16,4 +16,6 @@ pub use command::{git_error, GitCommand, GitOutput, MIN_GIT_VERSION};
 pub use objects::{LooseObjects, ObjectKind};
 pub use repo::{OperationInProgress, Repo, Settings};
 pub use status::{Head, Status, StatusEntry};
-pub use trees::{edit_tree_from_worktree, hash_files_raw, is_attributes_file, EditedTrees};
+pub use trees::{
+    edit_tree_from_worktree, hash_files_raw, hash_files_unstored, is_attributes_file, EditedTrees,
+};

@@ -95,11 +95,11 @@ pub fn edit_tree_from_worktree(
     let (filtered, lossy) = hash_files(repo, &names)?;
     let mut raw_edits: BTreeMap<Vec<u8>, Edit> = BTreeMap::new();
     if lossy {
+        // Every file of the batch: git's check does not say which one, and a file stored
+        // unchanged (LF under `core.autocrlf=true`) can still be converted on checkout.
         let raw = hash_files_raw(repo, &names)?;
-        for (((path, mode), filtered), raw) in regular.iter().zip(&filtered).zip(raw) {
-            if *filtered != raw {
-                raw_edits.insert(path.to_vec(), Edit::Set { mode, oid: raw });
-            }
+        for ((path, mode), raw) in regular.iter().zip(raw) {
+            raw_edits.insert(path.to_vec(), Edit::Set { mode, oid: raw });
         }
     }
     for ((path, mode), oid) in regular.iter().zip(filtered) {
@@ -150,6 +150,15 @@ pub fn hash_files_raw(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<String>> {
         repo,
         paths,
         &["hash-object", "-w", "--no-filters", "--stdin-paths"],
+    )
+}
+
+/// Hashes files exactly as they are on disk, storing nothing.
+pub fn hash_files_unstored(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<String>> {
+    hash(
+        repo,
+        paths,
+        &["hash-object", "--no-filters", "--stdin-paths"],
     )
 }
 

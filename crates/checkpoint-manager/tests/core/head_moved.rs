@@ -37,6 +37,7 @@ fn target_of(commit: &str, expected_head: Head, exact: bool) -> RestoreTarget {
         head: None,
         raw_tree: None,
         expected_head,
+        keep: Vec::new(),
     }
 }
 

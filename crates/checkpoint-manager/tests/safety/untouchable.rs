@@ -14,7 +14,7 @@ use crate::common::*;
 
 /// Every file under `dir` (its `.git` included) with its bytes: a nested repository's whole
 /// state, history and uncommitted work. A plain file at `dir` is one entry named `<file>`.
-fn deep_state(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn deep_state(dir: &Path) -> Vec<(String, Vec<u8>)> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
         for entry in fs::read_dir(dir).expect("read_dir") {
             let path = entry.expect("entry").path();
@@ -44,7 +44,7 @@ fn deep_state(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// Asserts two [`deep_state`]s are equal, naming only the paths that differ.
 #[track_caller]
-fn assert_deep(want: &[(String, Vec<u8>)], got: &[(String, Vec<u8>)], what: &str) {
+pub(crate) fn assert_deep(want: &[(String, Vec<u8>)], got: &[(String, Vec<u8>)], what: &str) {
     let mut diff = Vec::new();
     for (p, b) in want {
         match got.iter().find(|(q, _)| q == p) {
@@ -69,7 +69,7 @@ fn assert_deep(want: &[(String, Vec<u8>)], got: &[(String, Vec<u8>)], what: &str
 
 /// Makes `dir` a repository with one commit and uncommitted work (a staged file, an unstaged
 /// change, an untracked file).
-fn nested_repo(repo: &TestRepo, dir: &str) {
+pub(crate) fn nested_repo(repo: &TestRepo, dir: &str) {
     repo.write(format!("{dir}/committed.txt"), "nested history\n");
     let run = |args: &[&str]| {
         let out = std::process::Command::new("git")
