@@ -7,6 +7,8 @@
 #[path = "cli/support.rs"]
 mod support;
 
+#[path = "cli/big_messages.rs"]
+mod big_messages;
 #[path = "cli/create.rs"]
 mod create;
 #[path = "cli/delete.rs"]

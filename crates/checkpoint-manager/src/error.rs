@@ -159,6 +159,18 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+
+    #[error("git could not be started: {source}")]
+    GitSpawn {
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("talking to a git process failed: {source}")]
+    GitIo {
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -185,9 +197,11 @@ impl Error {
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }
             | Error::MissingCommit { .. } => ErrorKind::NotFound,
-            Error::Git { .. } | Error::GitMissing { .. } | Error::GitOutput { .. } => {
-                ErrorKind::Git
-            }
+            Error::Git { .. }
+            | Error::GitMissing { .. }
+            | Error::GitOutput { .. }
+            | Error::GitSpawn { .. }
+            | Error::GitIo { .. } => ErrorKind::Git,
             Error::LockTimeout { .. } | Error::IndexLocked { .. } => ErrorKind::Busy,
             Error::Io { .. } => ErrorKind::Io,
             Error::Interrupted { source, .. }

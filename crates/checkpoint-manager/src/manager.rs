@@ -316,7 +316,7 @@ impl CheckpointManager {
             if let Some(parent) = parent {
                 git = git.args(["-p", parent]);
             }
-            git.args(["-m", message])
+            git.message_on_stdin(message)
         };
         // git's words when it has no identity to use (with `user.useConfigOnly`).
         const NO_IDENTITY: &[&str] = &[
@@ -916,8 +916,14 @@ fn snapshot_info(captured: Captured, safety: bool) -> SnapshotInfo {
     }
 }
 
+/// The first line of `text`, cut to 200 bytes (it goes into a reflog message, an argument).
 fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
+    let line = text.lines().next().unwrap_or("");
+    let mut end = line.len().min(200);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    &line[..end]
 }
 
 /// The message of a commit-mode checkpoint: the description, then trailers a tool can parse.

@@ -402,7 +402,7 @@ pub fn commit_tree(repo: &Repo, tree: &str, parents: &[&str], message: &str) -> 
     for parent in parents {
         git = git.args(["-p", parent]);
     }
-    git.args(["-m", message]).run_text()
+    git.message_on_stdin(message).run_text()
 }
 
 /// A private copy of the user's index and the tree it holds.

@@ -117,6 +117,17 @@ impl GitCommand {
         self
     }
 
+    /// Feeds a commit message on stdin (`commit-tree` reads it there when given no `-m`), so its
+    /// size is limited by memory only, not by the kernel's limit on one argument (128 KiB). It
+    /// ends with a newline, as `-m` would end it, so the commit is the one `-m` would make.
+    pub fn message_on_stdin(self, message: &str) -> Self {
+        let mut bytes = message.as_bytes().to_vec();
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        self.stdin(bytes)
+    }
+
     /// Names the call for error messages: the sub-command and its first arguments, without
     /// `-c key=value` settings.
     fn describe(&self) -> String {
@@ -141,10 +152,7 @@ impl GitCommand {
         if self.stdin.is_some() {
             self.command.stdin(Stdio::piped());
         }
-        let mut child = self.command.spawn().map_err(|source| Error::GitMissing {
-            min: MIN_GIT_VERSION,
-            source,
-        })?;
+        let mut child = self.command.spawn().map_err(spawn_error)?;
         if let Some(bytes) = self.stdin.take() {
             let mut pipe = child.stdin.take().expect("stdin was piped above");
             // Write from a thread so a git that fills stdout before reading all stdin cannot
@@ -160,10 +168,7 @@ impl GitCommand {
     }
 
     fn finish(out: std::io::Result<std::process::Output>) -> Result<GitOutput> {
-        let out = out.map_err(|source| Error::GitMissing {
-            min: MIN_GIT_VERSION,
-            source,
-        })?;
+        let out = out.map_err(|source| Error::GitIo { source })?;
         Ok(GitOutput {
             stdout: out.stdout,
             stderr: out.stderr,
@@ -178,10 +183,7 @@ impl GitCommand {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        self.command.spawn().map_err(|source| Error::GitMissing {
-            min: MIN_GIT_VERSION,
-            source,
-        })
+        self.command.spawn().map_err(spawn_error)
     }
 
     /// Runs the command and fails with git's stderr unless it exits 0. Warnings git prints on
@@ -204,6 +206,18 @@ impl GitCommand {
     /// Runs the command and returns its trimmed stdout.
     pub fn run_text(self) -> Result<String> {
         self.run().map(|o| o.text())
+    }
+}
+
+/// Says why git could not be started: missing (or not executable) means install it; anything
+/// else (an argument list too long, no memory, too many processes) is named as it is.
+fn spawn_error(source: std::io::Error) -> Error {
+    match source.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => Error::GitMissing {
+            min: MIN_GIT_VERSION,
+            source,
+        },
+        _ => Error::GitSpawn { source },
     }
 }
 
@@ -259,7 +273,41 @@ pub(crate) fn parse_version(text: &str) -> Option<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_version;
+    use super::{parse_version, GitCommand};
+
+    /// A spawn that fails for another reason than a missing git says so, not "install git".
+    #[test]
+    fn an_argument_too_long_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let huge = "x".repeat(200_000);
+        let err = GitCommand::new(dir.path())
+            .args(["var", &huge])
+            .output()
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("Argument list too long"), "{text}");
+        assert!(!text.contains("install git"), "{text}");
+        assert_eq!(err.kind(), crate::error::ErrorKind::Git);
+    }
+
+    /// A message far over the one-argument limit reaches git whole on stdin.
+    #[test]
+    fn a_message_on_stdin_has_no_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let message = "m".repeat(1 << 20);
+        let out = GitCommand::new(dir.path())
+            .args(["hash-object", "--stdin"])
+            .message_on_stdin(&message)
+            .run_text()
+            .unwrap();
+        let expected = GitCommand::new(dir.path())
+            .args(["hash-object", "--stdin"])
+            .stdin(format!("{message}\n").into_bytes())
+            .run_text()
+            .unwrap();
+        assert_eq!(out, expected);
+        assert_eq!(out.len(), 40);
+    }
 
     #[test]
     fn parses_git_versions() {
