@@ -183,6 +183,7 @@ impl CheckpointManager {
             CheckpointMode::Snapshot => {
                 let message = format!("checkpoint-manager snapshot: {}", request.description);
                 let copy = index_copy.expect("snapshot mode copies the index")?;
+                let assume_unchanged = copy.assume_unchanged().to_vec();
                 let captured = snapshot::capture(
                     &self.repo,
                     &status,
@@ -193,7 +194,7 @@ impl CheckpointManager {
                 )?;
                 checkpoint.commit_sha = captured.commit.clone();
                 checkpoint.commit_message = Some(message);
-                checkpoint.snapshot = Some(snapshot_info(captured, false));
+                checkpoint.snapshot = Some(snapshot_info(captured, false, &assume_unchanged));
             }
         }
         if request.mode != CheckpointMode::Snapshot {
@@ -469,7 +470,7 @@ impl CheckpointManager {
             rollback_used: false,
             rollback_count: 0,
             mode: CheckpointMode::Snapshot,
-            snapshot: Some(snapshot_info(captured, true)),
+            snapshot: Some(snapshot_info(captured, true, &assume_unchanged)),
         };
         let tag_object = store::write_metadata_tag(&self.repo, session, &safety)?;
         RefTransaction::default()
@@ -553,7 +554,13 @@ impl CheckpointManager {
                         assume_unchanged,
                     )?;
                 }
-                restore::hard_restore(&self.repo, &restore_target, safety_tree, &reflog)
+                let removed =
+                    restore::hard_restore(&self.repo, &restore_target, safety_tree, &reflog)?;
+                // The snapshot's index had these flags; the restored index gets them back.
+                if let Some(info) = &target.snapshot {
+                    self.repo.mark_assume_unchanged(&info.assume_unchanged)?;
+                }
+                Ok(removed)
             }
         }
     }
@@ -750,9 +757,11 @@ impl CheckpointManager {
             return Err(invalid(format!("base_commit {base:?} is not an object id")));
         }
         let branch = info.and_then(|i| i.branch.clone());
-        if let Some(branch) = branch.as_deref().filter(|b| {
-            !b.starts_with("refs/heads/") || b.chars().any(|c| c.is_whitespace() || c.is_control())
-        }) {
+        // Git's own branch-name rules: a tampered record must not make `refs/heads/HEAD`.
+        if let Some(branch) = branch
+            .as_deref()
+            .filter(|b| !crate::git::is_valid_branch_ref(b))
+        {
             return Err(invalid(format!("branch {branch:?} is not a branch")));
         }
         // W's parents: [base, I, R]; without a base (no commit yet): [I, R].
@@ -904,8 +913,13 @@ fn find(
         })
 }
 
-fn snapshot_info(captured: Captured, safety: bool) -> SnapshotInfo {
+fn snapshot_info(captured: Captured, safety: bool, assume_unchanged: &[Vec<u8>]) -> SnapshotInfo {
     SnapshotInfo {
+        // A name that is not UTF-8 cannot be logged; its flag alone is not restored.
+        assume_unchanged: assume_unchanged
+            .iter()
+            .filter_map(|p| String::from_utf8(p.clone()).ok())
+            .collect(),
         base_commit: captured.base,
         branch: captured.branch,
         index_tree: captured.index_tree,

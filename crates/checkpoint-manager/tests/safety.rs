@@ -9,6 +9,8 @@
 
 #[path = "safety/common.rs"]
 mod common;
+#[path = "safety/branch_records.rs"]
+mod branch_records;
 #[path = "safety/edges.rs"]
 mod edges;
 #[path = "safety/names.rs"]

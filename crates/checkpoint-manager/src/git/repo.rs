@@ -221,6 +221,30 @@ impl Repo {
         })
     }
 
+    /// Marks `paths` `assume-unchanged` in the user's index, those the index has (the list may
+    /// come from the log, so nothing else is trusted of it; paths reach git on stdin).
+    pub fn mark_assume_unchanged(&self, paths: &[String]) -> Result<()> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let listed = self.git().args(["ls-files", "-z"]).run()?.stdout;
+        let in_index: std::collections::HashSet<&[u8]> =
+            listed.split(|b| *b == 0).filter(|p| !p.is_empty()).collect();
+        let mut input = Vec::new();
+        for path in paths.iter().filter(|p| in_index.contains(p.as_bytes())) {
+            input.extend_from_slice(path.as_bytes());
+            input.push(0);
+        }
+        if input.is_empty() {
+            return Ok(());
+        }
+        self.git()
+            .args(["update-index", "--assume-unchanged", "-z", "--stdin"])
+            .stdin(input)
+            .run()
+            .map(|_| ())
+    }
+
     /// Returns the operation in progress, if any, read from marker files in the git dir.
     pub fn operation_in_progress(&self) -> Option<OperationInProgress> {
         let has = |name: &str| self.git_dir.join(name).exists();
