@@ -122,7 +122,12 @@ impl CheckpointManager {
     /// Checks whether the repository is fit for a checkpoint (the spec's
     /// `validate_checkpoint_state`), running `test_command` to decide `tests_passing`.
     pub fn validate(&self, test_command: Option<&str>) -> Result<ValidationResult> {
-        validate::validate(&self.repo, test_command)
+        validate::validate(&self.repo, test_command.map(validate::TestRun::new))
+    }
+
+    /// [`CheckpointManager::validate`] with a chosen test timeout.
+    pub fn validate_with(&self, tests: Option<validate::TestRun<'_>>) -> Result<ValidationResult> {
+        validate::validate(&self.repo, tests)
     }
 
     /// Creates a checkpoint and records it in the session's log.

@@ -252,6 +252,10 @@ pub struct ValidationResult {
     pub has_uncommitted_changes: bool,
     /// The test command's verdict; `None` when no test command was given.
     pub tests_passing: Option<bool>,
+    /// The last 4 KiB (4096 bytes) of the test command's stdout and stderr, interleaved as
+    /// written; absent when no test command was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_output: Option<String>,
 }
 
 /// What a rollback (or undo) did.
