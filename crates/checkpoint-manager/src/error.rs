@@ -171,6 +171,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("{}: is {what}; the session logs are kept only in plain folders inside the work tree (never through a symlink, which could put them outside the repository or into a commit); nothing was changed; replace it with a plain folder holding the same files", path.display())]
+    LogPathNotPlain { path: PathBuf, what: &'static str },
 }
 
 impl Error {
@@ -192,6 +194,7 @@ impl Error {
             | Error::BranchMoved { .. }
             | Error::BranchCheckedOutElsewhere { .. }
             | Error::CorruptLog { .. }
+            | Error::LogPathNotPlain { .. }
             | Error::GitTooOld { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }

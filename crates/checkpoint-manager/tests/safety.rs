@@ -13,6 +13,8 @@ mod common;
 mod branch_records;
 #[path = "safety/edges.rs"]
 mod edges;
+#[path = "safety/log_symlinks.rs"]
+mod log_symlinks;
 #[path = "safety/names.rs"]
 mod names;
 #[path = "safety/props.rs"]
