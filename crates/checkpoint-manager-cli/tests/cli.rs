@@ -15,6 +15,8 @@ mod create;
 mod delete;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/git_env.rs"]
+mod git_env;
 #[path = "cli/list.rs"]
 mod list;
 #[path = "cli/pretty.rs"]

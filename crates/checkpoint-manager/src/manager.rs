@@ -257,9 +257,9 @@ impl CheckpointManager {
         // Staged in a copy that replaces the user's index only once the commit is on the
         // branch: if anything fails before, the user's index (partial staging included) is as
         // it was. No `index.lock` is held meanwhile, so a kill -9 cannot leave one behind.
-        if self.repo.git_dir().join("index.lock").exists() {
+        if self.repo.index_lock_path().exists() {
             return Err(Error::IndexLocked {
-                path: self.repo.git_dir().join("index.lock"),
+                path: self.repo.index_lock_path(),
             });
         }
         let stamp = IndexStamp::of(&self.repo)?;
@@ -702,7 +702,7 @@ impl CheckpointManager {
     /// the temporary indexes killed processes left behind (only lock holders make them, and we
     /// hold the lock now).
     fn recover_from_killed_holder(&self) {
-        let index_lock = self.repo.git_dir().join("index.lock");
+        let index_lock = self.repo.index_lock_path();
         let deadline = std::time::Instant::now() + INDEX_LOCK_GRACE.min(self.options.lock_timeout);
         while index_lock.exists() && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));

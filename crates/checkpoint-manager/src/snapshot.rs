@@ -102,7 +102,7 @@ impl TempIndex {
     /// held. Returns whether it replaced.
     pub fn replace_user_index(self, repo: &Repo, original: &IndexStamp) -> Result<bool> {
         let index = repo.index_path();
-        let lock = index.with_file_name("index.lock");
+        let lock = repo.index_lock_path();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
         loop {
             match fs::hard_link(&self.path, &lock) {

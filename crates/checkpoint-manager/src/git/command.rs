@@ -49,7 +49,8 @@ impl GitOutput {
 }
 
 impl GitCommand {
-    /// Starts a git command that runs in `dir`.
+    /// Starts a git command that runs in `dir`. It inherits the caller's `GIT_DIR`-style
+    /// variables, as any git would; [`super::Repo::git`] pins them to what discovery found.
     pub fn new(dir: &Path) -> Self {
         let mut command = Command::new("git");
         command.current_dir(dir);
@@ -58,7 +59,6 @@ impl GitCommand {
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("GIT_PAGER", "cat")
             .env("GIT_OPTIONAL_LOCKS", "0")
-            .env_remove("GIT_INDEX_FILE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
