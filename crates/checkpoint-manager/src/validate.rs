@@ -111,7 +111,10 @@ pub fn validate(repo: &Repo, tests: Option<TestRun<'_>>) -> Result<ValidationRes
     let tests_passing = tests.map(|tests| {
         let outcome = run_test_command(repo.workdir(), tests);
         if let Some(failure) = outcome.failure {
-            errors.push(format!("test command `{}` failed: {failure}", tests.command));
+            errors.push(format!(
+                "test command `{}` failed: {failure}",
+                tests.command
+            ));
         }
         test_output = Some(outcome.output_tail);
         outcome.passed
@@ -153,7 +156,9 @@ fn run_test_command(workdir: &Path, tests: TestRun<'_>) -> TestOutcome {
     };
     let (stdout, stderr) = match (output.try_clone(), output.try_clone()) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return failed(format!("no temporary file for its output: {e}")),
+        (Err(e), _) | (_, Err(e)) => {
+            return failed(format!("no temporary file for its output: {e}"))
+        }
     };
     let child = Command::new("sh")
         .arg("-c")
@@ -237,6 +242,10 @@ fn read_tail(mut file: std::fs::File, limit: usize) -> String {
         let _ = file.take(limit as u64).read_to_end(&mut bytes);
     }
     // A cut in the middle of a character drops its first bytes, not the whole tail.
-    let skip = bytes.iter().take(3).take_while(|b| (**b & 0xC0) == 0x80).count();
+    let skip = bytes
+        .iter()
+        .take(3)
+        .take_while(|b| (**b & 0xC0) == 0x80)
+        .count();
     String::from_utf8_lossy(&bytes[skip..]).into_owned()
 }

@@ -7,10 +7,10 @@
 //! `cargo test -p checkpoint-manager --test safety -- --ignored`.
 #![allow(clippy::unwrap_used)]
 
-#[path = "safety/common.rs"]
-mod common;
 #[path = "safety/branch_records.rs"]
 mod branch_records;
+#[path = "safety/common.rs"]
+mod common;
 #[path = "safety/edges.rs"]
 mod edges;
 #[path = "safety/log_symlinks.rs"]

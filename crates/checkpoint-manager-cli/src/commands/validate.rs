@@ -20,7 +20,12 @@ pub struct ValidateArgs {
     pub test_command: Option<String>,
 
     /// Seconds the test command may run; then its whole process group is killed and the tests fail
-    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, requires = "test_command")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 600.0,
+        requires = "test_command"
+    )]
     pub test_timeout: f64,
 }
 

@@ -70,7 +70,11 @@ fn a_one_megabyte_description_file_or_stdin_is_committed_whole() {
         .write_stdin(description.clone())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let from_stdin: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(from_stdin["description"], description.as_str());
     assert_eq!(repo.head(), from_stdin["commit_sha"].as_str().unwrap());
@@ -94,7 +98,10 @@ fn description_and_description_file_together_are_a_usage_error() {
         ],
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let missing = run(repo.path(), &["create", "--session-id", &sid(1), "--phase", "plan"]);
+    let missing = run(
+        repo.path(),
+        &["create", "--session-id", &sid(1), "--phase", "plan"],
+    );
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     let unreadable = run(
         repo.path(),

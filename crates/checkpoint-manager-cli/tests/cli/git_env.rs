@@ -35,7 +35,11 @@ fn git_with_env(dir: &Path, env: &[(&str, OsString)], args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
 }
 
@@ -109,30 +113,57 @@ fn two_repos() -> (TestRepo, TestRepo) {
 
 /// Creates a commit checkpoint, rolls back to it with --hard-reset after more work, undoes,
 /// all in `b` (through `env`, started in `start`), and checks that `a` never changed.
-fn create_rollback_undo_act_on_b(a: &TestRepo, b: &TestRepo, start: &Path, env: &[(&str, OsString)]) {
+fn create_rollback_undo_act_on_b(
+    a: &TestRepo,
+    b: &TestRepo,
+    start: &Path,
+    env: &[(&str, OsString)],
+) {
     let session = sid(1);
     let before_a = fingerprint(a);
     b.write("b.txt", "b v2\n");
     let cp = ok_with_env(
         start,
         env,
-        &["create", "--session-id", &session, "--description", "in b", "--phase", "implement"],
+        &[
+            "create",
+            "--session-id",
+            &session,
+            "--description",
+            "in b",
+            "--phase",
+            "implement",
+        ],
     );
     let commit = s(&cp, "commit_sha").to_owned();
     assert_eq!(b.head(), commit, "the commit is on b's branch");
-    assert_eq!(git_with_env(start, env, &["rev-parse", "HEAD"]), commit, "git agrees");
+    assert_eq!(
+        git_with_env(start, env, &["rev-parse", "HEAD"]),
+        commit,
+        "git agrees"
+    );
     assert_eq!(b.git(&["show", "HEAD:b.txt"]), "b v2");
     assert!(b.git(&["tag"]).starts_with("checkpoint-"));
     assert!(!b.git(&["for-each-ref", "refs/checkpoints/"]).is_empty());
     assert!(excluded(&b.join(".git")), "the exclude line is b's");
-    assert!(log_exists(b.path(), &session), "the log is in b's work tree");
+    assert!(
+        log_exists(b.path(), &session),
+        "the log is in b's work tree"
+    );
     assert_eq!(b.status(), "", "b's index followed the commit");
 
     b.write("b.txt", "b v3, after the checkpoint\n");
     let rolled = ok_with_env(
         start,
         env,
-        &["rollback", "--session-id", &session, "--checkpoint-id", s(&cp, "checkpoint_id"), "--hard-reset"],
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            s(&cp, "checkpoint_id"),
+            "--hard-reset",
+        ],
     );
     assert_eq!(rolled["success"], true);
     assert_eq!(b.read("b.txt"), b"b v2\n");
@@ -144,7 +175,10 @@ fn create_rollback_undo_act_on_b(a: &TestRepo, b: &TestRepo, start: &Path, env: 
 #[test]
 fn git_dir_and_git_work_tree_send_everything_to_that_repository() {
     let (a, b) = two_repos();
-    let env = [("GIT_DIR", os(b.join(".git"))), ("GIT_WORK_TREE", os(b.path()))];
+    let env = [
+        ("GIT_DIR", os(b.join(".git"))),
+        ("GIT_WORK_TREE", os(b.path())),
+    ];
     create_rollback_undo_act_on_b(&a, &b, a.path(), &env);
 }
 
@@ -153,10 +187,12 @@ fn relative_git_dir_and_git_work_tree_from_a_subfolder_are_resolved_as_git_does(
     let (a, b) = two_repos();
     fs::create_dir(a.join("sub")).unwrap();
     a.write("sub/keep.txt", "k\n");
-    let up = |p: &Path| {
-        Path::new("../..").join(p.file_name().unwrap())
-    };
-    assert_eq!(a.path().parent(), b.path().parent(), "siblings in the temp dir");
+    let up = |p: &Path| Path::new("../..").join(p.file_name().unwrap());
+    assert_eq!(
+        a.path().parent(),
+        b.path().parent(),
+        "siblings in the temp dir"
+    );
     let env = [
         ("GIT_DIR", os(up(b.path()).join(".git"))),
         ("GIT_WORK_TREE", os(up(b.path()))),
@@ -183,14 +219,31 @@ fn git_dir_alone_makes_the_current_folder_that_repositorys_work_tree() {
     let cp = ok_with_env(
         a.path(),
         &env,
-        &["create", "--session-id", &session, "--description", "snap", "--phase", "plan", "--snapshot"],
+        &[
+            "create",
+            "--session-id",
+            &session,
+            "--description",
+            "snap",
+            "--phase",
+            "plan",
+            "--snapshot",
+        ],
     );
     let commit = s(&cp, "commit_sha");
     // The snapshot holds a's files, in b's object store, under b's refs.
-    assert_eq!(b.git(&["show", &format!("{commit}:a-work.txt")]), "work in a");
-    assert!(b.git(&["for-each-ref", "refs/checkpoints/"]).contains(&session));
+    assert_eq!(
+        b.git(&["show", &format!("{commit}:a-work.txt")]),
+        "work in a"
+    );
+    assert!(b
+        .git(&["for-each-ref", "refs/checkpoints/"])
+        .contains(&session));
     assert!(excluded(&b.join(".git")));
-    assert!(log_exists(a.path(), &session), "the log is in the work tree git uses");
+    assert!(
+        log_exists(a.path(), &session),
+        "the log is in the work tree git uses"
+    );
     assert!(!log_exists(b.path(), &session));
     assert_eq!(
         (
@@ -201,7 +254,11 @@ fn git_dir_alone_makes_the_current_folder_that_repositorys_work_tree() {
         before_a_git,
         "a's own repository is untouched"
     );
-    assert_eq!(b.tree_state(), before_b_files, "b's work tree is not the one in use");
+    assert_eq!(
+        b.tree_state(),
+        before_b_files,
+        "b's work tree is not the one in use"
+    );
 }
 
 #[test]
@@ -219,7 +276,16 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
     let snap = ok_with_env(
         repo.path(),
         &env,
-        &["create", "--session-id", &session, "--description", "snap", "--phase", "plan", "--snapshot"],
+        &[
+            "create",
+            "--session-id",
+            &session,
+            "--description",
+            "snap",
+            "--phase",
+            "plan",
+            "--snapshot",
+        ],
     );
     let snap_commit = s(&snap, "commit_sha").to_owned();
     assert_eq!(
@@ -233,7 +299,15 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
     let cp = ok_with_env(
         repo.path(),
         &env,
-        &["create", "--session-id", &session, "--description", "commit", "--phase", "plan"],
+        &[
+            "create",
+            "--session-id",
+            &session,
+            "--description",
+            "commit",
+            "--phase",
+            "plan",
+        ],
     );
     let commit = s(&cp, "commit_sha").to_owned();
     assert_eq!(repo.head(), commit);
@@ -247,7 +321,14 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
     ok_with_env(
         repo.path(),
         &env,
-        &["rollback", "--session-id", &session, "--checkpoint-id", s(&snap, "checkpoint_id"), "--hard-reset"],
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            s(&snap, "checkpoint_id"),
+            "--hard-reset",
+        ],
     );
     assert_eq!(
         git_with_env(repo.path(), &env, &["write-tree"]),
@@ -267,7 +348,10 @@ fn git_object_directory_receives_every_new_object() {
     fs::create_dir(&objects).unwrap();
     let env = [
         ("GIT_OBJECT_DIRECTORY", os(&objects)),
-        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", os(repo.join(".git/objects"))),
+        (
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+            os(repo.join(".git/objects")),
+        ),
     ];
     let own_objects = files_under(&repo.join(".git/objects"));
     repo.write("new.txt", "new\n");
@@ -275,19 +359,43 @@ fn git_object_directory_receives_every_new_object() {
     let snap = ok_with_env(
         repo.path(),
         &env,
-        &["create", "--session-id", &session, "--description", "snap", "--phase", "plan", "--snapshot"],
+        &[
+            "create",
+            "--session-id",
+            &session,
+            "--description",
+            "snap",
+            "--phase",
+            "plan",
+            "--snapshot",
+        ],
     );
     repo.write("new.txt", "newer\n");
     let cp = ok_with_env(
         repo.path(),
         &env,
-        &["create", "--session-id", &session, "--description", "commit", "--phase", "plan"],
+        &[
+            "create",
+            "--session-id",
+            &session,
+            "--description",
+            "commit",
+            "--phase",
+            "plan",
+        ],
     );
     let loose = |id: &str| PathBuf::from(&id[..2]).join(&id[2..]);
     for id in [s(&snap, "commit_sha"), s(&cp, "commit_sha")] {
-        assert!(objects.join(loose(id)).is_file(), "{id} is in GIT_OBJECT_DIRECTORY");
+        assert!(
+            objects.join(loose(id)).is_file(),
+            "{id} is in GIT_OBJECT_DIRECTORY"
+        );
     }
-    let tag_object = repo.git(&["for-each-ref", "--format=%(objectname)", "refs/checkpoints/"]);
+    let tag_object = repo.git(&[
+        "for-each-ref",
+        "--format=%(objectname)",
+        "refs/checkpoints/",
+    ]);
     for id in tag_object.lines() {
         assert!(objects.join(loose(id)).is_file(), "metadata tag {id}");
     }
@@ -300,7 +408,14 @@ fn git_object_directory_receives_every_new_object() {
     ok_with_env(
         repo.path(),
         &env,
-        &["rollback", "--session-id", &session, "--checkpoint-id", s(&snap, "checkpoint_id"), "--hard-reset"],
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            s(&snap, "checkpoint_id"),
+            "--hard-reset",
+        ],
     );
     assert_eq!(repo.read("new.txt"), b"new\n");
 }
@@ -324,14 +439,32 @@ fn git_common_dir_with_a_linked_work_tree_uses_the_main_repositorys_refs_and_exc
     let cp = ok_with_env(
         other.path(),
         &env,
-        &["create", "--session-id", &session, "--description", "side", "--phase", "plan"],
+        &[
+            "create",
+            "--session-id",
+            &session,
+            "--description",
+            "side",
+            "--phase",
+            "plan",
+        ],
     );
     let commit = s(&cp, "commit_sha");
     assert_eq!(main.git(&["rev-parse", "refs/heads/side"]), commit);
-    assert_eq!(main.git(&["rev-parse", "refs/heads/main"]), main.head(), "main unmoved");
-    assert!(main.git(&["for-each-ref", "refs/checkpoints/"]).contains(&session));
+    assert_eq!(
+        main.git(&["rev-parse", "refs/heads/main"]),
+        main.head(),
+        "main unmoved"
+    );
+    assert!(main
+        .git(&["for-each-ref", "refs/checkpoints/"])
+        .contains(&session));
     assert!(excluded(&main.join(".git")), "exclude in the common dir");
     assert!(log_exists(&wt, &session));
     assert!(!log_exists(main.path(), &session));
-    assert_eq!(fingerprint(&other), before_other, "the folder we started in is untouched");
+    assert_eq!(
+        fingerprint(&other),
+        before_other,
+        "the folder we started in is untouched"
+    );
 }

@@ -140,7 +140,12 @@ fn test_timeout_kills_a_command_that_never_ends_and_fails_the_tests() {
     let started = std::time::Instant::now();
     let v = validate(
         repo.path(),
-        &["--test-command", "echo serving; sleep 60", "--test-timeout", "0.5"],
+        &[
+            "--test-command",
+            "echo serving; sleep 60",
+            "--test-timeout",
+            "0.5",
+        ],
         3,
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));

@@ -278,12 +278,12 @@ mod tests {
     /// A spawn that fails for another reason than a missing git says so, not "install git".
     #[test]
     fn an_argument_too_long_is_named_as_such() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("ok");
         let huge = "x".repeat(200_000);
         let err = GitCommand::new(dir.path())
             .args(["var", &huge])
             .output()
-            .unwrap_err();
+            .expect_err("fails");
         let text = err.to_string();
         assert!(text.contains("Argument list too long"), "{text}");
         assert!(!text.contains("install git"), "{text}");
@@ -293,18 +293,18 @@ mod tests {
     /// A message far over the one-argument limit reaches git whole on stdin.
     #[test]
     fn a_message_on_stdin_has_no_size_limit() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("ok");
         let message = "m".repeat(1 << 20);
         let out = GitCommand::new(dir.path())
             .args(["hash-object", "--stdin"])
             .message_on_stdin(&message)
             .run_text()
-            .unwrap();
+            .expect("ok");
         let expected = GitCommand::new(dir.path())
             .args(["hash-object", "--stdin"])
             .stdin(format!("{message}\n").into_bytes())
             .run_text()
-            .unwrap();
+            .expect("ok");
         assert_eq!(out, expected);
         assert_eq!(out.len(), 40);
     }

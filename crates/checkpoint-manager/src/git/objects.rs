@@ -95,7 +95,8 @@ mod tests {
         repo.write("a.txt", "a\n");
         let head = repo.commit_all("base");
         let tree = repo.git(&["rev-parse", "HEAD^{tree}"]);
-        let objects = LooseObjects::for_objects_dir(&repo.join(".git/objects")).expect("plain repo");
+        let objects =
+            LooseObjects::for_objects_dir(&repo.join(".git/objects")).expect("plain repo");
         let body = format!(
             "tree {tree}\nparent {head}\nauthor A <a@b> 1700000000 +0000\ncommitter A <a@b> 1700000000 +0000\n\nmessage é\n"
         );

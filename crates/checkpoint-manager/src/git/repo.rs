@@ -294,8 +294,10 @@ impl Repo {
             return Ok(());
         }
         let listed = self.git().args(["ls-files", "-z"]).run()?.stdout;
-        let in_index: std::collections::HashSet<&[u8]> =
-            listed.split(|b| *b == 0).filter(|p| !p.is_empty()).collect();
+        let in_index: std::collections::HashSet<&[u8]> = listed
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .collect();
         let mut input = Vec::new();
         for path in paths.iter().filter(|p| in_index.contains(p.as_bytes())) {
             input.extend_from_slice(path.as_bytes());

@@ -42,5 +42,8 @@ fn a_one_megabyte_description_is_snapshotted_whole() {
         )
         .unwrap();
     let message = repo.git(&["cat-file", "commit", &cp.commit_sha]);
-    assert!(message.ends_with(&format!("checkpoint-manager snapshot: {}", description.trim_end())));
+    assert!(message.ends_with(&format!(
+        "checkpoint-manager snapshot: {}",
+        description.trim_end()
+    )));
 }

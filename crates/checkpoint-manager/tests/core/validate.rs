@@ -304,7 +304,10 @@ fn a_test_command_over_its_timeout_is_killed_with_its_whole_group_and_fails() {
     assert_eq!(result.tests_passing, Some(false));
     assert!(!result.is_valid);
     assert!(
-        result.errors.iter().any(|e| e.contains("timed out after 0.7 s")),
+        result
+            .errors
+            .iter()
+            .any(|e| e.contains("timed out after 0.7 s")),
         "{:?}",
         result.errors
     );
@@ -313,7 +316,10 @@ fn a_test_command_over_its_timeout_is_killed_with_its_whole_group_and_fails() {
     let pid = std::fs::read_to_string(&pid_file).unwrap();
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
     let state = stat.rsplit(')').next().unwrap_or("").trim_start();
-    assert!(stat.is_empty() || state.starts_with('Z'), "still running: {stat}");
+    assert!(
+        stat.is_empty() || state.starts_with('Z'),
+        "still running: {stat}"
+    );
 }
 
 #[test]
@@ -329,7 +335,11 @@ fn the_tail_of_a_failing_commands_output_says_why() {
         result.test_output.as_deref(),
         Some("to stdout\nFAILED: test_parse\n")
     );
-    assert!(result.errors.iter().any(|e| e.ends_with("exit 3")), "{:?}", result.errors);
+    assert!(
+        result.errors.iter().any(|e| e.ends_with("exit 3")),
+        "{:?}",
+        result.errors
+    );
     // Long output keeps its last 4 KiB.
     let (long, _) = validate_with_timeout(
         &repo,

@@ -43,7 +43,10 @@ fn undo_refuses_a_branch_name_git_would_refuse() {
         assert!(err.to_string().contains("is not a branch"), "{bad}: {err}");
         assert_same(&before, &fx.observe(), bad);
         assert_eq!(
-            git(&fx.repo, &["for-each-ref", "--format=%(refname)", "refs/heads/"]),
+            git(
+                &fx.repo,
+                &["for-each-ref", "--format=%(refname)", "refs/heads/"]
+            ),
             "refs/heads/main",
             "{bad}: no branch was made"
         );
@@ -79,9 +82,14 @@ fn assume_unchanged(fx: &Fixture) -> Vec<String> {
 fn undo_gives_back_the_assume_unchanged_flags() {
     let fx = Fixture::new();
     let target = fx.snapshot("target");
+    fx.repo.git(&[
+        "update-index",
+        "--assume-unchanged",
+        "keep.txt",
+        "bin/run.sh",
+    ]);
     fx.repo
-        .git(&["update-index", "--assume-unchanged", "keep.txt", "bin/run.sh"]);
-    fx.repo.write("keep.txt", "local edit git is told to ignore\n");
+        .write("keep.txt", "local edit git is told to ignore\n");
     let before = assume_unchanged(&fx);
     assert_eq!(before, ["bin/run.sh", "keep.txt"]);
     fx.rollback_hard(&target);
@@ -98,7 +106,8 @@ fn undo_gives_back_the_assume_unchanged_flags() {
 #[test]
 fn a_rollback_to_a_snapshot_gives_back_its_flags_and_ignores_paths_it_lacks() {
     let fx = Fixture::new();
-    fx.repo.git(&["update-index", "--assume-unchanged", "keep.txt"]);
+    fx.repo
+        .git(&["update-index", "--assume-unchanged", "keep.txt"]);
     let target = fx.snapshot("target");
     // A tampered list: a path the snapshot's index does not have is ignored.
     let path = fx.repo.log_path(&fx.session.to_string());

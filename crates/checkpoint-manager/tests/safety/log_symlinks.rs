@@ -39,12 +39,18 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 fn checkpoint_refs(fx: &Fixture) -> String {
-    git(&fx.repo, &["for-each-ref", "--format=%(refname) %(objectname)"])
+    git(
+        &fx.repo,
+        &["for-each-ref", "--format=%(refname) %(objectname)"],
+    )
 }
 
 #[track_caller]
 fn assert_refused(err: Error, link: &str) {
-    assert!(matches!(err, Error::LogPathNotPlain { .. }), "{link}: {err}");
+    assert!(
+        matches!(err, Error::LogPathNotPlain { .. }),
+        "{link}: {err}"
+    );
     assert_eq!(err.kind(), ErrorKind::Invalid);
     let text = err.to_string();
     assert!(text.contains(link) && text.contains("symlink"), "{text}");
@@ -86,7 +92,10 @@ fn create_through_a_symlinked_folder_is_refused_and_writes_nothing() {
             // Listing reads through nothing either.
             assert_refused(fx.mgr.list(fx.session).expect_err("refused"), &link);
             // The symlink itself was never committed.
-            assert_eq!(git(&fx.repo, &["ls-tree", "-r", "--name-only", "HEAD", ".flow"]), "");
+            assert_eq!(
+                git(&fx.repo, &["ls-tree", "-r", "--name-only", "HEAD", ".flow"]),
+                ""
+            );
         }
     }
 }
@@ -120,7 +129,9 @@ fn rollback_and_undo_through_a_symlinked_folder_are_refused() {
             assert_refused(err, &link);
             assert_refused(fx.mgr.undo(fx.session).expect_err("refused"), &link);
             assert_refused(
-                fx.mgr.get(fx.session, cp.checkpoint_id).expect_err("refused"),
+                fx.mgr
+                    .get(fx.session, cp.checkpoint_id)
+                    .expect_err("refused"),
                 &link,
             );
             assert_same(&before, &fx.observe(), &link);
@@ -162,5 +173,8 @@ fn replacing_the_symlink_with_a_plain_folder_makes_it_work() {
     fs::remove_file(fx.repo.join(".flow")).expect("rm");
     fs::create_dir(fx.repo.join(".flow")).expect("mkdir");
     let cp = fx.snapshot("now it works");
-    assert_eq!(fx.mgr.list(fx.session).expect("list")[0].checkpoint_id, cp.checkpoint_id);
+    assert_eq!(
+        fx.mgr.list(fx.session).expect("list")[0].checkpoint_id,
+        cp.checkpoint_id
+    );
 }
