@@ -171,7 +171,22 @@ impl SessionLog {
         })?;
         json.push(b'\n');
         // Checked again with the temporary file made, just before the rename.
-        write_checked(&self.path(), &json, || self.check_path().map(|_| ()))
+        write_checked(&self.path(), &json, || self.check_inside())
+    }
+
+    /// [`SessionLog::check_path`], and the session folder, all links resolved, is inside the
+    /// work tree: where the temporary file is made and renamed.
+    fn check_inside(&self) -> Result<()> {
+        self.check_path()?;
+        let real = |path: &Path| fs::canonicalize(path).map_err(|e| Error::io(path, e));
+        if real(&self.dir)?.starts_with(real(&self.workdir)?) {
+            Ok(())
+        } else {
+            Err(Error::LogPathNotPlain {
+                what: "outside the work tree",
+                path: self.dir.clone(),
+            })
+        }
     }
 }
 
