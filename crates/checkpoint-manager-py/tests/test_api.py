@@ -72,6 +72,7 @@ def test_result_dataclasses_have_the_spec_s_attributes() -> None:
         "git_status",
         "has_uncommitted_changes",
         "tests_passing",
+        "test_output",
     ]
     assert names(CheckpointSummary) == [
         "total_checkpoints",

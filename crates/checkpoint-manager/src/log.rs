@@ -68,23 +68,25 @@ impl SessionLog {
     /// the way would send the log outside the repository (and show up, as itself, in the next
     /// commit). Returns how many of those folders exist.
     fn check_path(&self) -> Result<usize> {
-        let not_plain = |path: PathBuf, what: NotPlain| Error::LogPathNotPlain {
-            what: match what {
-                NotPlain::Symlink => "a symlink",
-                NotPlain::Other => "not a folder",
+        // A symlink is refused as invalid state; a file (or folder) in the way is what it
+        // always was, a file-system error.
+        let not_plain = |path: PathBuf, what: NotPlain, expected: &str| match what {
+            NotPlain::Symlink => Error::LogPathNotPlain {
+                what: "a symlink",
+                path,
             },
-            path,
+            NotPlain::Other => Error::io(
+                path,
+                std::io::Error::other(format!("in the way: the session log needs {expected} here")),
+            ),
         };
         let existing = crate::paths::plain_folders_along(&self.workdir, &self.relative_dir())
-            .map_err(|(path, what)| not_plain(path, what))?;
+            .map_err(|(path, what)| not_plain(path, what, "a folder"))?;
         match fs::symlink_metadata(self.path()) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                Err(not_plain(self.path(), NotPlain::Symlink))
+                Err(not_plain(self.path(), NotPlain::Symlink, "a file"))
             }
-            Ok(meta) if !meta.is_file() => Err(Error::LogPathNotPlain {
-                what: "not a file",
-                path: self.path(),
-            }),
+            Ok(meta) if !meta.is_file() => Err(not_plain(self.path(), NotPlain::Other, "a file")),
             _ => Ok(existing),
         }
     }

@@ -144,23 +144,23 @@ fn test_timeout_kills_a_command_that_never_ends_and_fails_the_tests() {
             "--test-command",
             "echo serving; sleep 60",
             "--test-timeout",
-            "0.5",
+            "2.5",
         ],
         3,
     );
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
     assert_eq!(v["tests_passing"], false);
     assert_eq!(v["test_output"], "serving\n");
     let errors = v["errors"].to_string();
-    assert!(errors.contains("timed out after 0.5 s"), "{errors}");
+    assert!(errors.contains("timed out after 2.5 s"), "{errors}");
 }
 
 #[test]
 fn a_server_left_running_by_the_test_command_does_not_hold_validate() {
     let repo = repo_with_commit();
     let started = std::time::Instant::now();
-    let v = validate(repo.path(), &["--test-command", "sleep 12 & exit 0"], 0);
-    assert!(started.elapsed() < std::time::Duration::from_secs(6));
+    let v = validate(repo.path(), &["--test-command", "sleep 30 & exit 0"], 0);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
     assert_eq!(v["tests_passing"], true);
 }
 

@@ -280,10 +280,10 @@ fn background_children_holding_the_output_do_not_keep_validate_waiting() {
     let repo = repo_with_commit();
     let (result, took) = validate_with_timeout(
         &repo,
-        "sleep 20 & echo started; exit 0",
+        "sleep 40 & echo started; exit 0",
         checkpoint_manager::DEFAULT_TEST_TIMEOUT,
     );
-    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
     assert_eq!(result.tests_passing, Some(true));
     assert_eq!(result.test_output.as_deref(), Some("started\n"));
     assert!(result.is_valid, "{:?}", result.errors);
@@ -298,16 +298,16 @@ fn a_test_command_over_its_timeout_is_killed_with_its_whole_group_and_fails() {
         "sleep 60 & echo $! > '{}'; echo waiting; wait",
         pid_file.display()
     );
-    let (result, took) =
-        validate_with_timeout(&repo, &command, std::time::Duration::from_millis(700));
-    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    let (result, took) = validate_with_timeout(&repo, &command, std::time::Duration::from_secs(3));
+    // Long enough for a loaded machine to start the shell; far less than the 60 s it asks.
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
     assert_eq!(result.tests_passing, Some(false));
     assert!(!result.is_valid);
     assert!(
         result
             .errors
             .iter()
-            .any(|e| e.contains("timed out after 0.7 s")),
+            .any(|e| e.contains("timed out after 3 s")),
         "{:?}",
         result.errors
     );
