@@ -468,3 +468,46 @@ fn git_common_dir_with_a_linked_work_tree_uses_the_main_repositorys_refs_and_exc
         "the folder we started in is untouched"
     );
 }
+
+#[test]
+fn git_work_tree_alone_makes_that_folder_the_work_tree_of_the_repository_found_here() {
+    let repo = repo_with_commit();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let work = elsewhere.path().join("work");
+    fs::create_dir(&work).unwrap();
+    fs::write(work.join("README.md"), "hello from the other work tree\n").unwrap();
+    let env = [("GIT_WORK_TREE", os(&work))];
+    assert_eq!(
+        git_with_env(repo.path(), &env, &["rev-parse", "--show-toplevel"]),
+        work.canonicalize().unwrap().display().to_string()
+    );
+    let own_files = repo.tree_state();
+    let session = sid(6);
+    let snap = ok_with_env(
+        repo.path(),
+        &env,
+        &[
+            "create",
+            "--session-id",
+            &session,
+            "--description",
+            "snap",
+            "--phase",
+            "plan",
+            "--snapshot",
+        ],
+    );
+    let commit = s(&snap, "commit_sha");
+    assert_eq!(
+        repo.git(&["show", &format!("{commit}:README.md")]),
+        "hello from the other work tree"
+    );
+    assert!(log_exists(&work, &session), "the log is in GIT_WORK_TREE");
+    assert!(!log_exists(repo.path(), &session));
+    assert!(excluded(&repo.join(".git")));
+    assert_eq!(
+        repo.tree_state(),
+        own_files,
+        "the folder we started in is not the work tree"
+    );
+}
