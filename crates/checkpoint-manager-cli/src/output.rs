@@ -271,6 +271,15 @@ pub fn validation(out: &mut dyn Write, style: &Style, v: &ValidationResult) -> i
             if passing { "passing" } else { "failing" }
         )?;
     }
+    if let (Some(false), Some(tail)) = (v.tests_passing, &v.test_output) {
+        if !tail.is_empty() {
+            writeln!(out, "{}", style.dim("test output (last 4 KiB):"))?;
+            write!(out, "{tail}")?;
+            if !tail.ends_with('\n') {
+                writeln!(out)?;
+            }
+        }
+    }
     if !v.git_status.is_empty() {
         writeln!(out, "{}", style.dim("git status:"))?;
         write!(out, "{}", v.git_status)?;

@@ -7,12 +7,16 @@
 #[path = "cli/support.rs"]
 mod support;
 
+#[path = "cli/big_messages.rs"]
+mod big_messages;
 #[path = "cli/create.rs"]
 mod create;
 #[path = "cli/delete.rs"]
 mod delete;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/git_env.rs"]
+mod git_env;
 #[path = "cli/list.rs"]
 mod list;
 #[path = "cli/locks.rs"]

@@ -217,10 +217,27 @@ impl Manager {
 /// Validates the repository around `path` (a path outside any work tree gives an invalid
 /// result, not an error) and returns the result's JSON.
 #[pyfunction]
-#[pyo3(signature = (path, test_command=None))]
-fn validate_at(py: Python<'_>, path: PathBuf, test_command: Option<&str>) -> PyResult<String> {
+#[pyo3(signature = (path, test_command=None, test_timeout=None))]
+fn validate_at(
+    py: Python<'_>,
+    path: PathBuf,
+    test_command: Option<&str>,
+    test_timeout: Option<f64>,
+) -> PyResult<String> {
+    let timeout = match test_timeout {
+        None => checkpoint_manager::DEFAULT_TEST_TIMEOUT,
+        Some(seconds) => std::time::Duration::try_from_secs_f64(seconds)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "test_timeout {seconds}: not a positive number of seconds"
+                ))
+            })?,
+    };
+    let tests = test_command.map(|command| checkpoint_manager::TestRun { command, timeout });
     to_json(
-        &py.detach(|| checkpoint_manager::validate_at(&path, test_command))
+        &py.detach(|| checkpoint_manager::validate_at_with(&path, tests))
             .map_err(py_err)?,
     )
 }

@@ -7,6 +7,7 @@ import dataclasses
 import fcntl
 import inspect
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
@@ -71,6 +72,7 @@ def test_result_dataclasses_have_the_spec_s_attributes() -> None:
         "git_status",
         "has_uncommitted_changes",
         "tests_passing",
+        "test_output",
     ]
     assert names(CheckpointSummary) == [
         "total_checkpoints",
@@ -279,6 +281,19 @@ def test_validate_reports_changes_and_runs_the_test_command(repo: Repo) -> None:
     assert "src/app.py" in dirty.git_status and dirty.warnings
     failing = manager.validate_checkpoint_state(test_command="exit 1")
     assert not failing.is_valid and failing.tests_passing is False and failing.errors
+    assert clean.test_output is None and dirty.test_output == ""
+
+
+def test_validate_returns_the_test_output_and_stops_at_the_timeout(repo: Repo) -> None:
+    manager = CheckpointManager()
+    failing = manager.validate_checkpoint_state(test_command="echo 'FAILED: test_x'; exit 1")
+    assert failing.tests_passing is False and failing.test_output == "FAILED: test_x\n"
+    started = time.monotonic()
+    slow = manager.validate_checkpoint_state(test_command="sleep 30", test_timeout=0.5)
+    assert time.monotonic() - started < 10
+    assert slow.tests_passing is False and any("timed out" in e for e in slow.errors)
+    with pytest.raises(CheckpointValueError):
+        manager.validate_checkpoint_state(test_command="true", test_timeout=0)
 
 
 def test_outside_a_repository_validate_says_so_and_the_rest_raises_value_error(

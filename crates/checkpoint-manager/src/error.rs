@@ -168,6 +168,20 @@ pub enum Error {
 
     #[error("{}: another git process holds this lock; retry when it is done (if no git is running, a crashed git left it: remove the file)", path.display())]
     LockFileExists { path: PathBuf },
+
+    #[error("git could not be started: {source}")]
+    GitSpawn {
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("talking to a git process failed: {source}")]
+    GitIo {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: is {what}; the session logs are kept only in plain folders inside the work tree (never through a symlink, which could put them outside the repository or into a commit); nothing was changed; replace it with a plain folder holding the same files", path.display())]
+    LogPathNotPlain { path: PathBuf, what: &'static str },
 }
 
 impl Error {
@@ -190,15 +204,18 @@ impl Error {
             | Error::BranchCheckedOutElsewhere { .. }
             | Error::CorruptLog { .. }
             | Error::RefMoved { .. }
+            | Error::LogPathNotPlain { .. }
             | Error::GitTooOld { .. }
             | Error::EmptyText { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }
             | Error::MissingCommit { .. } => ErrorKind::NotFound,
-            Error::Git { .. } | Error::GitMissing { .. } | Error::GitOutput { .. } => {
-                ErrorKind::Git
-            }
+            Error::Git { .. }
+            | Error::GitMissing { .. }
+            | Error::GitOutput { .. }
+            | Error::GitSpawn { .. }
+            | Error::GitIo { .. } => ErrorKind::Git,
             Error::LockTimeout { .. }
             | Error::IndexLocked { .. }
             | Error::LockFileExists { .. } => ErrorKind::Busy,

@@ -29,7 +29,7 @@ pub use model::{
     RepairReport, ResetMode, RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot,
     ValidationResult,
 };
-pub use validate::validate_at;
+pub use validate::{validate_at, validate_at_with, TestRun, DEFAULT_TEST_TIMEOUT};
 
 /// Returns the JSON Schema (draft 2020-12) of a session's `checkpoints.json`, derived from the
 /// types that read and write it. `schemas/checkpoints.schema.json` is this value, committed.

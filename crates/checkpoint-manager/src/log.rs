@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
 use crate::model::{Checkpoint, CheckpointSummary};
+use crate::paths::NotPlain;
 
 /// Where sessions live, relative to the top of the work tree.
 pub const SESSIONS_DIR: &str = ".flow/maestro/sessions";
@@ -42,13 +43,71 @@ pub(crate) struct LogFile {
 pub struct SessionLog {
     session: SessionId,
     dir: PathBuf,
+    /// The top of the work tree: every folder from here to `dir` must be a plain folder.
+    workdir: PathBuf,
 }
 
 impl SessionLog {
     /// Returns the log of `session` in the work tree `workdir`.
     pub fn new(workdir: &Path, session: SessionId) -> Self {
         let dir = workdir.join(SESSIONS_DIR).join(session.as_string());
-        SessionLog { session, dir }
+        SessionLog {
+            session,
+            dir,
+            workdir: workdir.to_owned(),
+        }
+    }
+
+    /// The log's folder relative to the top of the work tree.
+    fn relative_dir(&self) -> PathBuf {
+        Path::new(SESSIONS_DIR).join(self.session.as_string())
+    }
+
+    /// Fails unless every folder from the top of the work tree to the session folder that
+    /// exists is a plain folder and `checkpoints.json`, if present, a plain file: a symlink on
+    /// the way would send the log outside the repository (and show up, as itself, in the next
+    /// commit). Returns how many of those folders exist.
+    fn check_path(&self) -> Result<usize> {
+        // A symlink is refused as invalid state; a file (or folder) in the way is what it
+        // always was, a file-system error.
+        let not_plain = |path: PathBuf, what: NotPlain, expected: &str| match what {
+            NotPlain::Symlink => Error::LogPathNotPlain {
+                what: "a symlink",
+                path,
+            },
+            NotPlain::Other => Error::io(
+                path,
+                std::io::Error::other(format!("in the way: the session log needs {expected} here")),
+            ),
+        };
+        let existing = crate::paths::plain_folders_along(&self.workdir, &self.relative_dir())
+            .map_err(|(path, what)| not_plain(path, what, "a folder"))?;
+        match fs::symlink_metadata(self.path()) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                Err(not_plain(self.path(), NotPlain::Symlink, "a file"))
+            }
+            Ok(meta) if !meta.is_file() => Err(not_plain(self.path(), NotPlain::Other, "a file")),
+            _ => Ok(existing),
+        }
+    }
+
+    /// Creates the missing folders down to the session folder one at a time, each checked to
+    /// be a plain folder (`mkdir` never follows a symlink at the name it creates).
+    fn make_folders(&self) -> Result<()> {
+        let existing = self.check_path()?;
+        let mut path = self.workdir.clone();
+        for (i, component) in self.relative_dir().components().enumerate() {
+            path.push(component);
+            if i < existing {
+                continue;
+            }
+            match fs::create_dir(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+        self.check_path().map(|_| ())
     }
 
     /// Returns the path of `checkpoints.json`.
@@ -58,6 +117,7 @@ impl SessionLog {
 
     /// Reads the checkpoints in creation order; `None` when the session has no log yet.
     pub fn read(&self) -> Result<Option<Vec<Checkpoint>>> {
+        self.check_path()?;
         let path = self.path();
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
@@ -91,7 +151,7 @@ impl SessionLog {
 
     /// Replaces the log atomically with `checkpoints` (in creation order) and a fresh summary.
     pub fn write(&self, checkpoints: &[Checkpoint]) -> Result<()> {
-        fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        self.make_folders()?;
         // The same layout as `LogFile`, borrowing the checkpoints instead of copying them.
         #[derive(Serialize)]
         struct LogFileView<'a> {
@@ -112,12 +172,34 @@ impl SessionLog {
             detail: e.to_string(),
         })?;
         json.push(b'\n');
-        write_atomically(&self.path(), &json)
+        // Checked again with the temporary file made, just before the rename.
+        write_checked(&self.path(), &json, || self.check_inside())
+    }
+
+    /// [`SessionLog::check_path`], and the session folder, all links resolved, is inside the
+    /// work tree: where the temporary file is made and renamed.
+    fn check_inside(&self) -> Result<()> {
+        self.check_path()?;
+        let real = |path: &Path| fs::canonicalize(path).map_err(|e| Error::io(path, e));
+        if real(&self.dir)?.starts_with(real(&self.workdir)?) {
+            Ok(())
+        } else {
+            Err(Error::LogPathNotPlain {
+                what: "outside the work tree",
+                path: self.dir.clone(),
+            })
+        }
     }
 }
 
 /// Writes `bytes` to `path` so that a crash at any moment leaves the old file or the new one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_checked(path, bytes, || Ok(()))
+}
+
+/// [`write_atomically`], with `verify` run after the temporary file is written and before it
+/// is renamed into place (a failure removes the temporary file and changes nothing).
+fn write_checked(path: &Path, bytes: &[u8], verify: impl Fn() -> Result<()>) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".checkpoints.json.")
@@ -128,6 +210,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(tmp.path(), e))?;
+    verify()?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     // The rename is durable only once the folder's entry is on disk too.
     if let Ok(folder) = fs::File::open(dir) {

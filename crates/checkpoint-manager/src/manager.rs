@@ -145,7 +145,12 @@ impl CheckpointManager {
     /// Checks whether the repository is fit for a checkpoint (the spec's
     /// `validate_checkpoint_state`), running `test_command` to decide `tests_passing`.
     pub fn validate(&self, test_command: Option<&str>) -> Result<ValidationResult> {
-        validate::validate(&self.repo, test_command)
+        validate::validate(&self.repo, test_command.map(validate::TestRun::new))
+    }
+
+    /// [`CheckpointManager::validate`] with a chosen test timeout.
+    pub fn validate_with(&self, tests: Option<validate::TestRun<'_>>) -> Result<ValidationResult> {
+        validate::validate(&self.repo, tests)
     }
 
     /// Creates a checkpoint and records it in the session's log.
@@ -237,6 +242,7 @@ impl CheckpointManager {
             CheckpointMode::Snapshot => {
                 let message = format!("checkpoint-manager snapshot: {}", request.description);
                 let copy = index_copy.expect("snapshot mode copies the index")?;
+                let assume_unchanged = copy.assume_unchanged().to_vec();
                 let captured = snapshot::capture(
                     &self.repo,
                     &status,
@@ -248,7 +254,7 @@ impl CheckpointManager {
                 )?;
                 checkpoint.commit_sha = captured.commit.clone();
                 checkpoint.commit_message = Some(message);
-                checkpoint.snapshot = Some(snapshot_info(captured, false));
+                checkpoint.snapshot = Some(snapshot_info(captured, false, &assume_unchanged));
             }
         }
         if request.mode != CheckpointMode::Snapshot {
@@ -407,7 +413,7 @@ impl CheckpointManager {
             if let Some(parent) = parent {
                 git = git.args(["-p", parent]);
             }
-            git.args(["-m", message])
+            git.message_on_stdin(message)
         };
         // git's words when it has no identity to use (with `user.useConfigOnly`).
         const NO_IDENTITY: &[&str] = &[
@@ -564,7 +570,7 @@ impl CheckpointManager {
             rollback_used: false,
             rollback_count: 0,
             mode: CheckpointMode::Snapshot,
-            snapshot: Some(snapshot_info(captured, true)),
+            snapshot: Some(snapshot_info(captured, true, &assume_unchanged)),
             skipped: Vec::new(),
         };
         let tag_object = store::write_metadata_tag(&self.repo, session, &safety)?;
@@ -659,7 +665,13 @@ impl CheckpointManager {
                         assume_unchanged,
                     )?;
                 }
-                restore::hard_restore(&self.repo, &restore_target, safety_tree, &reflog)
+                let removed =
+                    restore::hard_restore(&self.repo, &restore_target, safety_tree, &reflog)?;
+                // The snapshot's index had these flags; the restored index gets them back.
+                if let Some(info) = &target.snapshot {
+                    self.repo.mark_assume_unchanged(&info.assume_unchanged)?;
+                }
+                Ok(removed)
             }
         }
     }
@@ -825,7 +837,7 @@ impl CheckpointManager {
     /// Fails with [`Error::IndexLocked`] while another git holds the user's index: an operation
     /// that writes it checks before it starts, rather than failing halfway.
     fn require_index_unlocked(&self) -> Result<()> {
-        let path = self.repo.git_dir().join("index.lock");
+        let path = self.repo.index_lock_path();
         if path.exists() {
             return Err(Error::IndexLocked { path });
         }
@@ -884,9 +896,11 @@ impl CheckpointManager {
             return Err(invalid(format!("base_commit {base:?} is not an object id")));
         }
         let branch = info.and_then(|i| i.branch.clone());
-        if let Some(branch) = branch.as_deref().filter(|b| {
-            !b.starts_with("refs/heads/") || b.chars().any(|c| c.is_whitespace() || c.is_control())
-        }) {
+        // Git's own branch-name rules: a tampered record must not make `refs/heads/HEAD`.
+        if let Some(branch) = branch
+            .as_deref()
+            .filter(|b| !crate::git::is_valid_branch_ref(b))
+        {
             return Err(invalid(format!("branch {branch:?} is not a branch")));
         }
         // W's parents: [base, I, R]; without a base (no commit yet): [I, R].
@@ -1052,8 +1066,13 @@ fn find(
         })
 }
 
-fn snapshot_info(captured: Captured, safety: bool) -> SnapshotInfo {
+fn snapshot_info(captured: Captured, safety: bool, assume_unchanged: &[Vec<u8>]) -> SnapshotInfo {
     SnapshotInfo {
+        // A name that is not UTF-8 cannot be logged; its flag alone is not restored.
+        assume_unchanged: assume_unchanged
+            .iter()
+            .filter_map(|p| String::from_utf8(p.clone()).ok())
+            .collect(),
         base_commit: captured.base,
         branch: captured.branch,
         index_tree: captured.index_tree,
@@ -1087,8 +1106,14 @@ fn skipped_paths(target: &Checkpoint) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The first line of `text`, cut to 200 bytes (it goes into a reflog message, an argument).
 fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
+    let line = text.lines().next().unwrap_or("");
+    let mut end = line.len().min(200);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    &line[..end]
 }
 
 /// The message of a commit-mode checkpoint: the description, then trailers a tool can parse.

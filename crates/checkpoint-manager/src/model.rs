@@ -192,6 +192,10 @@ pub struct SnapshotInfo {
     /// (CRLF under `text=auto`, say); a restore writes them over the filtered checkout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_tree: Option<String>,
+    /// Index entries marked `assume-unchanged` when captured (UTF-8 paths); a hard restore to
+    /// the snapshot marks them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assume_unchanged: Vec<String>,
 }
 
 /// A checkpoint with its metadata: the spec's fields first, then this implementation's.
@@ -252,6 +256,10 @@ pub struct ValidationResult {
     pub has_uncommitted_changes: bool,
     /// The test command's verdict; `None` when no test command was given.
     pub tests_passing: Option<bool>,
+    /// The last 4 KiB (4096 bytes) of the test command's stdout and stderr, interleaved as
+    /// written; absent when no test command was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_output: Option<String>,
 }
 
 /// What a rollback (or undo) did.

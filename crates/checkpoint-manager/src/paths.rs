@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Returns the path for git's raw bytes; file names need not be UTF-8.
 pub fn bytes_to_path(bytes: &[u8]) -> &Path {
@@ -58,4 +58,29 @@ pub fn c_quoted(path: &[u8]) -> Cow<'_, [u8]> {
     }
     out.push(b'"');
     Cow::Owned(out)
+}
+
+/// What stands where a plain folder (or file) of ours must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotPlain {
+    Symlink,
+    Other,
+}
+
+/// Checks each folder from `top` down along `relative` (each component, `top` excluded) with
+/// `symlink_metadata`: every one that exists must be a plain folder, never a symlink that could
+/// send a read or write elsewhere. Returns how many exist, or the first that is not plain.
+pub fn plain_folders_along(top: &Path, relative: &Path) -> Result<usize, (PathBuf, NotPlain)> {
+    let mut path = top.to_path_buf();
+    let mut existing = 0;
+    for component in relative.components() {
+        path.push(component);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => existing += 1,
+            Ok(meta) if meta.file_type().is_symlink() => return Err((path, NotPlain::Symlink)),
+            Ok(_) => return Err((path, NotPlain::Other)),
+            Err(_) => break,
+        }
+    }
+    Ok(existing)
 }

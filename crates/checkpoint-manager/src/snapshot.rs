@@ -102,7 +102,7 @@ impl TempIndex {
     /// held. Returns whether it replaced.
     pub fn replace_user_index(self, repo: &Repo, original: &IndexStamp) -> Result<bool> {
         let index = repo.index_path();
-        let lock = index.with_file_name("index.lock");
+        let lock = repo.index_lock_path();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
         // Journaled: a kill while we hold `index.lock` leaves a lock the next command can prove
         // to be ours.
@@ -412,7 +412,7 @@ pub fn commit_tree(repo: &Repo, tree: &str, parents: &[&str], message: &str) -> 
     for parent in parents {
         git = git.args(["-p", parent]);
     }
-    git.args(["-m", message]).run_text()
+    git.message_on_stdin(message).run_text()
 }
 
 /// A private copy of the user's index and the tree it holds.

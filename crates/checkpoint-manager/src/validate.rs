@@ -1,7 +1,10 @@
 //! Whether the repository is fit for a checkpoint: the spec's `validate_checkpoint_state`.
 
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::git::{Repo, Status};
@@ -39,10 +42,40 @@ pub fn require_checkpointable(repo: &Repo, status: &Status) -> Result<()> {
     }
 }
 
+/// How long a test command may run before it is stopped, unless told otherwise.
+pub const DEFAULT_TEST_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How much of the test command's output a result keeps: its last 4 KiB.
+pub const TEST_OUTPUT_TAIL: usize = 4096;
+
+/// What `validate` runs to decide `tests_passing`.
+#[derive(Debug, Clone, Copy)]
+pub struct TestRun<'a> {
+    /// Run with `sh -c`, exactly as the user wrote it, in the work tree.
+    pub command: &'a str,
+    /// After this long the command's whole process group is killed and the tests fail.
+    pub timeout: Duration,
+}
+
+impl<'a> TestRun<'a> {
+    /// A test command with the default timeout.
+    pub fn new(command: &'a str) -> Self {
+        TestRun {
+            command,
+            timeout: DEFAULT_TEST_TIMEOUT,
+        }
+    }
+}
+
 /// Validates the repository at `path`; a path outside any work tree gives an invalid result,
 /// not an error. `test_command` (run with `sh -c`, exactly as the user wrote it) decides
-/// `tests_passing`.
+/// `tests_passing`; it may run for [`DEFAULT_TEST_TIMEOUT`].
 pub fn validate_at(path: &Path, test_command: Option<&str>) -> Result<ValidationResult> {
+    validate_at_with(path, test_command.map(TestRun::new))
+}
+
+/// [`validate_at`] with a chosen test timeout.
+pub fn validate_at_with(path: &Path, tests: Option<TestRun<'_>>) -> Result<ValidationResult> {
     let repo = match Repo::discover(path) {
         Ok(repo) => repo,
         Err(Error::NotARepository { path }) => {
@@ -54,11 +87,11 @@ pub fn validate_at(path: &Path, test_command: Option<&str>) -> Result<Validation
         }
         Err(e) => return Err(e),
     };
-    validate(&repo, test_command)
+    validate(&repo, tests)
 }
 
 /// Validates `repo`; see [`validate_at`].
-pub fn validate(repo: &Repo, test_command: Option<&str>) -> Result<ValidationResult> {
+pub fn validate(repo: &Repo, tests: Option<TestRun<'_>>) -> Result<ValidationResult> {
     let status = crate::snapshot::read_user_status(repo, false)?;
     let mut errors = blocking_problems(repo, &status);
     let mut warnings = Vec::new();
@@ -74,16 +107,18 @@ pub fn validate(repo: &Repo, test_command: Option<&str>) -> Result<ValidationRes
             status.entries.len()
         ));
     }
-    let tests_passing = match test_command {
-        None => None,
-        Some(command) => {
-            let (passed, detail) = run_test_command(repo.workdir(), command);
-            if !passed {
-                errors.push(format!("test command `{command}` failed: {detail}"));
-            }
-            Some(passed)
+    let mut test_output = None;
+    let tests_passing = tests.map(|tests| {
+        let outcome = run_test_command(repo.workdir(), tests);
+        if let Some(failure) = outcome.failure {
+            errors.push(format!(
+                "test command `{}` failed: {failure}",
+                tests.command
+            ));
         }
-    };
+        test_output = Some(outcome.output_tail);
+        outcome.passed
+    });
     Ok(ValidationResult {
         is_valid: errors.is_empty(),
         errors,
@@ -91,27 +126,126 @@ pub fn validate(repo: &Repo, test_command: Option<&str>) -> Result<ValidationRes
         git_status: status.porcelain_v1(),
         has_uncommitted_changes: status.has_changes(),
         tests_passing,
+        test_output,
     })
 }
 
-/// Runs the user's test command in the work tree with its output captured.
-fn run_test_command(workdir: &Path, command: &str) -> (bool, String) {
-    let result = Command::new("sh")
+/// What running the test command gave.
+#[derive(Debug)]
+struct TestOutcome {
+    passed: bool,
+    /// Why it did not pass (exit code, signal, timeout, could not start).
+    failure: Option<String>,
+    /// The last [`TEST_OUTPUT_TAIL`] bytes of stdout and stderr as written, interleaved.
+    output_tail: String,
+}
+
+/// Runs the user's test command in the work tree, in its own process group, with stdout and
+/// stderr going to an unnamed temporary file: we wait for the command itself to exit, not for
+/// the background processes it may leave holding its output (a server it started). After
+/// `timeout` the whole group is killed.
+fn run_test_command(workdir: &Path, tests: TestRun<'_>) -> TestOutcome {
+    let failed = |failure: String| TestOutcome {
+        passed: false,
+        failure: Some(failure),
+        output_tail: String::new(),
+    };
+    let output = match tempfile::tempfile() {
+        Ok(file) => file,
+        Err(e) => return failed(format!("no temporary file for its output: {e}")),
+    };
+    let (stdout, stderr) = match (output.try_clone(), output.try_clone()) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            return failed(format!("no temporary file for its output: {e}"))
+        }
+    };
+    let child = Command::new("sh")
         .arg("-c")
-        .arg(command)
+        .arg(tests.command)
         .current_dir(workdir)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output();
-    match result {
-        Ok(out) if out.status.success() => (true, String::new()),
-        Ok(out) => (
-            false,
-            out.status
-                .code()
-                .map_or_else(|| "killed by a signal".to_owned(), |c| format!("exit {c}")),
-        ),
-        Err(e) => (false, format!("could not start sh: {e}")),
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0)
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => return failed(format!("could not start sh: {e}")),
+    };
+    let (passed, failure) = match wait_with_timeout(&mut child, tests.timeout) {
+        Ok(Some(status)) if status.success() => (true, None),
+        Ok(Some(status)) => (false, Some(describe_exit(status))),
+        Ok(None) => {
+            kill_group(&mut child);
+            (
+                false,
+                Some(format!(
+                    "timed out after {} s; its process group was killed",
+                    tests.timeout.as_secs_f64()
+                )),
+            )
+        }
+        Err(e) => {
+            kill_group(&mut child);
+            (false, Some(format!("could not wait for it: {e}")))
+        }
+    };
+    TestOutcome {
+        passed,
+        failure,
+        output_tail: read_tail(output, TEST_OUTPUT_TAIL),
     }
+}
+
+/// Waits for `child` to exit, up to `timeout`; `None` when it is still running then.
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Kills the command's whole process group (the command is its leader), then reaps it.
+fn kill_group(child: &mut Child) {
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn describe_exit(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => "killed by a signal".to_owned(),
+    }
+}
+
+/// Returns the last `limit` bytes of `file` as text (invalid UTF-8 replaced).
+fn read_tail(mut file: std::fs::File, limit: usize) -> String {
+    let len = file.seek(SeekFrom::End(0)).unwrap_or(0);
+    let start = len.saturating_sub(limit as u64);
+    let mut bytes = Vec::new();
+    if file.seek(SeekFrom::Start(start)).is_ok() {
+        let _ = file.take(limit as u64).read_to_end(&mut bytes);
+    }
+    // A cut in the middle of a character drops its first bytes, not the whole tail.
+    let skip = bytes
+        .iter()
+        .take(3)
+        .take_while(|b| (**b & 0xC0) == 0x80)
+        .count();
+    String::from_utf8_lossy(&bytes[skip..]).into_owned()
 }

@@ -7,6 +7,8 @@
 #[path = "core/support.rs"]
 mod support;
 
+#[path = "core/big_messages.rs"]
+mod big_messages;
 #[path = "core/create.rs"]
 mod create;
 #[path = "core/delete.rs"]

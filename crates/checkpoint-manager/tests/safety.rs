@@ -7,12 +7,16 @@
 //! `cargo test -p checkpoint-manager --test safety -- --ignored`.
 #![allow(clippy::unwrap_used)]
 
+#[path = "safety/branch_records.rs"]
+mod branch_records;
 #[path = "safety/common.rs"]
 mod common;
 #[path = "safety/edges.rs"]
 mod edges;
 #[path = "safety/holes.rs"]
 mod holes;
+#[path = "safety/log_symlinks.rs"]
+mod log_symlinks;
 #[path = "safety/names.rs"]
 mod names;
 #[path = "safety/props.rs"]

@@ -30,8 +30,12 @@ pub struct CreateArgs {
     pub session_id: String,
 
     /// What this checkpoint is, for people (any text, even one starting with "-"; not empty)
-    #[arg(long, allow_hyphen_values = true)]
-    pub description: String,
+    #[arg(long, allow_hyphen_values = true, required_unless_present = "description_file")]
+    pub description: Option<String>,
+
+    /// Read the description from this file (`-` for stdin), for descriptions of any size
+    #[arg(long, value_name = "PATH", conflicts_with = "description")]
+    pub description_file: Option<std::path::PathBuf>,
 
     /// plan, generate_tasks, implement, validate or cleanup
     #[arg(long, value_parser = choice::<CheckpointPhase>)]
@@ -68,11 +72,12 @@ pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError>
     } else {
         CheckpointMode::Commit
     };
+    let description = description(args)?;
     let manager = open(global)?;
     let created = manager.create_with_notices(
         session,
         &CreateRequest {
-            description: args.description.clone(),
+            description,
             phase: args.phase,
             checkpoint_type: args.checkpoint_type,
             state_snapshot,
@@ -87,4 +92,27 @@ pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError>
     }
     output::print(global.output, &created.checkpoint, output::checkpoint)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The description given inline, or read from `--description-file` (`-`: stdin) as UTF-8.
+fn description(args: &CreateArgs) -> Result<String, CliError> {
+    let Some(path) = &args.description_file else {
+        return Ok(args.description.clone().unwrap_or_default());
+    };
+    let read = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(path)
+    };
+    let bytes = read.map_err(|source| checkpoint_manager::Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        CliError::Usage(format!(
+            "--description-file {}: the description is not UTF-8 text",
+            path.display()
+        ))
+    })
 }

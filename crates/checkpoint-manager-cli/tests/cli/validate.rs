@@ -100,7 +100,8 @@ fn the_test_commands_output_never_reaches_the_tools_output() {
     assert_eq!(r.stderr, "");
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["tests_passing"], true);
-    assert!(!r.stdout.contains("to-stdout"));
+    // Only inside the JSON, as the tail of its output.
+    assert_eq!(v["test_output"], "to-stdout\nto-stderr\n");
 }
 
 #[test]
@@ -131,4 +132,49 @@ fn validate_outside_a_repository_prints_an_invalid_result_naming_the_path() {
     let errors = v["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{v}");
     assert!(errors[0].as_str().unwrap().contains(&text), "{v}");
+}
+
+#[test]
+fn test_timeout_kills_a_command_that_never_ends_and_fails_the_tests() {
+    let repo = repo_with_commit();
+    let started = std::time::Instant::now();
+    let v = validate(
+        repo.path(),
+        &[
+            "--test-command",
+            "echo serving; sleep 60",
+            "--test-timeout",
+            "2.5",
+        ],
+        3,
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(v["tests_passing"], false);
+    assert_eq!(v["test_output"], "serving\n");
+    let errors = v["errors"].to_string();
+    assert!(errors.contains("timed out after 2.5 s"), "{errors}");
+}
+
+#[test]
+fn a_server_left_running_by_the_test_command_does_not_hold_validate() {
+    let repo = repo_with_commit();
+    let started = std::time::Instant::now();
+    let v = validate(repo.path(), &["--test-command", "sleep 30 & exit 0"], 0);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(v["tests_passing"], true);
+}
+
+#[test]
+fn a_bad_test_timeout_is_a_usage_error() {
+    let repo = repo_with_commit();
+    for args in [
+        &["--test-command", "true", "--test-timeout", "0"][..],
+        &["--test-command", "true", "--test-timeout", "-1"][..],
+        &["--test-command", "true", "--test-timeout", "soon"][..],
+        &["--test-timeout", "5"][..],
+    ] {
+        let mut all = vec!["validate"];
+        all.extend_from_slice(args);
+        assert_eq!(run(repo.path(), &all).code, 2, "{args:?}");
+    }
 }

@@ -120,10 +120,20 @@ class CheckpointManager:
             return self.session_id
         return _id_text(session_id, "session_id")
 
-    def validate_checkpoint_state(self, test_command: Optional[str] = None) -> ValidationResult:
+    def validate_checkpoint_state(
+        self, test_command: Optional[str] = None, *, test_timeout: Optional[float] = None
+    ) -> ValidationResult:
         """Checks whether the repository is fit for a checkpoint. ``test_command`` (run with
-        ``sh -c`` in the work tree) decides ``tests_passing``; without it that is None."""
-        raw = _native.validate_at(os.fspath(self.repo_root), test_command)
+        ``sh -c`` in the work tree) decides ``tests_passing``; without it that is None. The
+        command may run ``test_timeout`` seconds (default 600), then its whole process group is
+        killed and the tests fail; ``test_output`` holds the tail of what it printed."""
+        if test_timeout is not None and not (
+            isinstance(test_timeout, (int, float)) and 0 < test_timeout < float("inf")
+        ):
+            raise CheckpointValueError(
+                f"test_timeout {test_timeout!r}: not a positive number of seconds"
+            )
+        raw = _native.validate_at(os.fspath(self.repo_root), test_command, test_timeout)
         return ValidationResult.from_dict(json.loads(raw))
 
     def create_checkpoint(

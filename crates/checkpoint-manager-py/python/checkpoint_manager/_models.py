@@ -212,6 +212,9 @@ class ValidationResult:
     has_uncommitted_changes: bool = False
     tests_passing: Optional[bool] = None
     """The test command's verdict; None when no test command was given."""
+    test_output: Optional[str] = None
+    """The last 4 KiB of the test command's stdout and stderr (interleaved as written); None when
+    no test command was given."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ValidationResult:
@@ -222,6 +225,7 @@ class ValidationResult:
             git_status=data.get("git_status", ""),
             has_uncommitted_changes=data.get("has_uncommitted_changes", False),
             tests_passing=data.get("tests_passing"),
+            test_output=data.get("test_output"),
         )
 
 

@@ -54,7 +54,8 @@ impl GitOutput {
 }
 
 impl GitCommand {
-    /// Starts a git command that runs in `dir`.
+    /// Starts a git command that runs in `dir`. It inherits the caller's `GIT_DIR`-style
+    /// variables, as any git would; [`super::Repo::git`] pins them to what discovery found.
     pub fn new(dir: &Path) -> Self {
         let mut command = Command::new("git");
         command.current_dir(dir);
@@ -63,7 +64,6 @@ impl GitCommand {
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("GIT_PAGER", "cat")
             .env("GIT_OPTIONAL_LOCKS", "0")
-            .env_remove("GIT_INDEX_FILE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -125,6 +125,17 @@ impl GitCommand {
         self
     }
 
+    /// Feeds a commit message on stdin (`commit-tree` reads it there when given no `-m`), so its
+    /// size is limited by memory only, not by the kernel's limit on one argument (128 KiB). It
+    /// ends with a newline, as `-m` would end it, so the commit is the one `-m` would make.
+    pub fn message_on_stdin(self, message: &str) -> Self {
+        let mut bytes = message.as_bytes().to_vec();
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        self.stdin(bytes)
+    }
+
     /// Names the call for error messages: the sub-command and its first arguments, without
     /// `-c key=value` settings.
     fn describe(&self) -> String {
@@ -157,10 +168,7 @@ impl GitCommand {
                 .collect();
             journal.before_step(&args, self.stdin.as_deref(), self.own_index)
         });
-        let spawned = self.command.spawn().map_err(|source| Error::GitMissing {
-            min: MIN_GIT_VERSION,
-            source,
-        });
+        let spawned = self.command.spawn().map_err(spawn_error);
         if let Some(journal) = &journal {
             match &spawned {
                 Ok(child) => journal.child_started(child.id()),
@@ -190,10 +198,7 @@ impl GitCommand {
     }
 
     fn finish(out: std::io::Result<std::process::Output>) -> Result<GitOutput> {
-        let out = out.map_err(|source| Error::GitMissing {
-            min: MIN_GIT_VERSION,
-            source,
-        })?;
+        let out = out.map_err(|source| Error::GitIo { source })?;
         Ok(GitOutput {
             stdout: out.stdout,
             stderr: out.stderr,
@@ -208,10 +213,7 @@ impl GitCommand {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        self.command.spawn().map_err(|source| Error::GitMissing {
-            min: MIN_GIT_VERSION,
-            source,
-        })
+        self.command.spawn().map_err(spawn_error)
     }
 
     /// Runs the command and fails with git's stderr unless it exits 0. Warnings git prints on
@@ -234,6 +236,18 @@ impl GitCommand {
     /// Runs the command and returns its trimmed stdout.
     pub fn run_text(self) -> Result<String> {
         self.run().map(|o| o.text())
+    }
+}
+
+/// Says why git could not be started: missing (or not executable) means install it; anything
+/// else (an argument list too long, no memory, too many processes) is named as it is.
+fn spawn_error(source: std::io::Error) -> Error {
+    match source.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => Error::GitMissing {
+            min: MIN_GIT_VERSION,
+            source,
+        },
+        _ => Error::GitSpawn { source },
     }
 }
 
@@ -338,6 +352,42 @@ mod tests {
             if name == "HEAD" && detail == "is at 0719 but expected dbdc")
         );
         assert!(lock_error(b"fatal: bad object").is_none());
+    }
+
+    use super::GitCommand;
+
+    /// A spawn that fails for another reason than a missing git says so, not "install git".
+    #[test]
+    fn an_argument_too_long_is_named_as_such() {
+        let dir = tempfile::tempdir().expect("ok");
+        let huge = "x".repeat(200_000);
+        let err = GitCommand::new(dir.path())
+            .args(["var", &huge])
+            .output()
+            .expect_err("fails");
+        let text = err.to_string();
+        assert!(text.contains("Argument list too long"), "{text}");
+        assert!(!text.contains("install git"), "{text}");
+        assert_eq!(err.kind(), crate::error::ErrorKind::Git);
+    }
+
+    /// A message far over the one-argument limit reaches git whole on stdin.
+    #[test]
+    fn a_message_on_stdin_has_no_size_limit() {
+        let dir = tempfile::tempdir().expect("ok");
+        let message = "m".repeat(1 << 20);
+        let out = GitCommand::new(dir.path())
+            .args(["hash-object", "--stdin"])
+            .message_on_stdin(&message)
+            .run_text()
+            .expect("ok");
+        let expected = GitCommand::new(dir.path())
+            .args(["hash-object", "--stdin"])
+            .stdin(format!("{message}\n").into_bytes())
+            .run_text()
+            .expect("ok");
+        assert_eq!(out, expected);
+        assert_eq!(out.len(), 40);
     }
 
     #[test]

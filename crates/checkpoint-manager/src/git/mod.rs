@@ -8,12 +8,14 @@
 
 mod command;
 mod objects;
+mod refname;
 mod repo;
 mod status;
 mod trees;
 
 pub use command::{git_error, GitCommand, GitOutput, MIN_GIT_VERSION};
 pub use objects::{LooseObjects, ObjectKind};
+pub use refname::{is_valid_branch_name, is_valid_branch_ref};
 pub use repo::{OperationInProgress, Repo, Settings};
 pub use status::{Head, Status, StatusEntry};
 pub use trees::{

@@ -1,7 +1,7 @@
 //! Writing the small objects only this tool creates (snapshot commits, metadata tags) straight
 //! into the object store as loose objects: three fewer git processes per snapshot. Used only in
-//! the plain case (SHA-1, no shared-repository permissions, no object-directory override); git
-//! writes them otherwise.
+//! the plain case (SHA-1, no shared-repository permissions), into the object directory git would
+//! use (`GIT_OBJECT_DIRECTORY` included); git writes them otherwise.
 
 use std::fs;
 use std::io::Write;
@@ -41,14 +41,12 @@ impl ObjectKind {
 }
 
 impl LooseObjects {
-    /// Returns a writer for the repository whose shared git dir is `common_dir`, or `None` when
-    /// git itself should write objects there.
-    pub fn for_common_dir(common_dir: &std::path::Path) -> Option<LooseObjects> {
-        if std::env::var_os("GIT_OBJECT_DIRECTORY").is_some() {
-            return None;
-        }
-        let dir = common_dir.join("objects");
-        dir.is_dir().then_some(LooseObjects { dir })
+    /// Returns a writer into the object directory `dir` (the common dir's `objects`, or where
+    /// `GIT_OBJECT_DIRECTORY` says), or `None` when it is not a folder: git then writes them.
+    pub fn for_objects_dir(dir: &std::path::Path) -> Option<LooseObjects> {
+        dir.is_dir().then(|| LooseObjects {
+            dir: dir.to_owned(),
+        })
     }
 
     /// Stores `body` as an object of `kind` and returns its id, exactly as
@@ -109,7 +107,8 @@ mod tests {
         repo.write("a.txt", "a\n");
         let head = repo.commit_all("base");
         let tree = repo.git(&["rev-parse", "HEAD^{tree}"]);
-        let objects = LooseObjects::for_common_dir(&repo.join(".git")).expect("plain repo");
+        let objects =
+            LooseObjects::for_objects_dir(&repo.join(".git/objects")).expect("plain repo");
         let body = format!(
             "tree {tree}\nparent {head}\nauthor A <a@b> 1700000000 +0000\ncommitter A <a@b> 1700000000 +0000\n\nmessage é\n"
         );

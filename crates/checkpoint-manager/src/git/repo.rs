@@ -14,7 +14,28 @@ pub struct Repo {
     workdir: PathBuf,
     git_dir: PathBuf,
     common_dir: PathBuf,
+    /// The user's index (`GIT_INDEX_FILE` when set).
+    index_file: PathBuf,
+    /// Where objects are written (`GIT_OBJECT_DIRECTORY` when set).
+    objects_dir: PathBuf,
+    /// The `GIT_*` location variables of our environment, as absolute paths that resolve to
+    /// the same places from the work tree: set on every git child, so each one works on the
+    /// repository discovery found (a relative `GIT_DIR` would not survive a change of folder).
+    pinned_env: Vec<(&'static str, PathBuf)>,
     settings: std::sync::OnceLock<Settings>,
+}
+
+/// The variables that move a repository's parts, which git obeys (and so do we).
+const LOCATION_VARIABLES: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+];
+
+fn env_is_set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty())
 }
 
 /// The few settings that decide whether this tool may write objects and trees itself, read
@@ -115,6 +136,7 @@ impl Repo {
         }
     }
 
+    /// Asks git where everything is, variables included; every answer is absolute.
     fn discover_with_git(start: &Path) -> Result<Repo> {
         let out = GitCommand::new(start)
             .args([
@@ -123,17 +145,26 @@ impl Repo {
                 "--show-toplevel",
                 "--git-dir",
                 "--git-common-dir",
+                "--git-path",
+                "index",
+                "--git-path",
+                "objects",
             ])
             .output()?;
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let lines: Vec<&str> = text.lines().collect();
-        if out.code == Some(0) && lines.len() == 3 {
-            return Ok(Repo {
+        if out.code == Some(0) && lines.len() == 5 {
+            let mut repo = Repo {
                 workdir: PathBuf::from(lines[0]),
                 git_dir: PathBuf::from(lines[1]),
                 common_dir: PathBuf::from(lines[2]),
+                index_file: PathBuf::from(lines[3]),
+                objects_dir: PathBuf::from(lines[4]),
+                pinned_env: Vec::new(),
                 settings: std::sync::OnceLock::new(),
-            });
+            };
+            repo.pin_location_variables();
+            return Ok(repo);
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.code == Some(0)
@@ -146,6 +177,30 @@ impl Repo {
         }
         super::command::check_git_version(start)?;
         Err(git_error("rev-parse --show-toplevel".to_owned(), &out))
+    }
+
+    /// Records, for each location variable set in our environment, the absolute place git
+    /// resolved it to. With `GIT_DIR` or `GIT_WORK_TREE` set, both are pinned (git's answer for
+    /// the other one depends on the folder it starts in).
+    fn pin_location_variables(&mut self) {
+        let moved = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"]
+            .iter()
+            .any(|v| env_is_set(v));
+        let mut pinned = Vec::new();
+        if moved {
+            pinned.push(("GIT_DIR", self.git_dir.clone()));
+            pinned.push(("GIT_WORK_TREE", self.workdir.clone()));
+        }
+        if env_is_set("GIT_COMMON_DIR") {
+            pinned.push(("GIT_COMMON_DIR", self.common_dir.clone()));
+        }
+        if env_is_set("GIT_INDEX_FILE") {
+            pinned.push(("GIT_INDEX_FILE", self.index_file.clone()));
+        }
+        if env_is_set("GIT_OBJECT_DIRECTORY") {
+            pinned.push(("GIT_OBJECT_DIRECTORY", self.objects_dir.clone()));
+        }
+        self.pinned_env = pinned;
     }
 
     /// Returns the top of the work tree.
@@ -163,9 +218,16 @@ impl Repo {
         &self.common_dir
     }
 
-    /// Returns the user's index file.
+    /// Returns the user's index file (`GIT_INDEX_FILE` when set).
     pub fn index_path(&self) -> PathBuf {
-        self.git_dir.join("index")
+        self.index_file.clone()
+    }
+
+    /// Returns the lock git takes to write the user's index: its name plus `.lock`.
+    pub fn index_lock_path(&self) -> PathBuf {
+        let mut name = self.index_file.clone().into_os_string();
+        name.push(".lock");
+        PathBuf::from(name)
     }
 
     /// Returns the folder where this tool keeps its private files (locks, temporary indexes).
@@ -185,12 +247,16 @@ impl Repo {
         if settings.shared_repository || settings.other_object_format {
             return None;
         }
-        super::LooseObjects::for_common_dir(&self.common_dir)
+        super::LooseObjects::for_objects_dir(&self.objects_dir)
     }
 
-    /// Starts a git command in the work tree.
+    /// Starts a git command in the work tree, on this repository whatever the environment says.
     pub fn git(&self) -> GitCommand {
-        GitCommand::new(&self.workdir)
+        self.pinned_env
+            .iter()
+            .fold(GitCommand::new(&self.workdir), |git, (key, value)| {
+                git.env(key, value)
+            })
     }
 
     /// Returns the work tree (another than this one) that has `branch` (`refs/heads/...`)
@@ -219,6 +285,32 @@ impl Repo {
                     .map_or_else(|| admin.clone(), Path::to_path_buf),
             })
         })
+    }
+
+    /// Marks `paths` `assume-unchanged` in the user's index, those the index has (the list may
+    /// come from the log, so nothing else is trusted of it; paths reach git on stdin).
+    pub fn mark_assume_unchanged(&self, paths: &[String]) -> Result<()> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let listed = self.git().args(["ls-files", "-z"]).run()?.stdout;
+        let in_index: std::collections::HashSet<&[u8]> = listed
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .collect();
+        let mut input = Vec::new();
+        for path in paths.iter().filter(|p| in_index.contains(p.as_bytes())) {
+            input.extend_from_slice(path.as_bytes());
+            input.push(0);
+        }
+        if input.is_empty() {
+            return Ok(());
+        }
+        self.git()
+            .args(["update-index", "--assume-unchanged", "-z", "--stdin"])
+            .stdin(input)
+            .run()
+            .map(|_| ())
     }
 
     /// Returns the operation in progress, if any, read from marker files in the git dir.
@@ -277,14 +369,12 @@ impl Repo {
 /// `gitdir:` file as in linked worktrees and submodules). Returns `None` whenever git's own
 /// discovery could disagree: `GIT_DIR`-style variables, `core.worktree`, ceilings, no HEAD.
 fn find_plain_repo(start: &Path) -> Option<Repo> {
-    const OVERRIDES: &[&str] = &[
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_COMMON_DIR",
-        "GIT_CEILING_DIRECTORIES",
-        "GIT_DISCOVERY_ACROSS_FILESYSTEM",
-    ];
-    if OVERRIDES.iter().any(|v| std::env::var_os(v).is_some()) {
+    const DISCOVERY: &[&str] = &["GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM"];
+    let overridden = LOCATION_VARIABLES.iter().chain(DISCOVERY);
+    if overridden
+        .into_iter()
+        .any(|v| std::env::var_os(v).is_some())
+    {
         return None;
     }
     let start = fs::canonicalize(start).ok()?;
@@ -314,8 +404,11 @@ fn find_plain_repo(start: &Path) -> Option<Repo> {
             }
             return Some(Repo {
                 workdir: dir.to_owned(),
+                index_file: git_dir.join("index"),
+                objects_dir: common_dir.join("objects"),
                 git_dir,
                 common_dir,
+                pinned_env: Vec::new(),
                 settings: std::sync::OnceLock::new(),
             });
         }

@@ -18,6 +18,7 @@ fn a_clean_repository_is_valid_with_no_errors_or_warnings() {
             git_status: String::new(),
             has_uncommitted_changes: false,
             tests_passing: None,
+            test_output: None,
         }
     );
 }
@@ -259,4 +260,104 @@ fn a_repository_without_commits_is_valid_with_a_warning() {
         "{:?}",
         result.warnings
     );
+}
+
+/// Runs `command` through validate with `timeout` and the time it took.
+fn validate_with_timeout(
+    repo: &TestRepo,
+    command: &str,
+    timeout: std::time::Duration,
+) -> (ValidationResult, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let result = manager(repo)
+        .validate_with(Some(checkpoint_manager::TestRun { command, timeout }))
+        .unwrap();
+    (result, started.elapsed())
+}
+
+#[test]
+fn background_children_holding_the_output_do_not_keep_validate_waiting() {
+    let repo = repo_with_commit();
+    let (result, took) = validate_with_timeout(
+        &repo,
+        "sleep 40 & echo started; exit 0",
+        checkpoint_manager::DEFAULT_TEST_TIMEOUT,
+    );
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    assert_eq!(result.tests_passing, Some(true));
+    assert_eq!(result.test_output.as_deref(), Some("started\n"));
+    assert!(result.is_valid, "{:?}", result.errors);
+}
+
+#[test]
+fn a_test_command_over_its_timeout_is_killed_with_its_whole_group_and_fails() {
+    let repo = repo_with_commit();
+    let pid_dir = tempfile::tempdir().unwrap();
+    let pid_file = pid_dir.path().join("pid");
+    let command = format!(
+        "sleep 60 & echo $! > '{}'; echo waiting; wait",
+        pid_file.display()
+    );
+    let (result, took) = validate_with_timeout(&repo, &command, std::time::Duration::from_secs(3));
+    // Long enough for a loaded machine to start the shell; far less than the 60 s it asks.
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    assert_eq!(result.tests_passing, Some(false));
+    assert!(!result.is_valid);
+    assert!(
+        result
+            .errors
+            .iter()
+            .any(|e| e.contains("timed out after 3 s")),
+        "{:?}",
+        result.errors
+    );
+    assert_eq!(result.test_output.as_deref(), Some("waiting\n"));
+    // The background child was in the group: it is gone too (a zombie at most, until reaped).
+    // SIGKILL is delivered asynchronously: give a loaded machine a moment to finish it.
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let gone = || {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .to_owned();
+        stat.is_empty() || state.starts_with('Z') || state.starts_with('X')
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !gone() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(gone(), "the background child {} still runs", pid.trim());
+}
+
+#[test]
+fn the_tail_of_a_failing_commands_output_says_why() {
+    let repo = repo_with_commit();
+    let (result, _) = validate_with_timeout(
+        &repo,
+        "echo 'to stdout'; echo 'FAILED: test_parse' >&2; exit 3",
+        checkpoint_manager::DEFAULT_TEST_TIMEOUT,
+    );
+    assert_eq!(result.tests_passing, Some(false));
+    assert_eq!(
+        result.test_output.as_deref(),
+        Some("to stdout\nFAILED: test_parse\n")
+    );
+    assert!(
+        result.errors.iter().any(|e| e.ends_with("exit 3")),
+        "{:?}",
+        result.errors
+    );
+    // Long output keeps its last 4 KiB.
+    let (long, _) = validate_with_timeout(
+        &repo,
+        "i=0; while [ $i -lt 2000 ]; do echo \"line $i\"; i=$((i+1)); done; exit 1",
+        checkpoint_manager::DEFAULT_TEST_TIMEOUT,
+    );
+    let tail = long.test_output.unwrap();
+    assert_eq!(tail.len(), 4096);
+    assert!(tail.ends_with("line 1998\nline 1999\n"), "{tail}");
 }
