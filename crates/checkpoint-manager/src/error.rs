@@ -78,9 +78,7 @@ pub enum Error {
     #[error("checkpoint {checkpoint} not found in session {session}; `checkpoint-manager list --session-id {session}` shows its checkpoints")]
     CheckpointNotFound { session: String, checkpoint: String },
 
-    #[error(
-        "session {session} has no safety snapshot to undo to (one is taken by every rollback)"
-    )]
+    #[error("session {session} has nothing to undo: no rollback, undo or redo is left in its history; `checkpoint-manager op-log --session-id {session}` shows it")]
     NothingToUndo { session: String },
 
     #[error("checkpoint {checkpoint} in session {session} has an invalid record ({detail}); nothing was changed; run `checkpoint-manager repair --session-id {session}` to rebuild the log from git")]
@@ -159,6 +157,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+
+    #[error("session {session} has nothing to redo: no undo is left to take back (a rollback after an undo starts a new history); `checkpoint-manager op-log --session-id {session}` shows it")]
+    NothingToRedo { session: String },
 }
 
 impl Error {
@@ -184,6 +185,7 @@ impl Error {
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }
+            | Error::NothingToRedo { .. }
             | Error::MissingCommit { .. } => ErrorKind::NotFound,
             Error::Git { .. } | Error::GitMissing { .. } | Error::GitOutput { .. } => {
                 ErrorKind::Git

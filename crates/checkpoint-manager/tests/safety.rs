@@ -11,6 +11,8 @@
 mod common;
 #[path = "safety/edges.rs"]
 mod edges;
+#[path = "safety/history.rs"]
+mod history;
 #[path = "safety/names.rs"]
 mod names;
 #[path = "safety/props.rs"]

@@ -163,9 +163,13 @@ class CheckpointManager:
         )
         return Checkpoint.from_dict(json.loads(raw))
 
-    def list_checkpoints(self, session_id: Optional[IdLike]) -> List[Checkpoint]:
-        """Returns the session's checkpoints, newest first (none for an unknown session)."""
-        raw = self._native().list(self._session(session_id))
+    def list_checkpoints(
+        self, session_id: Optional[IdLike], *, include_safety: bool = False
+    ) -> List[Checkpoint]:
+        """Returns the checkpoints created in the session, newest first (none for an unknown
+        session). ``include_safety=True`` adds the automatic safety snapshots that rollbacks and
+        undos take first (``checkpoint.snapshot.safety`` is True on them)."""
+        raw = self._native().list(self._session(session_id), include_safety)
         return [Checkpoint.from_dict(cp) for cp in json.loads(raw)]
 
     def get_checkpoint(self, session_id: Optional[IdLike], checkpoint_id: IdLike) -> Checkpoint:
@@ -199,7 +203,8 @@ class CheckpointManager:
         return bool(json.loads(raw)["success"])
 
     def get_checkpoint_summary(self, session_id: Optional[IdLike]) -> CheckpointSummary:
-        """Returns the session's statistics (zeros for an unknown session)."""
+        """Returns the statistics of the checkpoints created in the session (safety snapshots
+        are not counted; zeros for an unknown session)."""
         raw = self._native().summary(self._session(session_id))
         return CheckpointSummary.from_dict(json.loads(raw))
 

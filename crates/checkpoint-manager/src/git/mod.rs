@@ -7,12 +7,14 @@
 //! snapshot and reset (see `docs/DESIGN.md`).
 
 mod command;
+mod history;
 mod objects;
 mod repo;
 mod status;
 mod trees;
 
 pub use command::{git_error, GitCommand, GitOutput, MIN_GIT_VERSION};
+pub use history::is_ancestor;
 pub use objects::{LooseObjects, ObjectKind};
 pub use repo::{OperationInProgress, Repo, Settings};
 pub use status::{Head, Status, StatusEntry};
