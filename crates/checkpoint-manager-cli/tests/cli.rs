@@ -13,6 +13,8 @@ mod create;
 mod delete;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/history.rs"]
+mod history;
 #[path = "cli/list.rs"]
 mod list;
 #[path = "cli/pretty.rs"]
