@@ -78,7 +78,7 @@ pub enum Error {
     #[error("checkpoint {checkpoint} not found in session {session}; `checkpoint-manager list --session-id {session}` shows its checkpoints")]
     CheckpointNotFound { session: String, checkpoint: String },
 
-    #[error("session {session} has nothing to undo: no rollback, undo or redo is left in its history; `checkpoint-manager op-log --session-id {session}` shows it")]
+    #[error("session {session} has nothing to undo: no rollback, undo or redo is left in its operation history")]
     NothingToUndo { session: String },
 
     #[error("checkpoint {checkpoint} in session {session} has an invalid record ({detail}); nothing was changed; run `checkpoint-manager repair --session-id {session}` to rebuild the log from git")]
@@ -158,7 +158,7 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("session {session} has nothing to redo: no undo is left to take back (a rollback after an undo starts a new history); `checkpoint-manager op-log --session-id {session}` shows it")]
+    #[error("session {session} has nothing to redo: no undo is left to take back (a rollback after an undo starts a new history)")]
     NothingToRedo { session: String },
 }
 

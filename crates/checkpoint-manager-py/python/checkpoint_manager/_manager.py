@@ -197,8 +197,9 @@ class CheckpointManager:
         return bool(json.loads(raw)["success"])
 
     def undo_rollback(self, session_id: Optional[IdLike]) -> bool:
-        """Returns branch, HEAD, index and every file to the state before the last rollback (or
-        undo), and returns True. It takes its own safety snapshot first, so it can be undone."""
+        """Steps back one entry of the session's operation history: branch, HEAD, index and every
+        file return to the state before the newest rollback, undo or redo still in effect (called
+        again, it keeps going back), and returns True. It takes its own safety snapshot first."""
         raw = self._native().undo(self._session(session_id))
         return bool(json.loads(raw)["success"])
 
