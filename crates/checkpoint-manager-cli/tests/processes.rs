@@ -9,6 +9,8 @@
 mod common;
 #[path = "processes/concurrent.rs"]
 mod concurrent;
+#[path = "processes/history.rs"]
+mod history;
 #[path = "processes/kill.rs"]
 mod kill;
 #[path = "processes/locks.rs"]
