@@ -275,11 +275,7 @@ pub fn operations(out: &mut dyn Write, style: &Style, ops: &Vec<Operation>) -> i
             op.undid.map_or_else(|| "-".to_owned(), |id| id.to_string())
         )?;
     }
-    writeln!(
-        out,
-        "{}",
-        style.dim(&format!("{} operation(s)", ops.len()))
-    )
+    writeln!(out, "{}", style.dim(&format!("{} operation(s)", ops.len())))
 }
 
 pub fn delete(out: &mut dyn Write, style: &Style, d: &DeleteOutcome) -> io::Result<()> {

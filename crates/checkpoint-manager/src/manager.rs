@@ -397,9 +397,7 @@ impl CheckpointManager {
     fn read_log(&self, session: SessionId) -> Result<Option<LogContents>> {
         let log = self.session_log(session);
         let missing = match log.read()? {
-            Some(contents) if !self.log_is_behind(session, &contents) => {
-                return Ok(Some(contents))
-            }
+            Some(contents) if !self.log_is_behind(session, &contents) => return Ok(Some(contents)),
             Some(_) => false,
             None if !store::session_has_refs(&self.repo, session)? => return Ok(None),
             None => true,
@@ -423,12 +421,8 @@ impl CheckpointManager {
     /// names a checkpoint the log lacks.
     fn log_is_behind(&self, session: SessionId, contents: &LogContents) -> bool {
         store::loose_session_ref_ids(&self.repo, session).is_some_and(|ids| {
-            ids.iter().any(|id| {
-                !contents
-                    .checkpoints
-                    .iter()
-                    .any(|c| c.checkpoint_id == *id)
-            })
+            ids.iter()
+                .any(|id| !contents.checkpoints.iter().any(|c| c.checkpoint_id == *id))
         })
     }
 
@@ -656,20 +650,20 @@ impl CheckpointManager {
             safety: safety.checkpoint_id.as_string(),
         };
         let restored = self.restore_files(
-                target,
-                mode,
-                action,
-                &assume_unchanged,
-                RestoreTarget {
-                    worktree_commit,
-                    index_tree,
-                    base: base.clone(),
-                    exact: target.snapshot.is_some(),
-                    head,
-                    raw_tree,
-                },
-                &safety_tree,
-            );
+            target,
+            mode,
+            action,
+            &assume_unchanged,
+            RestoreTarget {
+                worktree_commit,
+                index_tree,
+                base: base.clone(),
+                exact: target.snapshot.is_some(),
+                head,
+                raw_tree,
+            },
+            &safety_tree,
+        );
         let removed_paths = match restored {
             Ok(paths) => paths,
             Err(e) => {
@@ -1219,7 +1213,9 @@ fn recount_rollbacks(checkpoints: &mut [Checkpoint], operations: &[Operation]) {
     for cp in checkpoints {
         let count = operations
             .iter()
-            .filter(|o| o.state == OperationState::Done && o.target_checkpoint_id == cp.checkpoint_id)
+            .filter(|o| {
+                o.state == OperationState::Done && o.target_checkpoint_id == cp.checkpoint_id
+            })
             .count() as u64;
         cp.rollback_count = cp.rollback_count.max(count);
         cp.rollback_used |= cp.rollback_count > 0;

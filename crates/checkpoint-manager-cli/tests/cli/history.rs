@@ -35,7 +35,12 @@ fn undo_walks_back_redo_forward_and_op_log_shows_the_history() {
         ok_json(
             repo.path(),
             &[
-                "rollback", "--session-id", &session, "--checkpoint-id", id, "--hard-reset",
+                "rollback",
+                "--session-id",
+                &session,
+                "--checkpoint-id",
+                id,
+                "--hard-reset",
             ],
         )
     };
@@ -55,7 +60,10 @@ fn undo_walks_back_redo_forward_and_op_log_shows_the_history() {
     let undo = ok_json(repo.path(), &["undo", "--session-id", &session]);
     assert_eq!(repo.read("a.txt"), b"3\n");
     assert_eq!(undo["operation"]["kind"], "undo");
-    assert_eq!(undo["undone"]["operation_id"], first["operation"]["operation_id"]);
+    assert_eq!(
+        undo["undone"]["operation_id"],
+        first["operation"]["operation_id"]
+    );
     assert_eq!(undo["checkpoint_id"], first["safety_checkpoint_id"]);
     let refused = fails(repo.path(), &["undo", "--session-id", &session], 4);
     assert!(refused.contains("nothing to undo"), "{refused}");
@@ -74,7 +82,11 @@ fn undo_walks_back_redo_forward_and_op_log_shows_the_history() {
         .iter()
         .map(|o| o["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["redo", "undo", "undo", "rollback", "rollback"], "newest first");
+    assert_eq!(
+        kinds,
+        ["redo", "undo", "undo", "rollback", "rollback"],
+        "newest first"
+    );
     assert_eq!(ops[2]["undid"], ops[3]["operation_id"]);
     assert_eq!(ops[1]["undid"], ops[4]["operation_id"]);
     assert_eq!(ops[0]["undid"], ops[1]["operation_id"]);
@@ -97,7 +109,13 @@ fn list_shows_safety_snapshots_only_when_asked_and_marks_them() {
     let (one, two) = two_snapshots(&repo, &session);
     let out = ok_json(
         repo.path(),
-        &["rollback", "--session-id", &session, "--checkpoint-id", &one],
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            &one,
+        ],
     );
     let listed = ok_json(repo.path(), &["list", "--session-id", &session]);
     let ids: Vec<&str> = listed
@@ -116,8 +134,14 @@ fn list_shows_safety_snapshots_only_when_asked_and_marks_them() {
     assert_eq!(all[0]["snapshot"]["safety"], true);
     let summary = ok_json(repo.path(), &["summary", "--session-id", &session]);
     assert_eq!(summary["total_checkpoints"], 2);
-    assert_eq!(summary["checkpoints_by_type"]["pre_risky_operation"], Value::Null);
-    let table = pretty(&repo, &["list", "--session-id", &session, "--include-safety"]);
+    assert_eq!(
+        summary["checkpoints_by_type"]["pre_risky_operation"],
+        Value::Null
+    );
+    let table = pretty(
+        &repo,
+        &["list", "--session-id", &session, "--include-safety"],
+    );
     assert_snapshot!(table, @r#"
         ID                                    TIME                         PHASE           TYPE                 MODE       RB  DESCRIPTION
         {ID1}-------------------------------  {TIME1}--------------------  implement       pre_risky_operation  safety      0  Safety snapshot before rollback to checkpoint {ID2}-------------------------------
@@ -178,7 +202,13 @@ fn a_deleted_flow_folder_is_rebuilt_with_one_line_on_stderr() {
     let (one, _) = two_snapshots(&repo, &session);
     ok_json(
         repo.path(),
-        &["rollback", "--session-id", &session, "--checkpoint-id", &one],
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            &one,
+        ],
     );
     let listed = ok_json(repo.path(), &["list", "--session-id", &session]);
     let summary = ok_json(repo.path(), &["summary", "--session-id", &session]);
@@ -188,9 +218,20 @@ fn a_deleted_flow_folder_is_rebuilt_with_one_line_on_stderr() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(serde_json::from_str::<Value>(&r.stdout).unwrap(), listed);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.starts_with("checkpoint-manager: note: "), "{}", r.stderr);
-    assert!(r.stderr.contains("was missing: rebuilt it from git"), "{}", r.stderr);
-    assert_eq!(ok_json(repo.path(), &["summary", "--session-id", &session]), summary);
+    assert!(
+        r.stderr.starts_with("checkpoint-manager: note: "),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("was missing: rebuilt it from git"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        ok_json(repo.path(), &["summary", "--session-id", &session]),
+        summary
+    );
     assert_eq!(summary["checkpoints_used_for_rollback"], 1);
     // Rebuilt once: the next command says nothing.
     let again = run(repo.path(), &["list", "--session-id", &session]);

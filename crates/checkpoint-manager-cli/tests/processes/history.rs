@@ -31,7 +31,10 @@ fn wait_for_group(pgid: u32) {
         })
     };
     while alive() {
-        assert!(Instant::now() < deadline, "process group {pgid} did not exit");
+        assert!(
+            Instant::now() < deadline,
+            "process group {pgid} did not exit"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -41,20 +44,34 @@ fn undo_after_a_killed_rollback_brings_back_the_state_before_it() {
     let mut rng = Rng::from_env();
     let repo = TestRepo::new();
     for i in 0..300 {
-        repo.write(format!("src/m{}/f{i}.txt", i % 10), format!("{i}\n").repeat(50));
+        repo.write(
+            format!("src/m{}/f{i}.txt", i % 10),
+            format!("{i}\n").repeat(50),
+        );
     }
     repo.commit_all("initial");
     let s = session(40);
     let snap = run_json(
         &repo,
         &[
-            "create", "--session-id", &s, "--description", "start", "--phase", "plan",
+            "create",
+            "--session-id",
+            &s,
+            "--description",
+            "start",
+            "--phase",
+            "plan",
             "--snapshot",
         ],
     );
     let target = snap["checkpoint_id"].as_str().expect("id").to_owned();
     let rollback = [
-        "rollback", "--session-id", &s, "--checkpoint-id", &target, "--hard-reset",
+        "rollback",
+        "--session-id",
+        &s,
+        "--checkpoint-id",
+        &target,
+        "--hard-reset",
     ];
     // Kills land anywhere within the time a whole rollback takes on this machine now.
     repo.write("calibrate.txt", "c\n");
@@ -66,7 +83,10 @@ fn undo_after_a_killed_rollback_brings_back_the_state_before_it() {
     for round in 0..20 {
         for _ in 0..3 {
             let i = rng.below(300);
-            repo.write(format!("src/m{}/f{i}.txt", i % 10), format!("round {round}\n"));
+            repo.write(
+                format!("src/m{}/f{i}.txt", i % 10),
+                format!("round {round}\n"),
+            );
         }
         repo.write(format!("new/r{round}.txt"), "new\n");
         let before = repo.tree_state();
@@ -85,17 +105,31 @@ fn undo_after_a_killed_rollback_brings_back_the_state_before_it() {
         let ops = operations(&repo, &s);
         if ops.len() == entries {
             // Killed before its entry was written: nothing changed.
-            assert_eq!(repo.tree_state(), before, "round {round}: no entry, yet files changed");
+            assert_eq!(
+                repo.tree_state(),
+                before,
+                "round {round}: no entry, yet files changed"
+            );
             untouched += 1;
             continue;
         }
         let killed = ops.last().expect("entry");
         assert_eq!(killed["kind"], "rollback", "round {round}");
         let out = run_json(&repo, &["undo", "--session-id", &s]);
-        assert_eq!(out["undone"]["operation_id"], killed["operation_id"], "round {round}");
-        assert_eq!(repo.tree_state(), before, "round {round}: undo after a killed rollback");
+        assert_eq!(
+            out["undone"]["operation_id"], killed["operation_id"],
+            "round {round}"
+        );
+        assert_eq!(
+            repo.tree_state(),
+            before,
+            "round {round}: undo after a killed rollback"
+        );
         undone += 1;
     }
     eprintln!("{undone} rollbacks undone, {untouched} killed before their entry ({window} µs)");
-    assert!(undone >= 3, "the kills never landed after the entry was written");
+    assert!(
+        undone >= 3,
+        "the kills never landed after the entry was written"
+    );
 }

@@ -12,6 +12,9 @@ pub fn is_ancestor(repo: &Repo, ancestor: &str, descendant: &str) -> Result<bool
     match out.code {
         Some(0) => Ok(true),
         Some(1) => Ok(false),
-        _ => Err(super::git_error("merge-base --is-ancestor".to_owned(), &out)),
+        _ => Err(super::git_error(
+            "merge-base --is-ancestor".to_owned(),
+            &out,
+        )),
     }
 }

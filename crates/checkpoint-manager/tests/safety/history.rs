@@ -49,21 +49,46 @@ fn repeated_undo_walks_back_through_the_history_and_redo_walks_forward() {
     assert_state(&b, &fx.repo.tree_state(), "rollback to B");
 
     let u1 = fx.undo();
-    assert_state(&a, &fx.repo.tree_state(), "first undo: before the second rollback");
-    assert_eq!(u1.undone.as_ref().map(|o| o.operation_id), Some(second.operation.operation_id));
+    assert_state(
+        &a,
+        &fx.repo.tree_state(),
+        "first undo: before the second rollback",
+    );
+    assert_eq!(
+        u1.undone.as_ref().map(|o| o.operation_id),
+        Some(second.operation.operation_id)
+    );
     let u2 = fx.undo();
-    assert_state(&c, &fx.repo.tree_state(), "second undo: before the first rollback");
-    assert_eq!(u2.undone.as_ref().map(|o| o.operation_id), Some(first.operation.operation_id));
+    assert_state(
+        &c,
+        &fx.repo.tree_state(),
+        "second undo: before the first rollback",
+    );
+    assert_eq!(
+        u2.undone.as_ref().map(|o| o.operation_id),
+        Some(first.operation.operation_id)
+    );
     let before = fx.observe();
     let err = fx.mgr.undo(fx.session).expect_err("nothing left to undo");
     assert!(matches!(err, Error::NothingToUndo { .. }), "{err}");
     assert_same(&before, &fx.observe(), "a refused undo");
 
     let r1 = fx.mgr.redo(fx.session).expect("redo");
-    assert_state(&a, &fx.repo.tree_state(), "first redo: before the second undo");
-    assert_eq!(r1.undone.as_ref().map(|o| o.operation_id), Some(u2.operation.operation_id));
+    assert_state(
+        &a,
+        &fx.repo.tree_state(),
+        "first redo: before the second undo",
+    );
+    assert_eq!(
+        r1.undone.as_ref().map(|o| o.operation_id),
+        Some(u2.operation.operation_id)
+    );
     fx.mgr.redo(fx.session).expect("redo");
-    assert_state(&b, &fx.repo.tree_state(), "second redo: before the first undo");
+    assert_state(
+        &b,
+        &fx.repo.tree_state(),
+        "second redo: before the first undo",
+    );
     let err = fx.mgr.redo(fx.session).expect_err("nothing left to redo");
     assert!(matches!(err, Error::NothingToRedo { .. }), "{err}");
 
@@ -83,9 +108,21 @@ fn repeated_undo_walks_back_through_the_history_and_redo_walks_forward() {
             .get(fx.session, ops[i].safety_checkpoint_id)
             .expect("safety snapshot")
     };
-    assert_state(&c, &reader.state(&fx.repo, &safety_of(0).commit_sha), "op 0");
-    assert_state(&a, &reader.state(&fx.repo, &safety_of(1).commit_sha), "op 1");
-    assert_state(&b, &reader.state(&fx.repo, &safety_of(2).commit_sha), "op 2");
+    assert_state(
+        &c,
+        &reader.state(&fx.repo, &safety_of(0).commit_sha),
+        "op 0",
+    );
+    assert_state(
+        &a,
+        &reader.state(&fx.repo, &safety_of(1).commit_sha),
+        "op 1",
+    );
+    assert_state(
+        &b,
+        &reader.state(&fx.repo, &safety_of(2).commit_sha),
+        "op 2",
+    );
 }
 
 #[test]
@@ -95,7 +132,10 @@ fn a_rollback_after_an_undo_starts_a_new_history() {
     fx.rollback_hard(&cp_b);
     fx.undo();
     fx.rollback_hard(&cp_a);
-    let err = fx.mgr.redo(fx.session).expect_err("the undo is behind a new rollback");
+    let err = fx
+        .mgr
+        .redo(fx.session)
+        .expect_err("the undo is behind a new rollback");
     assert!(matches!(err, Error::NothingToRedo { .. }), "{err}");
     assert_state(&a, &fx.repo.tree_state(), "still at A");
 }
@@ -126,7 +166,10 @@ fn undo_after_a_failed_undo_returns_to_the_state_before_it() {
 
     // Undo returns to the state before the failed undo, then keeps going back.
     let back = fx.undo();
-    assert_eq!(back.undone.map(|o| o.operation_id), Some(ops[1].operation_id));
+    assert_eq!(
+        back.undone.map(|o| o.operation_id),
+        Some(ops[1].operation_id)
+    );
     assert_state(&b, &fx.repo.tree_state(), "undo of the failed undo");
     fx.undo();
     assert_state(&c, &fx.repo.tree_state(), "then the rollback is undone");
@@ -207,7 +250,10 @@ fn a_log_deleted_by_git_clean_is_rebuilt_by_the_next_command_with_a_notice() {
     fx.rollback_hard(&cp_a);
     let listed = fx.mgr.list(fx.session).expect("list");
     let summary = fx.mgr.summary(fx.session).expect("summary");
-    assert!(seen.lock().unwrap().is_empty(), "no notice while the log is fine");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "no notice while the log is fine"
+    );
 
     fx.repo.git(&["clean", "-fdxq"]);
     assert!(!fx.repo.log_path(&fx.session.to_string()).exists());
@@ -216,10 +262,21 @@ fn a_log_deleted_by_git_clean_is_rebuilt_by_the_next_command_with_a_notice() {
     assert_eq!(summary.checkpoints_used_for_rollback, 1);
     let notices = seen.lock().unwrap().clone();
     assert!(
-        matches!(notices.as_slice(), [Notice::LogRebuilt { missing: true, restored: 3, .. }]),
+        matches!(
+            notices.as_slice(),
+            [Notice::LogRebuilt {
+                missing: true,
+                restored: 3,
+                ..
+            }]
+        ),
         "{notices:?}"
     );
-    assert!(notices[0].to_string().contains("was missing"), "{}", notices[0]);
+    assert!(
+        notices[0].to_string().contains("was missing"),
+        "{}",
+        notices[0]
+    );
 
     // `git clean` again, then undo straight away: it rebuilds and undoes the rollback.
     fx.repo.git(&["clean", "-fdxq"]);
@@ -243,9 +300,14 @@ fn a_log_behind_the_refs_is_rebuilt_on_read() {
         .map(|c| c.checkpoint_id)
         .collect();
     assert_eq!(ids, [second.checkpoint_id, first.checkpoint_id]);
-    assert!(
-        matches!(seen.lock().unwrap().as_slice(), [Notice::LogRebuilt { missing: false, restored: 1, .. }])
-    );
+    assert!(matches!(
+        seen.lock().unwrap().as_slice(),
+        [Notice::LogRebuilt {
+            missing: false,
+            restored: 1,
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -267,7 +329,10 @@ fn safety_snapshots_stay_out_of_the_spec_views() {
     assert_eq!(all[0].checkpoint_id, outcome.safety_checkpoint_id);
     let summary = fx.mgr.summary(fx.session).expect("summary");
     assert_eq!(summary.total_checkpoints, 2);
-    assert_eq!(summary.latest_checkpoint.as_deref(), Some(cp_b.commit_sha.as_str()));
+    assert_eq!(
+        summary.latest_checkpoint.as_deref(),
+        Some(cp_b.commit_sha.as_str())
+    );
     assert!(fx.mgr.get(fx.session, outcome.safety_checkpoint_id).is_ok());
 
     let log = log_json(&fx);
@@ -277,10 +342,22 @@ fn safety_snapshots_stay_out_of_the_spec_views() {
         .iter()
         .map(|c| c["checkpoint_id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(in_checkpoints, [cp_a.checkpoint_id.to_string(), cp_b.checkpoint_id.to_string()]);
+    assert_eq!(
+        in_checkpoints,
+        [
+            cp_a.checkpoint_id.to_string(),
+            cp_b.checkpoint_id.to_string()
+        ]
+    );
     assert_eq!(log["summary"]["total_checkpoints"], 2);
-    assert_eq!(log["summary"]["latest_checkpoint"], cp_b.commit_sha.as_str());
-    assert_eq!(log["safety_snapshots"][0]["checkpoint_id"], outcome.safety_checkpoint_id.to_string());
+    assert_eq!(
+        log["summary"]["latest_checkpoint"],
+        cp_b.commit_sha.as_str()
+    );
+    assert_eq!(
+        log["safety_snapshots"][0]["checkpoint_id"],
+        outcome.safety_checkpoint_id.to_string()
+    );
     assert_eq!(log["operations"][0]["kind"], "rollback");
     assert_eq!(log["operations"][0]["state"], "done");
 }
@@ -301,10 +378,20 @@ fn a_log_with_safety_snapshots_among_the_checkpoints_keeps_working_and_migrates_
     write_log_json(&fx, &log);
 
     assert_eq!(fx.mgr.list(fx.session).expect("list").len(), 2);
-    assert_eq!(fx.mgr.summary(fx.session).expect("summary").total_checkpoints, 2);
+    assert_eq!(
+        fx.mgr
+            .summary(fx.session)
+            .expect("summary")
+            .total_checkpoints,
+        2
+    );
     let undone = fx.undo();
     assert_eq!(undone.checkpoint_id, outcome.safety_checkpoint_id);
-    assert_state(&c, &fx.repo.tree_state(), "undo of a rollback logged the old way");
+    assert_state(
+        &c,
+        &fx.repo.tree_state(),
+        "undo of a rollback logged the old way",
+    );
     let log = log_json(&fx);
     assert_eq!(log["checkpoints"].as_array().unwrap().len(), 2);
     assert_eq!(log["safety_snapshots"].as_array().unwrap().len(), 2);
@@ -331,7 +418,10 @@ fn a_rollback_across_branches_names_the_branch_it_moved() {
     assert_eq!(moved.new_commit, feature_tip);
     // main's old commit is an ancestor of feature's here: the new commit is not in main's history.
     assert!(!moved.in_history);
-    assert_eq!(git(&fx.repo, &["rev-parse", "refs/heads/main"]), feature_tip);
+    assert_eq!(
+        git(&fx.repo, &["rev-parse", "refs/heads/main"]),
+        feature_tip
+    );
 
     let undone = fx.undo();
     let back = undone.branch_moved.expect("undo moves main back");

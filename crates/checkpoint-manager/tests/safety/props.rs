@@ -302,11 +302,7 @@ impl Session {
                         let branch_moved =
                             matches!(e, checkpoint_manager::Error::BranchMoved { .. });
                         let nothing = matches!(e, checkpoint_manager::Error::NothingToUndo { .. });
-                        prop_assert!(
-                            !any_safety || nothing || branch_moved,
-                            "undo failed: {}",
-                            e
-                        );
+                        prop_assert!(!any_safety || nothing || branch_moved, "undo failed: {}", e);
                         self.expect_harmless(&e, &observed, "undo")?;
                     }
                 }

@@ -85,7 +85,12 @@ fn hard_rollback_undo_and_undo_of_undo_restore_every_byte_and_the_index() {
     assert_exactly(&fx.repo, &b, &b_staged, "after undo");
 
     fx.redo();
-    assert_exactly(&fx.repo, &a_now, &a_staged, "after redo (the undo taken back)");
+    assert_exactly(
+        &fx.repo,
+        &a_now,
+        &a_staged,
+        "after redo (the undo taken back)",
+    );
 
     fx.undo();
     assert_exactly(&fx.repo, &b, &b_staged, "after undo of the redo");
