@@ -420,10 +420,16 @@ impl CheckpointManager {
     /// Returns true when a private ref of the session (a loose one: the check starts no git)
     /// names a checkpoint the log lacks.
     fn log_is_behind(&self, session: SessionId, contents: &LogContents) -> bool {
-        store::loose_session_ref_ids(&self.repo, session).is_some_and(|ids| {
-            ids.iter()
-                .any(|id| !contents.checkpoints.iter().any(|c| c.checkpoint_id == *id))
-        })
+        let Some(ids) = store::loose_session_ref_ids(&self.repo, session) else {
+            return false;
+        };
+        if ids.is_empty() {
+            return false;
+        }
+        // A set: a session can hold 10,000 checkpoints.
+        let logged: std::collections::HashSet<CheckpointId> =
+            contents.checkpoints.iter().map(|c| c.checkpoint_id).collect();
+        ids.iter().any(|id| !logged.contains(id))
     }
 
     /// With both locks held: reads the log again (another process may have fixed it meanwhile)
