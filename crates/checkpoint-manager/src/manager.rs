@@ -427,8 +427,11 @@ impl CheckpointManager {
             return false;
         }
         // A set: a session can hold 10,000 checkpoints.
-        let logged: std::collections::HashSet<CheckpointId> =
-            contents.checkpoints.iter().map(|c| c.checkpoint_id).collect();
+        let logged: std::collections::HashSet<CheckpointId> = contents
+            .checkpoints
+            .iter()
+            .map(|c| c.checkpoint_id)
+            .collect();
         ids.iter().any(|id| !logged.contains(id))
     }
 
@@ -449,7 +452,9 @@ impl CheckpointManager {
             Err(Error::SessionNotFound { .. }) => return Ok(None),
             other => other?,
         };
-        if let Some(sink) = &self.options.on_notice {
+        // A ref whose metadata cannot be read (not ours) brings nothing back: no news.
+        let news = missing || !report.restored.is_empty();
+        if let (Some(sink), true) = (&self.options.on_notice, news) {
             (sink.0)(&Notice::LogRebuilt {
                 session: session.as_string(),
                 path: log.path(),

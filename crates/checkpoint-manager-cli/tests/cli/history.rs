@@ -237,3 +237,52 @@ fn a_deleted_flow_folder_is_rebuilt_with_one_line_on_stderr() {
     let again = run(repo.path(), &["list", "--session-id", &session]);
     assert_eq!(again.stderr, "");
 }
+
+#[test]
+fn a_rollback_to_a_detached_head_checkpoint_says_it_in_words() {
+    let repo = repo_with_commit();
+    let session = sid(1);
+    let main_tip = repo.head();
+    repo.git(&["checkout", "-q", "--detach"]);
+    repo.write("detached.txt", "d\n");
+    repo.commit_all("on a detached HEAD");
+    let detached = create(&repo, &session, "detached", &["--no-commit"]);
+    repo.git(&["checkout", "-q", "main"]);
+
+    let text = pretty(
+        &repo,
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            s(&detached, "checkpoint_id"),
+        ],
+    );
+    assert_eq!(repo.git(&["rev-parse", "main"]), s(&detached, "commit_sha"));
+    assert_ne!(main_tip, s(&detached, "commit_sha"));
+    assert_snapshot!(text, @r#"
+        rolled back to checkpoint {ID1}------------------------------- (mixed, commit {SHORT1}----)
+        branch main moved from {SHORT2}---- to {SHORT1}----, which is not in its history (the checkpoint was taken on another branch or a detached HEAD); {SHORT2}---- stays in the safety snapshot
+        safety snapshot {ID2}------------------------------- holds the previous state; `checkpoint-manager undo` returns to it
+    "#);
+    // Back on the same line of history, a rollback says the branch moved back.
+    let first = create(&repo, &session, "first", &[]);
+    repo.write("later.txt", "l\n");
+    create(&repo, &session, "later", &[]);
+    let text = pretty(
+        &repo,
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            s(&first, "checkpoint_id"),
+        ],
+    );
+    assert_snapshot!(text, @r#"
+        rolled back to checkpoint {ID1}------------------------------- (mixed, commit {SHORT1}----)
+        branch main moved back from {SHORT2}---- to {SHORT1}----
+        safety snapshot {ID2}------------------------------- holds the previous state; `checkpoint-manager undo` returns to it
+    "#);
+}
