@@ -286,3 +286,48 @@ fn a_rollback_to_a_detached_head_checkpoint_says_it_in_words() {
         safety snapshot {ID2}------------------------------- holds the previous state; `checkpoint-manager undo` returns to it
     "#);
 }
+
+/// With the log in place, `list`, `get` and `summary` start no git process: they work with no
+/// git on the PATH (the check that the log is not behind the refs reads one folder).
+#[test]
+fn reads_of_a_healthy_log_start_no_git_process() {
+    let repo = repo_with_commit();
+    let session = sid(1);
+    let (one, _) = two_snapshots(&repo, &session);
+    ok_json(
+        repo.path(),
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            &one,
+        ],
+    );
+    let empty = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["list", "--session-id", &session],
+        vec!["list", "--session-id", &session, "--include-safety"],
+        vec!["summary", "--session-id", &session],
+        vec!["get", "--session-id", &session, "--checkpoint-id", &one],
+    ] {
+        let out = cm(repo.path())
+            .env("PATH", empty.path())
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?} needed git: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Without the log, the same command needs git to see what git holds.
+    std::fs::remove_dir_all(repo.join(".flow")).unwrap();
+    let out = cm(repo.path())
+        .env("PATH", empty.path())
+        .args(["list", "--session-id", &session])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
