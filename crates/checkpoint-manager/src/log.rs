@@ -56,12 +56,12 @@ pub struct LogContents {
 }
 
 impl LogContents {
-    /// Returns the checkpoints the user or orchestrator created, in creation order.
-    pub fn user_checkpoints(&self) -> Vec<Checkpoint> {
+    /// Returns the checkpoints the user or orchestrator created, in creation order (moved, not
+    /// copied: a session can hold 10,000 of them).
+    pub fn into_user_checkpoints(self) -> Vec<Checkpoint> {
         self.checkpoints
-            .iter()
+            .into_iter()
             .filter(|c| !c.is_safety_snapshot())
-            .cloned()
             .collect()
     }
 }

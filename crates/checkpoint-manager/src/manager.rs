@@ -364,7 +364,7 @@ impl CheckpointManager {
     /// empty list for a new session). Safety snapshots are left out; see [`Self::list_all`].
     pub fn list(&self, session: SessionId) -> Result<Vec<Checkpoint>> {
         let contents = self.read_log(session)?.unwrap_or_default();
-        Ok(log::into_newest_first(contents.user_checkpoints()))
+        Ok(log::into_newest_first(contents.into_user_checkpoints()))
     }
 
     /// Returns every checkpoint of a session, safety snapshots included, newest first.
