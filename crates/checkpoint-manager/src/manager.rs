@@ -850,11 +850,15 @@ impl CheckpointManager {
     /// snapshots and the operations recorded in their metadata) and recounts the rollbacks.
     fn rebuild(&self, session: SessionId, log: &SessionLog) -> Result<RepairReport> {
         let mut report = RepairReport::default();
+        let mut log_existed = false;
         let LogContents {
             checkpoints: existing,
             operations,
         } = match log.read() {
-            Ok(found) => found.unwrap_or_default(),
+            Ok(found) => {
+                log_existed = found.is_some();
+                found.unwrap_or_default()
+            }
             Err(Error::CorruptLog { path, .. }) => {
                 let aside = path.with_file_name(format!(
                     "checkpoints.json.corrupt-{}",
@@ -867,7 +871,7 @@ impl CheckpointManager {
             Err(e) => return Err(e),
         };
         let records = store::read_session_records(&self.repo, session)?;
-        let operations = merge_operations(operations, &records, &mut report);
+        let operations = merge_operations(operations, &records, log_existed, &mut report);
         let from_git: Vec<Checkpoint> = records.into_iter().map(|(cp, _)| cp).collect();
         if existing.is_empty()
             && from_git.is_empty()
@@ -1197,15 +1201,19 @@ fn undo_stacks(operations: &[Operation]) -> (Vec<&Operation>, Vec<&Operation>) {
 }
 
 /// Merges the log's operation history with the operations git records in safety snapshots'
-/// metadata. Git keeps no outcome: an entry found only there is taken as done (the state before
-/// it is in its safety snapshot either way).
+/// metadata. When the log was lost, every operation git holds is taken as done (git keeps no
+/// outcome; the state before each is in its safety snapshot either way). When the log exists,
+/// an operation only git holds was killed between its safety snapshot and its entry, before
+/// anything changed: it stays out of the history (its snapshot is kept), or `undo` would take
+/// back a rollback that never happened.
 fn merge_operations(
     mut operations: Vec<Operation>,
     records: &[(Checkpoint, Option<Operation>)],
+    log_existed: bool,
     report: &mut RepairReport,
 ) -> Vec<Operation> {
     for op in records.iter().filter_map(|(_, op)| op.as_ref()) {
-        if !operations.iter().any(|o| o.operation_id == op.operation_id) {
+        if !log_existed && !operations.iter().any(|o| o.operation_id == op.operation_id) {
             report.restored_operations.push(op.operation_id);
             operations.push(Operation {
                 state: OperationState::Done,

@@ -77,10 +77,14 @@ fn undo_after_a_killed_rollback_brings_back_the_state_before_it() {
     repo.write("calibrate.txt", "c\n");
     let started = Instant::now();
     run_json(&repo, &rollback);
-    let window = started.elapsed().as_micros() as u64;
+    let window = started.elapsed().as_micros() as u64 * 3 / 2;
     run_json(&repo, &["undo", "--session-id", &s]);
     let (mut undone, mut untouched) = (0, 0);
-    for round in 0..20 {
+    // 20 rounds at least, more until enough kills landed after the entry (timing varies).
+    for round in 0..60 {
+        if round >= 20 && undone >= 5 {
+            break;
+        }
         for _ in 0..3 {
             let i = rng.below(300);
             repo.write(
@@ -120,16 +124,24 @@ fn undo_after_a_killed_rollback_brings_back_the_state_before_it() {
             out["undone"]["operation_id"], killed["operation_id"],
             "round {round}"
         );
-        assert_eq!(
-            repo.tree_state(),
-            before,
-            "round {round}: undo after a killed rollback"
+        let now = repo.tree_state();
+        let differ: Vec<&String> = before
+            .iter()
+            .chain(&now)
+            .map(|(path, _)| path)
+            .filter(|path| {
+                before.iter().find(|(p, _)| p == *path) != now.iter().find(|(p, _)| p == *path)
+            })
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "round {round}: undo after a killed rollback differs at {differ:?}"
         );
         undone += 1;
     }
     eprintln!("{undone} rollbacks undone, {untouched} killed before their entry ({window} µs)");
     assert!(
-        undone >= 3,
+        undone >= 5,
         "the kills never landed after the entry was written"
     );
 }

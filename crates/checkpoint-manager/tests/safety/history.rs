@@ -438,3 +438,35 @@ fn a_rollback_across_branches_names_the_branch_it_moved() {
         .expect("rollback");
     assert_eq!(same.branch_moved, None);
 }
+
+/// A rollback killed between its safety snapshot's ref and its log entry changed nothing: the
+/// log rebuilt from git keeps its snapshot but not the operation, so `undo` takes back the
+/// rollback before it, not one that never happened.
+#[test]
+fn an_operation_killed_before_its_entry_is_not_undone() {
+    let fx = Fixture::new();
+    let (a, _, c, [cp_a, _]) = three_states(&fx);
+    let first = fx.rollback_hard(&cp_a);
+    let log_path = fx.repo.log_path(&fx.session.to_string());
+    let before_orphan = std::fs::read(&log_path).expect("log");
+    // Rolling back to A again changes nothing; dropping its log write leaves what a kill between
+    // the ref and the entry leaves.
+    let orphan = fx.rollback_hard(&cp_a);
+    assert_state(&a, &fx.repo.tree_state(), "still A");
+    std::fs::write(&log_path, before_orphan).expect("log without the orphan");
+
+    let undone = fx.undo();
+    assert_eq!(
+        undone.undone.map(|o| o.operation_id),
+        Some(first.operation.operation_id)
+    );
+    assert_state(&c, &fx.repo.tree_state(), "undo of the first rollback");
+    let ops = fx.mgr.operations(fx.session).expect("history");
+    assert!(ops
+        .iter()
+        .all(|o| o.operation_id != orphan.operation.operation_id));
+    assert!(
+        fx.mgr.get(fx.session, orphan.safety_checkpoint_id).is_ok(),
+        "its safety snapshot is kept"
+    );
+}
