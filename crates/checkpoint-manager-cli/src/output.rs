@@ -4,7 +4,8 @@
 use std::io::{self, IsTerminal, Write};
 
 use checkpoint_manager::{
-    Checkpoint, CheckpointSummary, DeleteOutcome, RepairReport, RollbackOutcome, ValidationResult,
+    BranchMove, Checkpoint, CheckpointSummary, DeleteOutcome, Operation, OperationKind,
+    RepairReport, RollbackOutcome, ValidationResult,
 };
 use serde::Serialize;
 
@@ -161,7 +162,11 @@ pub fn checkpoint_table(
             cp.timestamp,
             cp.phase.as_str(),
             cp.checkpoint_type.as_str(),
-            cp.mode.as_str(),
+            if cp.is_safety_snapshot() {
+                "safety"
+            } else {
+                cp.mode.as_str()
+            },
             cp.rollback_count,
             cp.description.lines().next().unwrap_or("")
         )?;
@@ -190,15 +195,42 @@ pub fn summary(out: &mut dyn Write, style: &Style, s: &CheckpointSummary) -> io:
     )
 }
 
+/// What a rollback, undo or redo did, in words.
 pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::Result<()> {
-    writeln!(
-        out,
-        "{} to checkpoint {} ({}, commit {})",
-        style.good("rolled back"),
-        r.checkpoint_id,
-        r.mode,
-        short(&r.commit_sha)
-    )?;
+    let undone = r.undone.as_ref();
+    match (r.operation.kind, undone) {
+        (OperationKind::Rollback, _) => writeln!(
+            out,
+            "{} to checkpoint {} ({}, commit {})",
+            style.good("rolled back"),
+            r.checkpoint_id,
+            r.mode,
+            short(&r.commit_sha)
+        )?,
+        (OperationKind::Undo, Some(op)) => writeln!(
+            out,
+            "{} the {} to checkpoint {} (operation {}): branch, HEAD, index and files are as they were before it",
+            style.good("undid"),
+            op.kind,
+            op.target_checkpoint_id,
+            op.operation_id
+        )?,
+        (OperationKind::Redo, Some(op)) => writeln!(
+            out,
+            "{} the undo {}: branch, HEAD, index and files are as they were before it",
+            style.good("took back"),
+            op.operation_id
+        )?,
+        (_, None) => writeln!(
+            out,
+            "{} to safety snapshot {}: branch, HEAD, index and files are as they were when it was taken",
+            style.good("returned"),
+            r.checkpoint_id
+        )?,
+    }
+    if let Some(moved) = &r.branch_moved {
+        branch_move(out, moved)?;
+    }
     if !r.removed_paths.is_empty() {
         writeln!(
             out,
@@ -206,9 +238,13 @@ pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::
             r.removed_paths.len()
         )?;
     }
+    let back = match r.operation.kind {
+        OperationKind::Undo => "`checkpoint-manager redo` returns to it",
+        _ => "`checkpoint-manager undo` returns to it",
+    };
     writeln!(
         out,
-        "safety snapshot {} holds the previous state; `checkpoint-manager undo` returns to it",
+        "safety snapshot {} holds the previous state; {back}",
         r.safety_checkpoint_id
     )
 }
@@ -234,6 +270,55 @@ pub fn undo(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::Resu
         "the state before this undo is saved as safety snapshot {}; `checkpoint-manager undo` again returns to it",
         r.safety_checkpoint_id
     )
+}
+
+fn branch_move(out: &mut dyn Write, m: &BranchMove) -> io::Result<()> {
+    let new = short(&m.new_commit);
+    match m.old_commit.as_deref() {
+        None => writeln!(out, "branch {} created at {new}", m.branch),
+        Some(old) if m.in_history => writeln!(
+            out,
+            "branch {} moved back from {} to {new}",
+            m.branch,
+            short(old)
+        ),
+        Some(old) => writeln!(
+            out,
+            "branch {} moved from {} to {new}, which is not in its history (the checkpoint was taken on another branch or a detached HEAD); {} stays in the safety snapshot",
+            m.branch,
+            short(old),
+            short(old)
+        ),
+    }
+}
+
+/// The operation history, newest first.
+pub fn operations(out: &mut dyn Write, style: &Style, ops: &Vec<Operation>) -> io::Result<()> {
+    if ops.is_empty() {
+        return writeln!(out, "no operations");
+    }
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "{:<36}  {:<27}  {:<8}  {:<5}  {:<7}  {:<36}  UNDID",
+            "OPERATION", "TIME", "KIND", "MODE", "STATE", "TARGET"
+        ))
+    )?;
+    for op in ops {
+        writeln!(
+            out,
+            "{:<36}  {:<27}  {:<8}  {:<5}  {:<7}  {:<36}  {}",
+            op.operation_id,
+            op.timestamp,
+            op.kind.as_str(),
+            op.mode.as_str(),
+            op.state.as_str(),
+            op.target_checkpoint_id,
+            op.undid.map_or_else(|| "-".to_owned(), |id| id.to_string())
+        )?;
+    }
+    writeln!(out, "{}", style.dim(&format!("{} operation(s)", ops.len())))
 }
 
 pub fn delete(out: &mut dyn Write, style: &Style, d: &DeleteOutcome) -> io::Result<()> {
@@ -290,9 +375,11 @@ pub fn validation(out: &mut dyn Write, style: &Style, v: &ValidationResult) -> i
 pub fn repair(out: &mut dyn Write, style: &Style, r: &RepairReport) -> io::Result<()> {
     writeln!(
         out,
-        "{} {} checkpoint(s) in the log",
+        "{} {} checkpoint(s), {} safety snapshot(s) and {} operation(s) in the log",
         style.good("repaired:"),
-        r.total_checkpoints
+        r.total_checkpoints,
+        r.total_safety_snapshots,
+        r.total_operations
     )?;
     if let Some(aside) = &r.moved_aside {
         writeln!(out, "corrupt log moved to {aside}")?;

@@ -17,6 +17,8 @@ mod delete;
 mod errors;
 #[path = "cli/git_env.rs"]
 mod git_env;
+#[path = "cli/history.rs"]
+mod history;
 #[path = "cli/list.rs"]
 mod list;
 #[path = "cli/locks.rs"]

@@ -11,6 +11,8 @@ mod common;
 mod concurrent;
 #[path = "processes/group_kill.rs"]
 mod group_kill;
+#[path = "processes/history.rs"]
+mod history;
 #[path = "processes/kill.rs"]
 mod kill;
 #[path = "processes/locks.rs"]

@@ -13,12 +13,23 @@ use std::time::Duration;
 
 use checkpoint_manager::{
     CheckpointId, CheckpointManager, CheckpointMode, CheckpointPhase, CheckpointType,
-    CreateRequest, Error, ErrorKind, Options, ResetMode, SessionId, StateSnapshot,
+    CreateRequest, Error, ErrorKind, Notice, NoticeSink, Options, ResetMode, SessionId,
+    StateSnapshot,
 };
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use serde::Serialize;
+
+/// Hands a library notice (a log rebuilt from git) to Python as a `UserWarning`.
+fn warn(notice: &Notice) {
+    let text = std::ffi::CString::new(format!("checkpoint-manager: {notice}")).unwrap_or_default();
+    Python::attach(|py| {
+        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+        // A warnings filter that turns this into an error must not fail the call itself.
+        let _ = PyErr::warn(py, &category, &text, 1);
+    });
+}
 
 /// The Python module that defines the exception classes raised here.
 const ERRORS_MODULE: &str = "checkpoint_manager._errors";
@@ -98,6 +109,7 @@ impl Manager {
                         Some(0) => None,
                         Some(bytes) => Some(bytes),
                     },
+                    on_notice: Some(NoticeSink::new(warn)),
                 };
                 CheckpointManager::with_options(path, options)
             })
@@ -141,10 +153,19 @@ impl Manager {
         to_json(&created)
     }
 
-    /// Returns the session's checkpoints, newest first, as a JSON array.
-    fn list(&self, py: Python<'_>, session_id: &str) -> PyResult<String> {
+    /// Returns the session's checkpoints, newest first, as a JSON array; safety snapshots only
+    /// with `include_safety`.
+    #[pyo3(signature = (session_id, include_safety=false))]
+    fn list(&self, py: Python<'_>, session_id: &str, include_safety: bool) -> PyResult<String> {
         let session = session(session_id)?;
-        to_json(&py.detach(|| self.inner.list(session)).map_err(py_err)?)
+        let listed = py.detach(|| {
+            if include_safety {
+                self.inner.list_all(session)
+            } else {
+                self.inner.list(session)
+            }
+        });
+        to_json(&listed.map_err(py_err)?)
     }
 
     /// Returns one checkpoint's JSON.

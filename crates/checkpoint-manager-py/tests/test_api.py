@@ -268,6 +268,31 @@ def test_repair_rebuilds_a_lost_log_from_git(repo: Repo, sid: str) -> None:
     assert manager.list_checkpoints(sid) == [cp]
 
 
+def test_safety_snapshots_are_listed_only_with_include_safety(repo: Repo, sid: str) -> None:
+    manager = CheckpointManager()
+    repo.write("src/app.py", "print('v2')\n")
+    cp = manager.create_checkpoint(sid, "mine", CheckpointPhase.PLAN, snapshot=True)
+    repo.write("src/app.py", "print('v3')\n")
+    assert manager.rollback_to_checkpoint(sid, cp.checkpoint_id, hard_reset=True) is True
+    assert [c.checkpoint_id for c in manager.list_checkpoints(sid)] == [cp.checkpoint_id]
+    everything = manager.list_checkpoints(sid, include_safety=True)
+    assert len(everything) == 2
+    safety = everything[0]
+    assert safety.snapshot is not None and safety.snapshot.safety
+    assert safety.checkpoint_type is CheckpointType.PRE_RISKY_OPERATION
+    summary = manager.get_checkpoint_summary(sid)
+    assert summary.total_checkpoints == 1 and summary.latest_checkpoint == cp.commit_sha
+    assert manager.get_checkpoint(sid, safety.checkpoint_id) == safety
+
+
+def test_a_deleted_log_is_rebuilt_with_a_warning(repo: Repo, sid: str) -> None:
+    manager = CheckpointManager()
+    cp = manager.create_checkpoint(sid, "kept in git", CheckpointPhase.PLAN)
+    repo.log_file(sid).unlink()
+    with pytest.warns(UserWarning, match="rebuilt it from git"):
+        assert manager.list_checkpoints(sid) == [cp]
+
+
 # -- validation ------------------------------------------------------------------------------
 
 
@@ -353,7 +378,7 @@ def test_unknown_session_or_checkpoint_is_file_not_found(repo: Repo, sid: str) -
         manager.rollback_to_checkpoint(sid, str(uuid.uuid4()))
     assert isinstance(info.value, FileNotFoundError) and info.value.exit_code == 4
     manager.create_checkpoint(sid, "one", CheckpointPhase.PLAN)
-    with pytest.raises(FileNotFoundError, match="no safety snapshot"):
+    with pytest.raises(FileNotFoundError, match="nothing to undo"):
         manager.undo_rollback(sid)
 
 

@@ -100,8 +100,10 @@ def test_logs_of_every_kind_of_checkpoint_match(repo: Repo) -> None:
     manager.delete_checkpoint(sid, snap.checkpoint_id, delete_tag=False)
 
     log = repo.log(sid)
-    assert {c["mode"] for c in log["checkpoints"]} == {"tag", "commit", "snapshot"}
-    assert any(c.get("snapshot", {}).get("safety") for c in log["checkpoints"])
+    assert {c["mode"] for c in log["checkpoints"]} == {"tag", "commit"}
+    assert not any(c.get("snapshot", {}).get("safety") for c in log["checkpoints"])
+    assert log["safety_snapshots"] and all(c["snapshot"]["safety"] for c in log["safety_snapshots"])
+    assert [o["kind"] for o in log["operations"]] == ["rollback", "undo"]
     assert snap.snapshot is not None and {s.reason for s in snap.snapshot.skipped} == {
         "too_large",
         "nested_repository",

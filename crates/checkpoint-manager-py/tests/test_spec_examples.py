@@ -195,7 +195,9 @@ def test_pre_operation_safety_checkpoint(repo: Repo, session_id: str) -> None:
     assert (after.rollback_used, after.rollback_count) == (True, 1)
     assert manager.get_checkpoint_summary(session_id).checkpoints_used_for_rollback == 1
     # The rollback first took a safety snapshot of the failed state; undo returns to it.
-    safety = [c for c in manager.list_checkpoints(session_id) if c.snapshot and c.snapshot.safety]
+    assert all(not (c.snapshot and c.snapshot.safety) for c in manager.list_checkpoints(session_id))
+    listed = manager.list_checkpoints(session_id, include_safety=True)
+    safety = [c for c in listed if c.snapshot and c.snapshot.safety]
     assert len(safety) == 1 and safety[0].checkpoint_type is CheckpointType.PRE_RISKY_OPERATION
     assert manager.undo_rollback(session_id) is True
     assert repo.head() == migration_commit[0]

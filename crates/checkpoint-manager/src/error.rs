@@ -78,9 +78,7 @@ pub enum Error {
     #[error("checkpoint {checkpoint} not found in session {session}; `checkpoint-manager list --session-id {session}` shows its checkpoints")]
     CheckpointNotFound { session: String, checkpoint: String },
 
-    #[error(
-        "session {session} has no safety snapshot to undo to (one is taken by every rollback)"
-    )]
+    #[error("session {session} has nothing to undo: no rollback, undo or redo is left in its operation history")]
     NothingToUndo { session: String },
 
     #[error("checkpoint {checkpoint} in session {session} has an invalid record ({detail}); nothing was changed; run `checkpoint-manager repair --session-id {session}` to rebuild the log from git")]
@@ -182,6 +180,9 @@ pub enum Error {
     },
     #[error("{}: is {what}; the session logs are kept only in plain folders inside the work tree (never through a symlink, which could put them outside the repository or into a commit); nothing was changed; replace it with a plain folder holding the same files", path.display())]
     LogPathNotPlain { path: PathBuf, what: &'static str },
+
+    #[error("session {session} has nothing to redo: no undo is left to take back (a rollback after an undo starts a new history)")]
+    NothingToRedo { session: String },
 }
 
 impl Error {
@@ -210,6 +211,7 @@ impl Error {
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }
+            | Error::NothingToRedo { .. }
             | Error::MissingCommit { .. } => ErrorKind::NotFound,
             Error::Git { .. }
             | Error::GitMissing { .. }

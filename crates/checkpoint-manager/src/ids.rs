@@ -89,6 +89,11 @@ uuid_id!(
     "checkpoint id",
     "The id of one checkpoint (a UUID)."
 );
+uuid_id!(
+    OperationId,
+    "operation id",
+    "The id of one entry of a session's operation history (a UUID)."
+);
 
 #[cfg(test)]
 mod tests {

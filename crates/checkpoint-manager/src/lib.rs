@@ -22,12 +22,14 @@ pub mod store;
 pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};
-pub use ids::{CheckpointId, SessionId};
-pub use manager::{CheckpointManager, CreateRequest, Created, Options, MAX_FILE_SIZE_ENV};
+pub use ids::{CheckpointId, OperationId, SessionId};
+pub use manager::{
+    CheckpointManager, CreateRequest, Created, NoticeSink, Options, MAX_FILE_SIZE_ENV,
+};
 pub use model::{
-    Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
-    RepairReport, ResetMode, RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot,
-    ValidationResult,
+    BranchMove, Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType,
+    DeleteOutcome, Notice, Operation, OperationKind, OperationState, RepairReport, ResetMode,
+    RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot, ValidationResult,
 };
 pub use validate::{validate_at, validate_at_with, TestRun, DEFAULT_TEST_TIMEOUT};
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
-use crate::model::{Checkpoint, CheckpointSummary};
+use crate::model::{Checkpoint, CheckpointSummary, Operation};
 use crate::paths::NotPlain;
 
 /// Where sessions live, relative to the top of the work tree.
@@ -33,9 +33,38 @@ pub(crate) struct LogFile {
     session_id: SessionId,
     #[serde(default)]
     generated_at: String,
+    /// The checkpoints the user or orchestrator created (logs written before version 0.2 also
+    /// hold safety snapshots here; they move to `safety_snapshots` on the next write).
     checkpoints: Vec<Checkpoint>,
     #[serde(default)]
     summary: CheckpointSummary,
+    /// The automatic snapshots rollback, undo and redo take first; not part of the spec's views.
+    #[serde(default)]
+    safety_snapshots: Vec<Checkpoint>,
+    /// The operation history (oldest first) that `undo` and `redo` walk.
+    #[serde(default)]
+    operations: Vec<Operation>,
+}
+
+/// What a session's log holds, in memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogContents {
+    /// User checkpoints and safety snapshots together, in creation order (the file keeps them
+    /// in two sections; [`Checkpoint::is_safety_snapshot`] tells them apart).
+    pub checkpoints: Vec<Checkpoint>,
+    /// The operation history, oldest first.
+    pub operations: Vec<Operation>,
+}
+
+impl LogContents {
+    /// Returns the checkpoints the user or orchestrator created, in creation order (moved, not
+    /// copied: a session can hold 10,000 of them).
+    pub fn into_user_checkpoints(self) -> Vec<Checkpoint> {
+        self.checkpoints
+            .into_iter()
+            .filter(|c| !c.is_safety_snapshot())
+            .collect()
+    }
 }
 
 /// One session's log on disk.
@@ -115,8 +144,8 @@ impl SessionLog {
         self.dir.join(LOG_FILE)
     }
 
-    /// Reads the checkpoints in creation order; `None` when the session has no log yet.
-    pub fn read(&self) -> Result<Option<Vec<Checkpoint>>> {
+    /// Reads the log (checkpoints in creation order); `None` when the session has no log yet.
+    pub fn read(&self) -> Result<Option<LogContents>> {
         self.check_path()?;
         let path = self.path();
         let bytes = match fs::read(&path) {
@@ -138,33 +167,50 @@ impl SessionLog {
                 file.session_id
             )));
         }
-        Ok(Some(file.checkpoints))
+        let mut checkpoints = file.checkpoints;
+        checkpoints.extend(file.safety_snapshots);
+        Ok(Some(LogContents {
+            checkpoints,
+            operations: file.operations,
+        }))
     }
 
-    /// Reads the checkpoints, failing with [`Error::SessionNotFound`] when there is no log.
-    pub fn read_existing(&self) -> Result<Vec<Checkpoint>> {
+    /// Reads the log, failing with [`Error::SessionNotFound`] when there is none.
+    pub fn read_existing(&self) -> Result<LogContents> {
         self.read()?.ok_or_else(|| Error::SessionNotFound {
             session: self.session.as_string(),
             path: self.path(),
         })
     }
 
-    /// Replaces the log atomically with `checkpoints` (in creation order) and a fresh summary.
-    pub fn write(&self, checkpoints: &[Checkpoint]) -> Result<()> {
+    /// Replaces the log atomically with `checkpoints` (in creation order), `operations` and a
+    /// fresh summary: user checkpoints under `checkpoints` (the spec's view), safety snapshots
+    /// under `safety_snapshots`.
+    pub fn write(&self, checkpoints: &[Checkpoint], operations: &[Operation]) -> Result<()> {
         self.make_folders()?;
         // The same layout as `LogFile`, borrowing the checkpoints instead of copying them.
         #[derive(Serialize)]
         struct LogFileView<'a> {
             session_id: SessionId,
             generated_at: String,
-            checkpoints: &'a [Checkpoint],
+            checkpoints: Vec<&'a Checkpoint>,
             summary: CheckpointSummary,
+            // Left out while empty: a session without rollbacks has exactly the spec's layout.
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            safety_snapshots: Vec<&'a Checkpoint>,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            operations: &'a [Operation],
         }
+        let summary = summarize(checkpoints);
+        let (safety_snapshots, checkpoints): (Vec<_>, Vec<_>) =
+            checkpoints.iter().partition(|c| c.is_safety_snapshot());
         let file = LogFileView {
             session_id: self.session,
             generated_at: now_timestamp(),
             checkpoints,
-            summary: summarize(checkpoints),
+            summary,
+            safety_snapshots,
+            operations,
         };
         let mut json = serde_json::to_vec_pretty(&file).map_err(|e| Error::CorruptLog {
             path: self.path(),
@@ -276,6 +322,11 @@ fn parse_own_timestamp(text: &str) -> Option<DateTime<Utc>> {
     Some(time.and_utc())
 }
 
+/// Orders two timestamps in time (by text where one does not parse).
+pub fn compare_timestamps(a: &str, b: &str) -> std::cmp::Ordering {
+    time_key(a).cmp(&time_key(b))
+}
+
 /// Returns the positions of `checkpoints` newest first; equal timestamps keep the later-created
 /// one first.
 fn newest_first_order(checkpoints: &[Checkpoint]) -> Vec<usize> {
@@ -304,13 +355,15 @@ pub fn into_newest_first(checkpoints: Vec<Checkpoint>) -> Vec<Checkpoint> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// Computes the spec's summary of a session.
+/// Computes the spec's summary of a session: over the checkpoints the user or orchestrator
+/// created (safety snapshots are left out, whatever `checkpoints` holds).
 pub fn summarize(checkpoints: &[Checkpoint]) -> CheckpointSummary {
+    let user = || checkpoints.iter().filter(|c| !c.is_safety_snapshot());
     let mut summary = CheckpointSummary {
-        total_checkpoints: checkpoints.len(),
+        total_checkpoints: user().count(),
         ..CheckpointSummary::default()
     };
-    for cp in checkpoints {
+    for cp in user() {
         *summary
             .checkpoints_by_type
             .entry(cp.checkpoint_type)
@@ -319,8 +372,7 @@ pub fn summarize(checkpoints: &[Checkpoint]) -> CheckpointSummary {
             summary.checkpoints_used_for_rollback += 1;
         }
     }
-    summary.latest_checkpoint = checkpoints
-        .iter()
+    summary.latest_checkpoint = user()
         .enumerate()
         .max_by_key(|(i, cp)| (time_key(&cp.timestamp), *i))
         .map(|(_, cp)| cp.commit_sha.clone());

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::git::{Repo, Status};
-use crate::ids::{CheckpointId, SessionId};
+use crate::ids::{CheckpointId, OperationId, SessionId};
 use crate::journal;
 use crate::lock::{self, LockGuard, DEFAULT_LOCK_TIMEOUT};
-use crate::log::{self, now_timestamp, SessionLog, SESSIONS_EXCLUDE};
+use crate::log::{self, now_timestamp, LogContents, SessionLog, SESSIONS_EXCLUDE};
 use crate::model::{
-    Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
-    RepairReport, ResetMode, RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot,
-    ValidationResult,
+    BranchMove, Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType,
+    DeleteOutcome, Notice, Operation, OperationKind, OperationState, RepairReport, ResetMode,
+    RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot, ValidationResult,
 };
 use crate::restore::{self, RestoreTarget};
 use crate::snapshot::{self, Captured, IndexFile, IndexStamp, TempIndex, DEFAULT_MAX_FILE_SIZE};
@@ -29,6 +29,26 @@ pub struct Options {
     /// Untracked files larger than this are left out of snapshots and commit-mode commits (and
     /// reported as skipped); `None` captures everything.
     pub max_file_size: Option<u64>,
+    /// Hears what a command did on its own (a log rebuilt from git); the library prints nothing.
+    pub on_notice: Option<NoticeSink>,
+}
+
+/// A callback for [`Notice`]s. A callback rather than a field of each result: the spec's results
+/// keep their shape, and a notice reaches the user even when the command then fails.
+#[derive(Clone)]
+pub struct NoticeSink(std::sync::Arc<dyn Fn(&Notice) + Send + Sync>);
+
+impl NoticeSink {
+    /// Wraps `f`, which is called once per notice.
+    pub fn new(f: impl Fn(&Notice) + Send + Sync + 'static) -> Self {
+        NoticeSink(std::sync::Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for NoticeSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NoticeSink")
+    }
 }
 
 /// How long to wait for the git child of a killed holder of the repository lock to finish (git
@@ -43,6 +63,7 @@ impl Default for Options {
         Options {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             max_file_size: Some(DEFAULT_MAX_FILE_SIZE),
+            on_notice: None,
         }
     }
 }
@@ -435,24 +456,109 @@ impl CheckpointManager {
         }
     }
 
-    /// Returns the checkpoints of a session, newest first (an empty list for a new session).
+    /// Returns the checkpoints the user or orchestrator created in a session, newest first (an
+    /// empty list for a new session). Safety snapshots are left out; see [`Self::list_all`].
     pub fn list(&self, session: SessionId) -> Result<Vec<Checkpoint>> {
-        Ok(log::into_newest_first(
-            self.session_log(session).read()?.unwrap_or_default(),
-        ))
+        let contents = self.read_log(session)?.unwrap_or_default();
+        Ok(log::into_newest_first(contents.into_user_checkpoints()))
     }
 
-    /// Returns one checkpoint.
+    /// Returns every checkpoint of a session, safety snapshots included, newest first.
+    pub fn list_all(&self, session: SessionId) -> Result<Vec<Checkpoint>> {
+        let contents = self.read_log(session)?.unwrap_or_default();
+        Ok(log::into_newest_first(contents.checkpoints))
+    }
+
+    /// Returns one checkpoint (a safety snapshot too).
     pub fn get(&self, session: SessionId, checkpoint: CheckpointId) -> Result<Checkpoint> {
-        let checkpoints = self.session_log(session).read_existing()?;
-        find(&checkpoints, session, checkpoint).cloned()
+        let contents = self.read_existing_log(session)?;
+        find(&contents.checkpoints, session, checkpoint).cloned()
     }
 
-    /// Returns the spec's summary statistics (zeros for a new session).
+    /// Returns the spec's summary statistics over the user's checkpoints (zeros for a new
+    /// session).
     pub fn summary(&self, session: SessionId) -> Result<CheckpointSummary> {
-        Ok(log::summarize(
-            &self.session_log(session).read()?.unwrap_or_default(),
-        ))
+        let contents = self.read_log(session)?.unwrap_or_default();
+        Ok(log::summarize(&contents.checkpoints))
+    }
+
+    /// Returns the session's operation history (every rollback, undo and redo), oldest first.
+    pub fn operations(&self, session: SessionId) -> Result<Vec<Operation>> {
+        Ok(self.read_existing_log(session)?.operations)
+    }
+
+    /// Reads the session's log without a lock. A missing log (git still holding the session's
+    /// refs) or one behind the refs is rebuilt first, as `repair` does, with a notice. When the
+    /// log is there, the check reads one folder and starts no git process.
+    fn read_log(&self, session: SessionId) -> Result<Option<LogContents>> {
+        let log = self.session_log(session);
+        let missing = match log.read()? {
+            Some(contents) if !self.log_is_behind(session, &contents) => return Ok(Some(contents)),
+            Some(_) => false,
+            None if !store::session_has_refs(&self.repo, session)? => return Ok(None),
+            None => true,
+        };
+        let _repo_lock = self.lock_repo()?;
+        let _session_lock =
+            lock::acquire(&self.session_lock_path(session), self.options.lock_timeout)?;
+        self.rebuild_if_needed(session, &log, missing)
+    }
+
+    fn read_existing_log(&self, session: SessionId) -> Result<LogContents> {
+        let log = self.session_log(session);
+        self.read_log(session)?
+            .ok_or_else(|| Error::SessionNotFound {
+                session: session.as_string(),
+                path: log.path(),
+            })
+    }
+
+    /// Returns true when a private ref of the session (a loose one: the check starts no git)
+    /// names a checkpoint the log lacks.
+    fn log_is_behind(&self, session: SessionId, contents: &LogContents) -> bool {
+        let Some(ids) = store::loose_session_ref_ids(&self.repo, session) else {
+            return false;
+        };
+        if ids.is_empty() {
+            return false;
+        }
+        // A set: a session can hold 10,000 checkpoints.
+        let logged: std::collections::HashSet<CheckpointId> = contents
+            .checkpoints
+            .iter()
+            .map(|c| c.checkpoint_id)
+            .collect();
+        ids.iter().any(|id| !logged.contains(id))
+    }
+
+    /// With both locks held: reads the log again (another process may have fixed it meanwhile)
+    /// and rebuilds it from git when it is still missing or behind, telling the notice sink.
+    fn rebuild_if_needed(
+        &self,
+        session: SessionId,
+        log: &SessionLog,
+        missing: bool,
+    ) -> Result<Option<LogContents>> {
+        if let Some(contents) = log.read()? {
+            if !self.log_is_behind(session, &contents) {
+                return Ok(Some(contents));
+            }
+        }
+        let report = match self.rebuild(session, log) {
+            Err(Error::SessionNotFound { .. }) => return Ok(None),
+            other => other?,
+        };
+        // A ref whose metadata cannot be read (not ours) brings nothing back: no news.
+        let news = missing || !report.restored.is_empty();
+        if let (Some(sink), true) = (&self.options.on_notice, news) {
+            (sink.0)(&Notice::LogRebuilt {
+                session: session.as_string(),
+                path: log.path(),
+                missing,
+                restored: report.restored.len(),
+            });
+        }
+        log.read()
     }
 
     /// Rolls the repository back to a checkpoint, after taking a safety snapshot that `undo`
@@ -466,31 +572,75 @@ impl CheckpointManager {
     ) -> Result<RollbackOutcome> {
         let mut open = self.lock_session(session, true)?;
         let target = find(&open.checkpoints, session, checkpoint)?.clone();
-        self.restore(&mut open, session, &target, mode, false)
+        self.restore(&mut open, session, &target, mode, None)
     }
 
-    /// Returns the repository to the newest safety snapshot: branch, HEAD, index and every file
-    /// as they were before the last rollback or undo. Undo takes its own safety snapshot first.
+    /// Steps back one entry of the operation history: branch, HEAD, index and every file return
+    /// to the state before the newest operation still in effect (its safety snapshot). Repeated,
+    /// it keeps going back; an operation that failed or was killed is undone like any other.
+    /// Undo takes its own safety snapshot first, so `redo` can take it back.
     pub fn undo(&self, session: SessionId) -> Result<RollbackOutcome> {
         let mut open = self.lock_session(session, true)?;
-        let target = log::newest_first(&open.checkpoints)
-            .into_iter()
-            .find(Checkpoint::is_safety_snapshot)
-            .ok_or_else(|| Error::NothingToUndo {
-                session: session.as_string(),
-            })?;
-        self.restore(&mut open, session, &target, ResetMode::Hard, true)
+        let (in_effect, _) = undo_stacks(&open.operations);
+        let (target, undone) = match in_effect.last() {
+            Some(op) => (op.safety_checkpoint_id, Some((*op).clone())),
+            // A log from before the operation history: its newest safety snapshot.
+            None if open.operations.is_empty() => {
+                let newest = log::newest_first(&open.checkpoints)
+                    .into_iter()
+                    .find(Checkpoint::is_safety_snapshot)
+                    .ok_or_else(|| Error::NothingToUndo {
+                        session: session.as_string(),
+                    })?;
+                (newest.checkpoint_id, None)
+            }
+            None => {
+                return Err(Error::NothingToUndo {
+                    session: session.as_string(),
+                })
+            }
+        };
+        let target = find(&open.checkpoints, session, target)?.clone();
+        let step = Step {
+            kind: OperationKind::Undo,
+            undone,
+        };
+        self.restore(&mut open, session, &target, ResetMode::Hard, Some(step))
     }
 
+    /// Takes back the newest undo still in effect: the repository returns to the state before
+    /// that undo (its safety snapshot).
+    pub fn redo(&self, session: SessionId) -> Result<RollbackOutcome> {
+        let mut open = self.lock_session(session, true)?;
+        let (_, undos) = undo_stacks(&open.operations);
+        let undo = undos.last().ok_or_else(|| Error::NothingToRedo {
+            session: session.as_string(),
+        })?;
+        let step = Step {
+            kind: OperationKind::Redo,
+            undone: Some((*undo).clone()),
+        };
+        let target = find(&open.checkpoints, session, undo.safety_checkpoint_id)?.clone();
+        self.restore(&mut open, session, &target, ResetMode::Hard, Some(step))
+    }
+
+    /// Restores `target`: a rollback when `step` is `None`, else an undo or redo (which
+    /// re-attach HEAD to the branch the snapshot was taken on).
     fn restore(
         &self,
         open: &mut LockedSession,
         session: SessionId,
         target: &Checkpoint,
         mode: ResetMode,
-        reattach: bool,
+        step: Option<Step>,
     ) -> Result<RollbackOutcome> {
-        let action = if reattach { "undo" } else { "roll back" };
+        let reattach = step.is_some();
+        let kind = step.as_ref().map_or(OperationKind::Rollback, |s| s.kind);
+        let action = match kind {
+            OperationKind::Rollback => "roll back",
+            OperationKind::Undo => "undo",
+            OperationKind::Redo => "redo",
+        };
         if let Some(op) = self.repo.operation_in_progress() {
             return Err(Error::OperationInProgress {
                 action,
@@ -538,12 +688,17 @@ impl CheckpointManager {
         if let Some(Some(branch)) = &head {
             self.refuse_moving_another_branch(&status, branch, base.as_deref())?;
         }
+        let branch_moved = match (self.branch_to_move(&status, head.as_ref())?, &base) {
+            (Some((branch, old)), Some(new)) if old.as_deref() != Some(new.as_str()) => {
+                Some(self.branch_move(branch, old, new)?)
+            }
+            _ => None,
+        };
 
-        // 1. The safety snapshot, recorded before anything changes.
+        // 1. The safety snapshot and the operation's entry, recorded before anything changes.
         let description = format!(
             "Safety snapshot before {} to checkpoint {}",
-            if reattach { "undo" } else { "rollback" },
-            target.checkpoint_id
+            kind, target.checkpoint_id
         );
         let message = format!("checkpoint-manager snapshot: {description}");
         let assume_unchanged = index_copy.assume_unchanged().to_vec();
@@ -557,8 +712,21 @@ impl CheckpointManager {
             &message,
         )?;
         let safety_tree = captured.tree.clone();
+        let safety_id = CheckpointId::new_random();
+        let mut operation = Operation {
+            operation_id: OperationId::new_random(),
+            kind,
+            target_checkpoint_id: target.checkpoint_id,
+            safety_checkpoint_id: safety_id,
+            mode,
+            timestamp: now_timestamp(),
+            state: OperationState::Started,
+            undid: step
+                .as_ref()
+                .and_then(|s| s.undone.as_ref().map(|o| o.operation_id)),
+        };
         let safety = Checkpoint {
-            checkpoint_id: CheckpointId::new_random(),
+            checkpoint_id: safety_id,
             commit_sha: captured.commit.clone(),
             timestamp: now_timestamp(),
             description,
@@ -573,7 +741,8 @@ impl CheckpointManager {
             snapshot: Some(snapshot_info(captured, true, &assume_unchanged)),
             skipped: Vec::new(),
         };
-        let tag_object = store::write_metadata_tag(&self.repo, session, &safety)?;
+        let tag_object =
+            store::write_metadata_tag_with(&self.repo, session, &safety, Some(&operation))?;
         // Recorded only if HEAD is still what status read: a commit made meanwhile stops the
         // operation here, with nothing changed.
         RefTransaction::default()
@@ -584,34 +753,43 @@ impl CheckpointManager {
             )
             .commit(&self.repo, "checkpoint-manager: safety snapshot")?;
         open.checkpoints.push(safety.clone());
+        open.operations.push(operation.clone());
         open.save()?;
 
         // 2. The restore itself, and 3. counting it. Whatever fails from here on, the state
-        //    from before is in the safety snapshot, and the message says how to get it back.
+        //    from before is in the safety snapshot, the entry says the operation failed (so
+        //    `undo` returns to that state), and the message says how to get it back.
         let interrupted = |e: Error| Error::Interrupted {
             source: Box::new(e),
             session: session.as_string(),
             safety: safety.checkpoint_id.as_string(),
         };
-        let removed_paths = self
-            .restore_files(
-                target,
-                mode,
-                action,
-                &assume_unchanged,
-                RestoreTarget {
-                    worktree_commit,
-                    index_tree,
-                    base: base.clone(),
-                    exact: target.snapshot.is_some(),
-                    head,
-                    raw_tree,
-                    expected_head: status.head.clone(),
-                    keep: skipped_paths(target),
-                },
-                &safety_tree,
-            )
-            .map_err(interrupted)?;
+        let restored = self.restore_files(
+            target,
+            mode,
+            action,
+            &assume_unchanged,
+            RestoreTarget {
+                worktree_commit,
+                index_tree,
+                base: base.clone(),
+                exact: target.snapshot.is_some(),
+                head,
+                raw_tree,
+                expected_head: status.head.clone(),
+                keep: skipped_paths(target),
+            },
+            &safety_tree,
+        );
+        let removed_paths = match restored {
+            Ok(paths) => paths,
+            Err(e) => {
+                open.set_state(operation.operation_id, OperationState::Failed);
+                // The entry stays `started` if even this write fails: undo treats both alike.
+                let _ = open.save();
+                return Err(interrupted(e));
+            }
+        };
         // The log is written from memory, not re-read: if a repository tracks the sessions
         // folder, the restore may just have rewound the file on disk.
         if let Some(cp) = open
@@ -622,6 +800,8 @@ impl CheckpointManager {
             cp.rollback_used = true;
             cp.rollback_count += 1;
         }
+        open.set_state(operation.operation_id, OperationState::Done);
+        operation.state = OperationState::Done;
         open.save().map_err(interrupted)?;
         Ok(RollbackOutcome {
             success: true,
@@ -631,6 +811,49 @@ impl CheckpointManager {
             head: base,
             safety_checkpoint_id: safety.checkpoint_id,
             removed_paths,
+            operation,
+            undone: step.and_then(|s| s.undone),
+            branch_moved,
+        })
+    }
+
+    /// Returns the branch a restore will move (short name) and its commit now: the branch
+    /// checked out for a rollback, the branch re-attached for an undo or redo; none when HEAD
+    /// is or will be detached.
+    fn branch_to_move(
+        &self,
+        status: &Status,
+        reattach: Option<&Option<String>>,
+    ) -> Result<Option<(String, Option<String>)>> {
+        let current = status.head.branch.clone();
+        let branch = match reattach {
+            None => current.clone(),
+            Some(branch) => branch
+                .as_deref()
+                .map(|b| b.trim_start_matches("refs/heads/").to_owned()),
+        };
+        let Some(branch) = branch else {
+            return Ok(None);
+        };
+        if current.as_deref() == Some(branch.as_str()) {
+            return Ok(Some((branch, status.head.oid.clone())));
+        }
+        let full = format!("refs/heads/{branch}");
+        let tip = store::read_refs(&self.repo, std::slice::from_ref(&full))?.remove(&full);
+        Ok(Some((branch, tip)))
+    }
+
+    /// Describes a branch move, saying whether the new commit is in the old one's history.
+    fn branch_move(&self, branch: String, old: Option<String>, new: &str) -> Result<BranchMove> {
+        let in_history = match &old {
+            Some(old) => crate::git::is_ancestor(&self.repo, new, old)?,
+            None => false,
+        };
+        Ok(BranchMove {
+            branch,
+            old_commit: old,
+            new_commit: new.to_owned(),
+            in_history,
         })
     }
 
@@ -737,9 +960,22 @@ impl CheckpointManager {
         let _repo_lock = self.lock_repo()?;
         let _session_lock =
             lock::acquire(&self.session_lock_path(session), self.options.lock_timeout)?;
+        self.rebuild(session, &log)
+    }
+
+    /// `repair` with both locks held: merges the log with what git holds (checkpoints, safety
+    /// snapshots and the operations recorded in their metadata) and recounts the rollbacks.
+    fn rebuild(&self, session: SessionId, log: &SessionLog) -> Result<RepairReport> {
         let mut report = RepairReport::default();
-        let existing = match log.read() {
-            Ok(found) => found.unwrap_or_default(),
+        let mut log_existed = false;
+        let LogContents {
+            checkpoints: existing,
+            operations,
+        } = match log.read() {
+            Ok(found) => {
+                log_existed = found.is_some();
+                found.unwrap_or_default()
+            }
             Err(Error::CorruptLog { path, .. }) => {
                 let aside = path.with_file_name(format!(
                     "checkpoints.json.corrupt-{}",
@@ -747,11 +983,13 @@ impl CheckpointManager {
                 ));
                 std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
                 report.moved_aside = Some(aside.display().to_string());
-                Vec::new()
+                LogContents::default()
             }
             Err(e) => return Err(e),
         };
-        let from_git = store::read_session_metadata(&self.repo, session)?;
+        let records = store::read_session_records(&self.repo, session)?;
+        let operations = merge_operations(operations, &records, log_existed, &mut report);
+        let from_git: Vec<Checkpoint> = records.into_iter().map(|(cp, _)| cp).collect();
         if existing.is_empty()
             && from_git.is_empty()
             && report.moved_aside.is_none()
@@ -781,8 +1019,11 @@ impl CheckpointManager {
         // Creation order is time order (ties keep the log's order, then git's).
         let mut merged = log::into_newest_first(merged);
         merged.reverse();
-        report.total_checkpoints = merged.len();
-        log.write(&merged)?;
+        recount_rollbacks(&mut merged, &operations);
+        report.total_safety_snapshots = merged.iter().filter(|c| c.is_safety_snapshot()).count();
+        report.total_checkpoints = merged.len() - report.total_safety_snapshots;
+        report.total_operations = operations.len();
+        log.write(&merged, &operations)?;
         Ok(report)
     }
 
@@ -853,9 +1094,13 @@ impl CheckpointManager {
     /// Opens a session for changes: the repository lock, then the session lock, then one read
     /// of the log (a corrupt log fails here, before anything changes). With `must_exist`, a
     /// session without a log is not found, and nothing (not even its folder) is created.
+    /// A log that is missing while git holds the session's refs, or behind them, is rebuilt
+    /// first (with a notice).
     fn lock_session(&self, session: SessionId, must_exist: bool) -> Result<LockedSession> {
         let log = self.session_log(session);
-        if must_exist && !log.path().exists() {
+        let missing = !log.path().exists();
+        // Cheap refusal before waiting for any lock: no log and nothing in git.
+        if missing && must_exist && !store::session_has_refs(&self.repo, session)? {
             return Err(Error::SessionNotFound {
                 session: session.as_string(),
                 path: log.path(),
@@ -864,14 +1109,25 @@ impl CheckpointManager {
         let repo_lock = self.lock_repo()?;
         let session_lock =
             lock::acquire(&self.session_lock_path(session), self.options.lock_timeout)?;
-        let checkpoints = if must_exist {
-            log.read_existing()?
+        let found = if missing && !must_exist && !store::session_has_refs(&self.repo, session)? {
+            None
         } else {
-            log.read()?.unwrap_or_default()
+            self.rebuild_if_needed(session, &log, missing)?
+        };
+        let contents = match found {
+            Some(contents) => contents,
+            None if must_exist => {
+                return Err(Error::SessionNotFound {
+                    session: session.as_string(),
+                    path: log.path(),
+                })
+            }
+            None => LogContents::default(),
         };
         Ok(LockedSession {
             log,
-            checkpoints,
+            checkpoints: contents.checkpoints,
+            operations: contents.operations,
             _session_lock: session_lock,
             _repo_lock: repo_lock,
         })
@@ -1033,6 +1289,7 @@ fn is_object_id(text: &str) -> bool {
 struct LockedSession {
     log: SessionLog,
     checkpoints: Vec<Checkpoint>,
+    operations: Vec<Operation>,
     _session_lock: LockGuard,
     _repo_lock: RepoLock,
 }
@@ -1048,7 +1305,100 @@ struct RepoLock {
 impl LockedSession {
     /// Writes the log as it is in memory (atomically).
     fn save(&self) -> Result<()> {
-        self.log.write(&self.checkpoints)
+        self.log.write(&self.checkpoints, &self.operations)
+    }
+
+    fn set_state(&mut self, operation: OperationId, state: OperationState) {
+        if let Some(op) = self
+            .operations
+            .iter_mut()
+            .find(|o| o.operation_id == operation)
+        {
+            op.state = state;
+        }
+    }
+}
+
+/// What an undo or redo takes back.
+#[derive(Debug)]
+struct Step {
+    kind: OperationKind,
+    /// The entry taken back (none for an undo of a log from before the operation history).
+    undone: Option<Operation>,
+}
+
+/// Walks the history as jj does and returns the operations still in effect (what `undo` takes
+/// back, newest last) and the undos still in effect (what `redo` takes back, newest last).
+/// A finished undo takes its operation off the first stack; a finished redo takes its undo off
+/// the second. Anything else, including an operation that failed or was killed partway, is an
+/// operation in effect that `undo` can take back; a new rollback forgets what could be redone.
+fn undo_stacks(operations: &[Operation]) -> (Vec<&Operation>, Vec<&Operation>) {
+    let mut in_effect: Vec<&Operation> = Vec::new();
+    let mut undos: Vec<&Operation> = Vec::new();
+    let take = |stack: &mut Vec<&Operation>, id: Option<OperationId>| {
+        if let Some(pos) = stack.iter().rposition(|o| Some(o.operation_id) == id) {
+            stack.remove(pos);
+        }
+    };
+    for op in operations {
+        match (op.kind, op.state) {
+            (OperationKind::Undo, OperationState::Done) => {
+                take(&mut in_effect, op.undid);
+                undos.push(op);
+            }
+            (OperationKind::Redo, OperationState::Done) => {
+                take(&mut undos, op.undid);
+                in_effect.push(op);
+            }
+            (kind, _) => {
+                if kind == OperationKind::Rollback {
+                    undos.clear();
+                }
+                in_effect.push(op);
+            }
+        }
+    }
+    (in_effect, undos)
+}
+
+/// Merges the log's operation history with the operations git records in safety snapshots'
+/// metadata. When the log was lost, every operation git holds is taken as done (git keeps no
+/// outcome; the state before each is in its safety snapshot either way). When the log exists,
+/// an operation only git holds was killed between its safety snapshot and its entry, before
+/// anything changed: it stays out of the history (its snapshot is kept), or `undo` would take
+/// back a rollback that never happened.
+fn merge_operations(
+    mut operations: Vec<Operation>,
+    records: &[(Checkpoint, Option<Operation>)],
+    log_existed: bool,
+    report: &mut RepairReport,
+) -> Vec<Operation> {
+    for op in records.iter().filter_map(|(_, op)| op.as_ref()) {
+        if !log_existed && !operations.iter().any(|o| o.operation_id == op.operation_id) {
+            report.restored_operations.push(op.operation_id);
+            operations.push(Operation {
+                state: OperationState::Done,
+                ..op.clone()
+            });
+        }
+    }
+    // Time order; the log's order for equal times (sort is stable).
+    operations.sort_by(|a, b| log::compare_timestamps(&a.timestamp, &b.timestamp));
+    operations
+}
+
+/// Sets each checkpoint's rollback counters to at least what the history records: the finished
+/// operations that restored it (a log kept by an older version may count more).
+fn recount_rollbacks(checkpoints: &mut [Checkpoint], operations: &[Operation]) {
+    for cp in checkpoints {
+        let count = operations
+            .iter()
+            .filter(|o| {
+                o.state == OperationState::Done && o.target_checkpoint_id == cp.checkpoint_id
+            })
+            .count() as u64;
+        cp.rollback_count = cp.rollback_count.max(count);
+        cp.rollback_used |= cp.rollback_count > 0;
     }
 }
 

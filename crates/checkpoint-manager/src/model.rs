@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::ids::CheckpointId;
+use crate::ids::{CheckpointId, OperationId};
 
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -105,6 +105,30 @@ string_enum!(
         Mixed => "mixed",
         /// Files, index and HEAD all become the checkpoint's.
         Hard => "hard",
+    }
+);
+
+string_enum!(
+    /// What an entry of the operation history did.
+    OperationKind, "operation kind" {
+        /// A rollback to a checkpoint.
+        Rollback => "rollback",
+        /// A return to the state before an earlier operation.
+        Undo => "undo",
+        /// A return to the state before an undo.
+        Redo => "redo",
+    }
+);
+
+string_enum!(
+    /// How far an operation got. An entry is written `started` before anything changes.
+    OperationState, "operation state" {
+        /// Recorded with its safety snapshot; nothing more is known (it was killed, or is running).
+        Started => "started",
+        /// Finished.
+        Done => "done",
+        /// Stopped by an error; the state before it is in its safety snapshot.
+        Failed => "failed",
     }
 );
 
@@ -235,6 +259,39 @@ impl Checkpoint {
     }
 }
 
+/// One entry of a session's operation history: every rollback, undo and redo, recorded with its
+/// safety snapshot before anything changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Operation {
+    pub operation_id: OperationId,
+    pub kind: OperationKind,
+    /// The checkpoint restored (for undo and redo: the safety snapshot returned to).
+    pub target_checkpoint_id: CheckpointId,
+    /// The snapshot of the state before this operation, taken first.
+    pub safety_checkpoint_id: CheckpointId,
+    pub mode: ResetMode,
+    pub timestamp: String,
+    pub state: OperationState,
+    /// For an undo: the operation it undid; for a redo: the undo it took back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undid: Option<OperationId>,
+}
+
+/// A branch a restore moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchMove {
+    /// The branch, short name (`main`).
+    pub branch: String,
+    /// Its commit before (none for a branch that did not exist).
+    pub old_commit: Option<String>,
+    /// Its commit now.
+    pub new_commit: String,
+    /// True when the new commit is in the old one's history (a plain rewind of this branch);
+    /// false when the branch now points at another line of history (the checkpoint was taken on
+    /// another branch or a detached HEAD).
+    pub in_history: bool,
+}
+
 /// Summary statistics of a session's checkpoints.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckpointSummary {
@@ -277,6 +334,15 @@ pub struct RollbackOutcome {
     /// Paths the exact restore removed (each is in the safety snapshot).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed_paths: Vec<String>,
+    /// The entry this operation added to the session's history.
+    pub operation: Operation,
+    /// For an undo or redo: the entry it took back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undone: Option<Operation>,
+    /// The branch this operation moved, with its old and new commit (none when HEAD was
+    /// detached or no branch changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch_moved: Option<BranchMove>,
 }
 
 /// What `delete` removed.
@@ -300,6 +366,48 @@ pub struct RepairReport {
     pub restored: Vec<CheckpointId>,
     /// Records dropped because their commit no longer exists.
     pub dropped: Vec<CheckpointId>,
-    /// Checkpoints in the rewritten log.
+    /// Checkpoints in the rewritten log (safety snapshots not counted).
     pub total_checkpoints: usize,
+    /// Safety snapshots in the rewritten log.
+    #[serde(default)]
+    pub total_safety_snapshots: usize,
+    /// Entries of the operation history rebuilt from git that the log lacked.
+    #[serde(default)]
+    pub restored_operations: Vec<OperationId>,
+    /// Entries in the rewritten operation history.
+    #[serde(default)]
+    pub total_operations: usize,
+}
+
+/// Something a command did on its own that its user should hear about. The library prints
+/// nothing: it hands notices to [`crate::Options::on_notice`] (the CLI prints them on stderr).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// The session's log was missing or behind the refs in git, and was rebuilt from git.
+    LogRebuilt {
+        session: String,
+        path: std::path::PathBuf,
+        /// True when the file was missing, false when it lacked checkpoints git holds.
+        missing: bool,
+        /// Checkpoints and safety snapshots the log gained.
+        restored: usize,
+    },
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::LogRebuilt {
+                session,
+                path,
+                missing,
+                restored,
+            } => write!(
+                f,
+                "{} {}: rebuilt it from git ({restored} record(s) restored, rollback counts recounted) for session {session}",
+                path.display(),
+                if *missing { "was missing" } else { "lacked checkpoints kept in git" },
+            ),
+        }
+    }
 }

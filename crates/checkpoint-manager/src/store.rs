@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::git::{ObjectKind, Repo};
 use crate::ids::{CheckpointId, SessionId};
-use crate::model::Checkpoint;
+use crate::model::{Checkpoint, Operation};
 
 /// The identity of objects only this tool reads (snapshot commits, metadata tags), and of
 /// commits in a repository that has no identity configured.
@@ -40,12 +40,16 @@ pub fn tag_name(checkpoint: CheckpointId) -> String {
     format!("checkpoint-{checkpoint}")
 }
 
-/// The metadata carried in git: everything but the mutable rollback counters.
+/// The metadata carried in git: everything but the mutable rollback counters, and for a safety
+/// snapshot the operation that took it (so `repair` can rebuild the operation history and
+/// recount the rollbacks).
 #[derive(Debug, Serialize, Deserialize)]
 struct Metadata {
     session_id: SessionId,
     #[serde(flatten)]
     checkpoint: Checkpoint,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    operation: Option<Operation>,
 }
 
 /// Writes the annotated tag object that carries `checkpoint`'s metadata and points at its commit.
@@ -54,12 +58,24 @@ pub fn write_metadata_tag(
     session: SessionId,
     checkpoint: &Checkpoint,
 ) -> Result<String> {
+    write_metadata_tag_with(repo, session, checkpoint, None)
+}
+
+/// Writes the metadata tag of a safety snapshot, with the operation (kind, target, id, what it
+/// undid) that took it.
+pub fn write_metadata_tag_with(
+    repo: &Repo,
+    session: SessionId,
+    checkpoint: &Checkpoint,
+    operation: Option<&Operation>,
+) -> Result<String> {
     let mut frozen = checkpoint.clone();
     frozen.rollback_used = false;
     frozen.rollback_count = 0;
     let json = serde_json::to_string(&Metadata {
         session_id: session,
         checkpoint: frozen,
+        operation: operation.cloned(),
     })
     .map_err(|e| Error::GitOutput {
         args: "mktag".into(),
@@ -79,11 +95,14 @@ pub fn write_metadata_tag(
 
 /// Parses the metadata out of a tag object's raw content (`git cat-file tag`).
 pub fn parse_metadata_tag(raw: &[u8]) -> Option<(SessionId, Checkpoint)> {
+    parse_metadata(raw).map(|m| (m.session_id, m.checkpoint))
+}
+
+fn parse_metadata(raw: &[u8]) -> Option<Metadata> {
     let text = String::from_utf8_lossy(raw);
     let (_, message) = text.split_once("\n\n")?;
     let json = message.strip_prefix(METADATA_HEADER)?.trim();
-    let meta: Metadata = serde_json::from_str(json).ok()?;
-    Some((meta.session_id, meta.checkpoint))
+    serde_json::from_str(json).ok()
 }
 
 /// A set of ref updates applied atomically by one `git update-ref --stdin`.
@@ -163,6 +182,18 @@ pub fn read_refs(repo: &Repo, names: &[String]) -> Result<HashMap<String, String
 
 /// Returns the checkpoints whose metadata the session's private refs carry.
 pub fn read_session_metadata(repo: &Repo, session: SessionId) -> Result<Vec<Checkpoint>> {
+    Ok(read_session_records(repo, session)?
+        .into_iter()
+        .map(|(cp, _)| cp)
+        .collect())
+}
+
+/// Returns the checkpoints the session's private refs carry, each with the operation that took
+/// it (safety snapshots written since the operation history exists).
+pub fn read_session_records(
+    repo: &Repo,
+    session: SessionId,
+) -> Result<Vec<(Checkpoint, Option<Operation>)>> {
     let out = repo
         .git()
         .args([
@@ -183,9 +214,9 @@ pub fn read_session_metadata(repo: &Repo, session: SessionId) -> Result<Vec<Chec
     Ok(contents
         .into_iter()
         .flatten()
-        .filter_map(|raw| parse_metadata_tag(&raw))
-        .filter(|(s, _)| *s == session)
-        .map(|(_, cp)| cp)
+        .filter_map(|raw| parse_metadata(&raw))
+        .filter(|m| m.session_id == session)
+        .map(|m| (m.checkpoint, m.operation))
         .collect())
 }
 
@@ -269,4 +300,36 @@ pub fn existing_commits(repo: &Repo, oids: &[String]) -> Result<Vec<bool>> {
         .into_iter()
         .map(|found| found.is_some())
         .collect())
+}
+
+/// Returns the checkpoint ids of the session's private refs stored as loose files, without
+/// starting git (`None` when the folder cannot be read, e.g. another ref storage). Packed refs
+/// are not seen: this is the cheap check that a log is not behind git, not a full listing.
+pub fn loose_session_ref_ids(repo: &Repo, session: SessionId) -> Option<Vec<CheckpointId>> {
+    let dir = repo.common_dir().join(session_refs(session));
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(Vec::new()),
+        Err(_) => return None,
+    };
+    Some(
+        entries
+            .flatten()
+            .filter_map(|e| CheckpointId::parse(&e.file_name().to_string_lossy()).ok())
+            .collect(),
+    )
+}
+
+/// Returns true when git holds at least one private ref of the session (one git process).
+pub fn session_has_refs(repo: &Repo, session: SessionId) -> Result<bool> {
+    let out = repo
+        .git()
+        .args([
+            "for-each-ref",
+            "--count=1",
+            "--format=%(refname)",
+            &session_refs(session),
+        ])
+        .run()?;
+    Ok(!out.stdout.is_empty())
 }

@@ -17,6 +17,8 @@ mod edges;
 mod holes;
 #[path = "safety/log_symlinks.rs"]
 mod log_symlinks;
+#[path = "safety/history.rs"]
+mod history;
 #[path = "safety/names.rs"]
 mod names;
 #[path = "safety/props.rs"]

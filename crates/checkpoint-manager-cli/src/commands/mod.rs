@@ -7,6 +7,8 @@ pub mod delete;
 pub mod get;
 pub mod list;
 pub mod man;
+pub mod op_log;
+pub mod redo;
 pub mod repair;
 pub mod rollback;
 pub mod schema;
@@ -20,7 +22,9 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::Duration;
 
-use checkpoint_manager::{CheckpointId, CheckpointManager, Error, ErrorKind, Options, SessionId};
+use checkpoint_manager::{
+    CheckpointId, CheckpointManager, Error, ErrorKind, NoticeSink, Options, SessionId,
+};
 
 use crate::cli::{Cli, Command, GlobalArgs};
 
@@ -33,6 +37,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Get(args) => get::run(global, args),
         Command::Rollback(args) => rollback::run(global, args),
         Command::Undo(args) => undo::run(global, args),
+        Command::Redo(args) => redo::run(global, args),
+        Command::OpLog(args) => op_log::run(global, args),
         Command::Summary(args) => summary::run(global, args),
         Command::Delete(args) => delete::run(global, args),
         Command::Validate(args) => validate::run(global, args),
@@ -147,6 +153,11 @@ pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
     })?;
     let options = Options {
         lock_timeout,
+        // What the library did on its own (a log rebuilt from git): one line on stderr, so
+        // stdout stays the command's result.
+        on_notice: Some(NoticeSink::new(|notice| {
+            let _ = writeln!(io::stderr(), "checkpoint-manager: note: {notice}");
+        })),
         ..Options::from_env()?
     };
     let manager = CheckpointManager::with_options(path, options).map_err(|e| match e {

@@ -1,4 +1,4 @@
-//! `undo`: return to the state before the last rollback or undo.
+//! `undo`: step back one entry of the session's operation history.
 
 use std::process::ExitCode;
 
@@ -8,8 +8,11 @@ use super::{open, session_id, CliError};
 use crate::cli::GlobalArgs;
 use crate::output;
 
-/// Undo the last rollback (or undo): branch, HEAD, index and every file come back as they were.
-/// It takes its own safety snapshot first, so an undo can be undone too.
+/// Undo the newest rollback, undo or redo still in effect: branch, HEAD, index and every file
+/// come back as they were before it. Run it again to keep going back; `redo` goes forward.
+///
+/// An operation that failed or was killed partway is undone like any other. Undo takes its own
+/// safety snapshot first. `op-log` shows the history.
 ///
 /// Example: checkpoint-manager undo --session-id <UUID>
 #[derive(Debug, Args)]

@@ -100,10 +100,14 @@ pub fn read_log(repo: &TestRepo, session: &str) -> Result<Option<Vec<Value>>, St
     if value["session_id"] != session {
         return Err(format!("log of the wrong session: {}", value["session_id"]));
     }
-    let cps = value["checkpoints"]
+    let mut cps = value["checkpoints"]
         .as_array()
         .ok_or_else(|| "no checkpoints array".to_owned())?
         .clone();
+    // Safety snapshots have a section of their own.
+    if let Some(safety) = value["safety_snapshots"].as_array() {
+        cps.extend(safety.iter().cloned());
+    }
     Ok(Some(cps))
 }
 

@@ -175,9 +175,13 @@ class CheckpointManager:
         )
         return Checkpoint.from_dict(json.loads(raw))
 
-    def list_checkpoints(self, session_id: Optional[IdLike]) -> List[Checkpoint]:
-        """Returns the session's checkpoints, newest first (none for an unknown session)."""
-        raw = self._native().list(self._session(session_id))
+    def list_checkpoints(
+        self, session_id: Optional[IdLike], *, include_safety: bool = False
+    ) -> List[Checkpoint]:
+        """Returns the checkpoints created in the session, newest first (none for an unknown
+        session). ``include_safety=True`` adds the automatic safety snapshots that rollbacks and
+        undos take first (``checkpoint.snapshot.safety`` is True on them)."""
+        raw = self._native().list(self._session(session_id), include_safety)
         return [Checkpoint.from_dict(cp) for cp in json.loads(raw)]
 
     def get_checkpoint(self, session_id: Optional[IdLike], checkpoint_id: IdLike) -> Checkpoint:
@@ -203,8 +207,9 @@ class CheckpointManager:
         return self.rollback(session_id, checkpoint_id, hard_reset).success
 
     def undo_rollback(self, session_id: Optional[IdLike]) -> bool:
-        """Returns branch, HEAD, index and every file to the state before the last rollback (or
-        undo), and returns True. It takes its own safety snapshot first, so it can be undone.
+        """Steps back one entry of the session's operation history: branch, HEAD, index and every
+        file return to the state before the newest rollback, undo or redo still in effect (called
+        again, it keeps going back), and returns True. It takes its own safety snapshot first.
         ``undo`` does the same and returns the whole result."""
         return self.undo(session_id).success
 
@@ -229,7 +234,8 @@ class CheckpointManager:
         return RollbackResult.from_dict(json.loads(raw))
 
     def get_checkpoint_summary(self, session_id: Optional[IdLike]) -> CheckpointSummary:
-        """Returns the session's statistics (zeros for an unknown session)."""
+        """Returns the statistics of the checkpoints created in the session (safety snapshots
+        are not counted; zeros for an unknown session)."""
         raw = self._native().summary(self._session(session_id))
         return CheckpointSummary.from_dict(json.loads(raw))
 

@@ -7,6 +7,7 @@
 //! snapshot and reset (see `docs/DESIGN.md`).
 
 mod command;
+mod history;
 mod objects;
 mod refname;
 mod repo;
@@ -14,6 +15,7 @@ mod status;
 mod trees;
 
 pub use command::{git_error, GitCommand, GitOutput, MIN_GIT_VERSION};
+pub use history::is_ancestor;
 pub use objects::{LooseObjects, ObjectKind};
 pub use refname::{is_valid_branch_name, is_valid_branch_ref};
 pub use repo::{OperationInProgress, Repo, Settings};

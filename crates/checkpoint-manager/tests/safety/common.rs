@@ -81,6 +81,13 @@ impl Fixture {
             .unwrap_or_else(|e| panic!("undo: {e}"))
     }
 
+    /// Takes back the last undo.
+    pub fn redo(&self) -> RollbackOutcome {
+        self.mgr
+            .redo(self.session)
+            .unwrap_or_else(|e| panic!("redo: {e}"))
+    }
+
     /// Returns everything observable about the repository.
     pub fn observe(&self) -> Observed {
         observe(&self.repo)

@@ -107,8 +107,9 @@ fn hard_file_names_round_trip_staged_unstaged_untracked_and_deleted() {
     assert_state(&b.files, &now.files, "undo");
     assert_eq!(b.index, now.index, "undo: index");
     assert_eq!(b_staged, staged_diff(&fx.repo), "undo: staged");
-    fx.undo();
-    assert_state(&a.files, &fx.repo.tree_state(), "undo of undo");
+    // Repeated undo walks back; redo takes the undo back.
+    fx.redo();
+    assert_state(&a.files, &fx.repo.tree_state(), "redo");
 }
 
 #[test]
@@ -180,9 +181,9 @@ fn symlinks_of_every_kind_and_executable_bits_are_kept() {
     assert_eq!(a_staged, staged_diff(&fx.repo), "rollback: staged modes");
     fx.undo();
     assert_state(&b.files, &fx.repo.tree_state(), "undo");
-    fx.undo();
-    assert_state(&a.files, &fx.repo.tree_state(), "undo of undo");
-    assert_eq!(a.index, index_listing(&fx.repo), "undo of undo: index");
+    fx.redo();
+    assert_state(&a.files, &fx.repo.tree_state(), "redo");
+    assert_eq!(a.index, index_listing(&fx.repo), "redo: index");
 }
 
 #[test]

@@ -127,7 +127,7 @@ impl Session {
     }
 
     fn pick(&self, pick: usize) -> Option<Checkpoint> {
-        let list = self.fx.mgr.list(self.fx.session).expect("list");
+        let list = self.fx.mgr.list_all(self.fx.session).expect("list");
         (!list.is_empty()).then(|| list[pick % list.len()].clone())
     }
 
@@ -261,16 +261,24 @@ impl Session {
             Op::Undo => {
                 let before = user_state(repo);
                 let observed = observe(repo);
-                let newest_safety = checkpoint_manager::log::newest_first(
-                    &self.fx.mgr.list(self.fx.session).expect("list"),
-                )
-                .into_iter()
-                .find(Checkpoint::is_safety_snapshot);
+                let any_safety = self
+                    .fx
+                    .mgr
+                    .list_all(self.fx.session)
+                    .expect("list")
+                    .iter()
+                    .any(Checkpoint::is_safety_snapshot);
                 match self.fx.mgr.undo(self.fx.session) {
                     Ok(outcome) => {
                         self.must_keep.push(before);
-                        let safety = newest_safety.expect("undo without a safety snapshot");
-                        prop_assert_eq!(outcome.checkpoint_id, safety.checkpoint_id);
+                        // Undo returns to the safety snapshot of the operation it takes back.
+                        let undone = outcome.undone.clone().expect("undo names what it undid");
+                        prop_assert_eq!(outcome.checkpoint_id, undone.safety_checkpoint_id);
+                        let safety = self
+                            .fx
+                            .mgr
+                            .get(self.fx.session, outcome.checkpoint_id)
+                            .expect("the safety snapshot is logged");
                         let want = self.reader.state(repo, &safety.commit_sha);
                         let now = user_state(repo);
                         prop_assert!(
@@ -289,15 +297,12 @@ impl Session {
                         );
                     }
                     Err(e) => {
-                        // Refused: no safety snapshot yet, or the branch to re-attach is not
+                        // Refused: nothing left to undo, or the branch to re-attach is not
                         // checked out and has moved (moving it back would orphan its commits).
                         let branch_moved =
                             matches!(e, checkpoint_manager::Error::BranchMoved { .. });
-                        prop_assert!(
-                            newest_safety.is_none() || branch_moved,
-                            "undo failed: {}",
-                            e
-                        );
+                        let nothing = matches!(e, checkpoint_manager::Error::NothingToUndo { .. });
+                        prop_assert!(!any_safety || nothing || branch_moved, "undo failed: {}", e);
                         self.expect_harmless(&e, &observed, "undo")?;
                     }
                 }
@@ -363,7 +368,7 @@ impl Session {
         let logged = self
             .fx
             .mgr
-            .list(self.fx.session)
+            .list_all(self.fx.session)
             .map_err(|e| TestCaseError::fail(format!("log: {e}")))?;
         for cp in &logged {
             let peeled = private_ref_commit(repo, self.fx.session, cp);

@@ -74,7 +74,7 @@ fn busy_session(fx: &Fixture) -> (Vec<Checkpoint>, Checkpoint) {
         .delete(fx.session, doomed.checkpoint_id, true)
         .expect("delete");
     let _ = (tag, snap);
-    let mut logged = fx.mgr.list(fx.session).expect("list");
+    let mut logged = fx.mgr.list_all(fx.session).expect("list");
     logged.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
     assert_eq!(logged.len(), 4, "commit, tag, snapshot, safety");
     (logged, doomed)
@@ -108,9 +108,14 @@ fn repair_rebuilds_a_deleted_log_with_every_field_of_every_checkpoint() {
     assert_eq!(report.restored, ids(&logged));
     assert!(report.dropped.is_empty());
     assert_eq!(report.moved_aside, None);
-    assert_eq!(report.total_checkpoints, logged.len());
+    assert_eq!(
+        report.total_checkpoints + report.total_safety_snapshots,
+        logged.len()
+    );
+    assert_eq!(report.total_safety_snapshots, 1);
+    assert_eq!(report.total_operations, 1, "the rollback");
 
-    let rebuilt = fx.mgr.list(fx.session).expect("list");
+    let rebuilt = fx.mgr.list_all(fx.session).expect("list");
     assert_eq!(frozen(rebuilt.clone()), frozen(logged.clone()));
     assert!(
         !rebuilt
@@ -125,12 +130,8 @@ fn repair_rebuilds_a_deleted_log_with_every_field_of_every_checkpoint() {
         fx.repo.exists("c.txt"),
         "undo after repair restores the pre-rollback state"
     );
-    fx.undo();
-    assert_state(
-        &before_undo,
-        &fx.repo.tree_state(),
-        "undo of undo after repair",
-    );
+    fx.redo();
+    assert_state(&before_undo, &fx.repo.tree_state(), "redo after repair");
 }
 
 #[test]
@@ -163,7 +164,7 @@ fn repair_moves_a_corrupt_log_aside_and_rebuilds_it() {
     restored.sort();
     assert_eq!(restored, ids(&logged));
     assert_eq!(
-        frozen(fx.mgr.list(fx.session).expect("list")),
+        frozen(fx.mgr.list_all(fx.session).expect("list")),
         frozen(logged)
     );
     // A second repair of a sound log changes nothing.
@@ -200,7 +201,7 @@ fn repair_drops_records_whose_commit_is_gone_and_reports_them() {
     assert_eq!(report.dropped, vec![gone.checkpoint_id]);
     assert!(report.restored.is_empty());
     assert_eq!(report.total_checkpoints, 1);
-    let left = fx.mgr.list(fx.session).expect("list");
+    let left = fx.mgr.list_all(fx.session).expect("list");
     assert_eq!(ids(&left), vec![kept.checkpoint_id]);
 }
 
@@ -215,7 +216,7 @@ fn repair_takes_only_its_own_sessions_checkpoints() {
     fs::remove_file(fx.repo.log_path(&fx.session.to_string())).expect("rm");
     fx.mgr.repair(fx.session).expect("repair");
     assert_eq!(
-        ids(&fx.mgr.list(fx.session).expect("list")),
+        ids(&fx.mgr.list_all(fx.session).expect("list")),
         vec![mine.checkpoint_id]
     );
     assert_eq!(fx.mgr.list(other).expect("list").len(), 1);
@@ -335,7 +336,7 @@ fn a_corrupt_log_makes_every_command_fail_naming_repair_and_change_nothing() {
     // And repair brings it all back.
     fx.mgr.repair(fx.session).expect("repair");
     assert_eq!(
-        frozen(fx.mgr.list(fx.session).expect("list")),
+        frozen(fx.mgr.list_all(fx.session).expect("list")),
         frozen(logged)
     );
 }

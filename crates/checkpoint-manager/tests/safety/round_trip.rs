@@ -84,11 +84,16 @@ fn hard_rollback_undo_and_undo_of_undo_restore_every_byte_and_the_index() {
     fx.undo();
     assert_exactly(&fx.repo, &b, &b_staged, "after undo");
 
-    fx.undo();
-    assert_exactly(&fx.repo, &a_now, &a_staged, "after undo of the undo");
+    fx.redo();
+    assert_exactly(
+        &fx.repo,
+        &a_now,
+        &a_staged,
+        "after redo (the undo taken back)",
+    );
 
     fx.undo();
-    assert_exactly(&fx.repo, &b, &b_staged, "after a third undo");
+    assert_exactly(&fx.repo, &b, &b_staged, "after undo of the redo");
     fx.repo.git(&["fsck", "--no-progress"]);
 }
 
