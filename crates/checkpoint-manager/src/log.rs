@@ -96,7 +96,7 @@ impl SessionLog {
     /// exists is a plain folder and `checkpoints.json`, if present, a plain file: a symlink on
     /// the way would send the log outside the repository (and show up, as itself, in the next
     /// commit). Returns how many of those folders exist.
-    fn check_path(&self) -> Result<usize> {
+    pub(crate) fn check_path(&self) -> Result<usize> {
         // A symlink is refused as invalid state; a file (or folder) in the way is what it
         // always was, a file-system error.
         let not_plain = |path: PathBuf, what: NotPlain, expected: &str| match what {

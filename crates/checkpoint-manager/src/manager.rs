@@ -1098,6 +1098,8 @@ impl CheckpointManager {
     /// first (with a notice).
     fn lock_session(&self, session: SessionId, must_exist: bool) -> Result<LockedSession> {
         let log = self.session_log(session);
+        // A log that would be read or written through a symlink is refused before anything.
+        log.check_path()?;
         let missing = !log.path().exists();
         // Cheap refusal before waiting for any lock: no log and nothing in git.
         if missing && must_exist && !store::session_has_refs(&self.repo, session)? {

@@ -360,12 +360,7 @@ fn restore_files_and_index(
 
 /// A mixed restore ([`mixed_reset`]) that leaves the index entries under the sessions folder
 /// as they are, where a repository tracks it.
-pub fn mixed_restore(
-    repo: &Repo,
-    base: Option<&str>,
-    expected: &Head,
-    reflog: &str,
-) -> Result<()> {
+pub fn mixed_restore(repo: &Repo, base: Option<&str>, expected: &Head, reflog: &str) -> Result<()> {
     let sessions = TrackedSessions::read(repo, &[], &[])?;
     mixed_reset(repo, base, expected, reflog)?;
     match sessions {

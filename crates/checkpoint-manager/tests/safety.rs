@@ -13,12 +13,12 @@ mod branch_records;
 mod common;
 #[path = "safety/edges.rs"]
 mod edges;
+#[path = "safety/history.rs"]
+mod history;
 #[path = "safety/holes.rs"]
 mod holes;
 #[path = "safety/log_symlinks.rs"]
 mod log_symlinks;
-#[path = "safety/history.rs"]
-mod history;
 #[path = "safety/names.rs"]
 mod names;
 #[path = "safety/props.rs"]

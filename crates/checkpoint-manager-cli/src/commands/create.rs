@@ -30,7 +30,11 @@ pub struct CreateArgs {
     pub session_id: String,
 
     /// What this checkpoint is, for people (any text, even one starting with "-"; not empty)
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "description_file")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "description_file"
+    )]
     pub description: Option<String>,
 
     /// Read the description from this file (`-` for stdin), for descriptions of any size

@@ -218,7 +218,9 @@ fn undo_writes_a_reflog_message() {
         "an empty reflog message: {messages:?}"
     );
     assert!(
-        messages.lines().any(|m| m.starts_with("checkpoint-manager: undo")),
+        messages
+            .lines()
+            .any(|m| m.starts_with("checkpoint-manager: undo")),
         "{messages:?}"
     );
 }

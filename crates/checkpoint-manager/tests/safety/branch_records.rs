@@ -12,8 +12,12 @@ use crate::common::*;
 fn tamper_branch(fx: &Fixture, id: &str, branch: &str) {
     let path = fx.repo.log_path(&fx.session.to_string());
     let mut log: Value = serde_json::from_slice(&fs::read(&path).expect("log")).expect("json");
-    for cp in log["checkpoints"].as_array_mut().expect("array") {
-        if cp["checkpoint_id"] == id {
+    // Safety snapshots are kept in their own section of the log.
+    for section in ["checkpoints", "safety_snapshots"] {
+        let Some(records) = log[section].as_array_mut() else {
+            continue;
+        };
+        for cp in records.iter_mut().filter(|cp| cp["checkpoint_id"] == id) {
             cp["snapshot"]["branch"] = branch.into();
         }
     }

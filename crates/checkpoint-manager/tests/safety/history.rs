@@ -153,10 +153,12 @@ fn undo_after_a_failed_undo_returns_to_the_state_before_it() {
     let (_, b, c, [_, cp_b]) = three_states(&fx);
     let rollback = fx.rollback_hard(&cp_b);
     assert_state(&b, &fx.repo.tree_state(), "rollback to B");
-    // Another git holds the index: the undo fails after its safety snapshot.
-    let lock = fx.repo.join(".git/index.lock");
-    std::fs::write(&lock, b"").expect("index.lock");
-    let err = fx.mgr.undo(fx.session).expect_err("undo under index.lock");
+    // The user switches to another branch; the undo must re-attach `main`, whose lock a
+    // crashed git left: it fails after its safety snapshot, when the files were restored.
+    fx.repo.git(&["checkout", "-q", "-b", "other"]);
+    let lock = fx.repo.join(".git/refs/heads/main.lock");
+    std::fs::write(&lock, b"").expect("main.lock");
+    let err = fx.mgr.undo(fx.session).expect_err("undo under main.lock");
     std::fs::remove_file(&lock).expect("unlock");
     let ops = fx.mgr.operations(fx.session).expect("history");
     assert_eq!(ops.len(), 2, "the failed undo is an entry: {err}");
