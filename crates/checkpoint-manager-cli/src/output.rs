@@ -249,29 +249,6 @@ pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::
     )
 }
 
-/// `undo`: which state it returned to, and where the state it left is kept.
-pub fn undo(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::Result<()> {
-    let head = r.head.as_deref().map_or("no commit", short);
-    writeln!(
-        out,
-        "{} the last rollback or undo: back to the state saved in safety snapshot {} (HEAD at {head})",
-        style.good("undid"),
-        r.checkpoint_id,
-    )?;
-    if !r.removed_paths.is_empty() {
-        writeln!(
-            out,
-            "removed {} file(s) created after that state",
-            r.removed_paths.len()
-        )?;
-    }
-    writeln!(
-        out,
-        "the state before this undo is saved as safety snapshot {}; `checkpoint-manager undo` again returns to it",
-        r.safety_checkpoint_id
-    )
-}
-
 fn branch_move(out: &mut dyn Write, m: &BranchMove) -> io::Result<()> {
     let new = short(&m.new_commit);
     match m.old_commit.as_deref() {

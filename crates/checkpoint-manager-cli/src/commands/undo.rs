@@ -25,6 +25,6 @@ pub struct UndoArgs {
 pub fn run(global: &GlobalArgs, args: &UndoArgs) -> Result<ExitCode, CliError> {
     let session = session_id(&args.session_id)?;
     let outcome = open(global)?.undo(session)?;
-    output::print(global.output, &outcome, output::undo)?;
+    output::print(global.output, &outcome, output::rollback)?;
     Ok(ExitCode::SUCCESS)
 }

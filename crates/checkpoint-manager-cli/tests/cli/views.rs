@@ -315,7 +315,7 @@ fn pretty_undo_says_what_was_undone() {
     let cp = create(&repo, &session, "one", &[]);
     repo.write("a.txt", "2\n");
     let id = s(&cp, "checkpoint_id").to_owned();
-    let rolled = ok_json(
+    ok_json(
         repo.path(),
         &[
             "rollback",
@@ -326,19 +326,19 @@ fn pretty_undo_says_what_was_undone() {
             "--hard-reset",
         ],
     );
-    let safety = s(&rolled, "safety_checkpoint_id").to_owned();
     let text = ok_text(
         repo.path(),
         &["--output", "pretty", "undo", "--session-id", &session],
     );
+    // It names the rollback it undid (its target), not the safety snapshot as a checkpoint.
     assert!(
-        text.contains(&format!("safety snapshot {safety}")),
+        text.contains(&format!("undid the rollback to checkpoint {id}")),
         "{text}"
     );
     assert!(!text.contains("rolled back to checkpoint"), "{text}");
     assert_snapshot!(redact(&text, repo.path()), @r#"
-        undid the last rollback or undo: back to the state saved in safety snapshot {ID1}------------------------------- (HEAD at {SHORT1}----)
-        the state before this undo is saved as safety snapshot {ID2}-------------------------------; `checkpoint-manager undo` again returns to it
+        undid the rollback to checkpoint {ID1}------------------------------- (operation {ID2}-------------------------------): branch, HEAD, index and files are as they were before it
+        safety snapshot {ID3}------------------------------- holds the previous state; `checkpoint-manager redo` returns to it
     "#);
 }
 
