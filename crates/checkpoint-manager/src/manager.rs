@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::git::{Repo, Status};
+use crate::git::RefTransaction;
+use crate::git::{Author, Repo, Status};
 use crate::ids::{CheckpointId, OperationId, SessionId};
 use crate::journal;
 use crate::lock::{self, LockGuard, DEFAULT_LOCK_TIMEOUT};
@@ -18,7 +19,7 @@ use crate::model::{
 };
 use crate::restore::{self, RestoreTarget};
 use crate::snapshot::{self, Captured, IndexFile, IndexStamp, TempIndex, DEFAULT_MAX_FILE_SIZE};
-use crate::store::{self, RefTransaction};
+use crate::store;
 use crate::validate;
 
 /// Settings of a manager; the defaults suit almost everyone.
@@ -387,16 +388,14 @@ impl CheckpointManager {
                 if *x != '.' || *dirty_submodule)
             });
         if let (Some(head), true) = (&status.head.oid, may_equal_head) {
-            let head_tree = self
-                .repo
-                .git()
-                .args(["rev-parse", "--verify", &format!("{head}^{{tree}}")])
-                .run_text()?;
+            let head_tree = crate::git::tree_of(&self.repo, head)?;
             if head_tree == tree {
                 return Ok((head.clone(), None, skipped));
             }
         }
-        let commit = self.commit_tree_as_user(&tree, status.head.oid.as_deref(), message)?;
+        let parents: Vec<&str> = status.head.oid.iter().map(String::as_str).collect();
+        let commit =
+            crate::git::write_commit(&self.repo, &tree, &parents, message, Author::UserOrTool)?;
         Ok((commit, Some(StagedIndex { copy, stamp, paths }), skipped))
     }
 
@@ -408,52 +407,6 @@ impl CheckpointManager {
             return Ok(());
         }
         snapshot::stage_paths(&self.repo, IndexFile::User, &paths)
-    }
-
-    /// Commits `tree` with the user's identity, or the tool's when the repository has none.
-    fn commit_tree_as_user(
-        &self,
-        tree: &str,
-        parent: Option<&str>,
-        message: &str,
-    ) -> Result<String> {
-        let build = |fallback: bool| {
-            let mut git = self.repo.git();
-            if fallback {
-                for (key, value) in snapshot::tool_identity() {
-                    git = git.env(key, value);
-                }
-            }
-            git = git.args([
-                "-c",
-                "user.useConfigOnly=true",
-                "commit-tree",
-                "--no-gpg-sign",
-                tree,
-            ]);
-            if let Some(parent) = parent {
-                git = git.args(["-p", parent]);
-            }
-            git.message_on_stdin(message)
-        };
-        // git's words when it has no identity to use (with `user.useConfigOnly`).
-        const NO_IDENTITY: &[&str] = &[
-            "identity unknown",
-            "no email was given",
-            "no name was given",
-            "empty ident name",
-            "unable to auto-detect",
-        ];
-        let first = build(false).output()?;
-        if first.code == Some(0) {
-            return Ok(first.text());
-        }
-        let stderr = String::from_utf8_lossy(&first.stderr).to_ascii_lowercase();
-        if NO_IDENTITY.iter().any(|words| stderr.contains(words)) {
-            build(true).run_text()
-        } else {
-            Err(crate::git::git_error("commit-tree".to_owned(), &first))
-        }
     }
 
     /// Returns the checkpoints the user or orchestrator created in a session, newest first (an
@@ -839,7 +792,7 @@ impl CheckpointManager {
             return Ok(Some((branch, status.head.oid.clone())));
         }
         let full = format!("refs/heads/{branch}");
-        let tip = store::read_refs(&self.repo, std::slice::from_ref(&full))?.remove(&full);
+        let tip = crate::git::read_refs(&self.repo, std::slice::from_ref(&full))?.remove(&full);
         Ok(Some((branch, tip)))
     }
 
@@ -912,7 +865,7 @@ impl CheckpointManager {
         let tag_ref = format!("refs/tags/{}", store::tag_name(checkpoint));
         let private = store::private_ref(session, checkpoint);
         let trash = store::trash_ref(session, checkpoint);
-        let current = store::read_refs(&self.repo, &[tag_ref.clone(), private.clone()])?;
+        let current = crate::git::read_refs(&self.repo, &[tag_ref.clone(), private.clone()])?;
         let mut refs = RefTransaction::default();
         // Whatever an earlier delete of the same id left in the trash is replaced.
         let kept_ref = match current.get(&private) {
@@ -1173,7 +1126,7 @@ impl CheckpointManager {
         if info.is_some_and(|i| i.raw_tree.is_some()) {
             queries.push(format!("{sha}^{}^{{tree}}", index_parent + 1));
         }
-        let found = store::resolve_objects(&self.repo, &queries)?;
+        let found = crate::git::resolve_objects(&self.repo, &queries)?;
         if found[0].is_none() {
             // A tree or a blob is not "missing": the record names the wrong kind of object.
             if let Some(kind) = self.repo.object_type(sha)?.filter(|k| k != "commit") {
@@ -1246,12 +1199,7 @@ impl CheckpointManager {
                 worktree: worktree.display().to_string(),
             });
         }
-        let tip = self
-            .repo
-            .git()
-            .args(["rev-parse", "-q", "--verify", "--end-of-options", branch])
-            .output()?;
-        let tip = (tip.code == Some(0)).then(|| tip.text());
+        let tip = crate::git::resolve(&self.repo, branch)?;
         match tip {
             Some(tip) if Some(tip.as_str()) != base => Err(Error::BranchMoved {
                 branch: branch.trim_start_matches("refs/heads/").to_owned(),

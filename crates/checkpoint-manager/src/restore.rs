@@ -7,9 +7,9 @@ use std::fs;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::git::{Head, Repo, Status, StatusEntry};
-use crate::paths::{behind_non_folder, bytes_to_path, nul_separated};
-use crate::snapshot::{write_tree, IndexFile, TempIndex, SESSIONS_PREFIX};
+use crate::git::{self, Head, IndexFile, RawDiff, Repo, Status, StatusEntry};
+use crate::paths::{behind_non_folder, bytes_to_path};
+use crate::snapshot::{write_tree, TempIndex, SESSIONS_PREFIX};
 
 /// What to restore.
 #[derive(Debug, Clone)]
@@ -62,32 +62,22 @@ impl Overwritten {
 /// Refuses where a nested repository or a submodule would be entered or replaced (its work is
 /// never captured). The sessions folder is never touched. See also [`replaced_folders`].
 pub fn overwritten(repo: &Repo, target_commit: &str) -> Result<Overwritten> {
-    let out = repo
-        .git()
-        .args([
-            "diff-index",
-            "--cached",
-            "-z",
-            "--no-renames",
-            target_commit,
-            "--",
-        ])
-        .run()?;
+    let records = git::diff_index(repo, target_commit, true)?;
     let mut found = Overwritten::default();
-    for record in raw_diff_records(&out.stdout) {
+    for record in &records {
         if record.path.starts_with(SESSIONS_PREFIX) {
             continue;
         }
         // First side: the target; second: the index.
-        if matches!(record.new_mode, b"100644" | b"100755") {
-            found.tracked.push(record.path.to_vec());
+        let (old_mode, new_mode) = (record.old_mode.as_slice(), record.new_mode.as_slice());
+        if matches!(new_mode, b"100644" | b"100755") {
+            found.tracked.push(record.path.clone());
             continue;
         }
-        let absent = record.new_mode == b"000000" && record.old_mode != b"000000";
-        let gitlink_replaced =
-            record.new_mode == b"160000" && !matches!(record.old_mode, b"160000" | b"000000");
+        let absent = new_mode == b"000000" && old_mode != b"000000";
+        let gitlink_replaced = new_mode == b"160000" && !matches!(old_mode, b"160000" | b"000000");
         if absent || gitlink_replaced {
-            found.add(overwritten_at(repo.workdir(), record.path)?);
+            found.add(overwritten_at(repo.workdir(), &record.path)?);
         }
     }
     if !found.tracked.is_empty() && !eol_conversion_possible(repo, &found.tracked)? {
@@ -122,18 +112,13 @@ pub fn replaced_folders(
     if folders.is_empty() {
         return Ok(());
     }
-    // "<mode> <type> <oid>\t<path>" for each path the target has.
-    let listed = repo
-        .git()
-        .args(["--literal-pathspecs", "ls-tree", "-z", target_commit, "--"])
-        .args(folders.iter().map(|p| bytes_to_path(p)))
-        .run()?;
-    for record in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-        let Some(tab) = record.iter().position(|b| *b == b'\t') else {
-            continue;
-        };
-        if record[..tab].split(|b| *b == b' ').nth(1) == Some(b"blob") {
-            found.add(overwritten_at(repo.workdir(), &record[tab + 1..])?);
+    let pathspecs: Vec<std::ffi::OsString> = folders
+        .iter()
+        .map(|p| bytes_to_path(p).as_os_str().to_owned())
+        .collect();
+    for entry in git::list_tree_at(repo, target_commit, &pathspecs)? {
+        if entry.kind == b"blob" {
+            found.add(overwritten_at(repo.workdir(), &entry.path)?);
         }
     }
     Ok(())
@@ -143,57 +128,10 @@ pub fn replaced_folders(
 /// `core.eol` set, or a `text`, `eol` or `crlf` attribute on one of them). Two cheap processes
 /// that read no file content.
 fn eol_conversion_possible(repo: &Repo, paths: &[Vec<u8>]) -> Result<bool> {
-    let config = repo
-        .git()
-        .args(["config", "-z", "--get-regexp", r"^core\.(autocrlf|eol)$"])
-        .output()?;
-    let set = |kv: &[u8]| {
-        kv.split(|b| *b == b'\n')
-            .nth(1)
-            .is_some_and(|v| v != b"false")
-    };
-    if config.code == Some(0) && config.stdout.split(|b| *b == 0).any(set) {
+    if git::eol_conversion_configured(repo)? {
         return Ok(true);
     }
-    let out = repo
-        .git()
-        .args(["check-attr", "-z", "--stdin", "text", "eol", "crlf"])
-        .stdin(nul_separated(paths.iter().map(|p| p.as_slice())))
-        .run()?;
-    // "<path>\0<attribute>\0<value>\0" per path and attribute.
-    let fields: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
-    Ok(fields
-        .chunks(3)
-        .any(|c| c.len() == 3 && c[2] != b"unspecified"))
-}
-
-/// One record of `git diff-index`/`diff-tree -z` raw output.
-struct RawDiff<'a> {
-    /// The mode on the first side (the tree named first), `000000` where it is absent.
-    old_mode: &'a [u8],
-    /// The mode on the second side (the index, the work tree or the second tree).
-    new_mode: &'a [u8],
-    path: &'a [u8],
-}
-
-/// Parses `:<mode> <mode> <oid> <oid> <status>\0<path>\0` records (no renames).
-fn raw_diff_records(out: &[u8]) -> Vec<RawDiff<'_>> {
-    let mut records = out.split(|b| *b == 0).filter(|r| !r.is_empty());
-    let mut parsed = Vec::new();
-    while let (Some(meta), Some(path)) = (records.next(), records.next()) {
-        let mut fields = meta
-            .strip_prefix(b":")
-            .unwrap_or(meta)
-            .split(|b| *b == b' ');
-        if let (Some(old_mode), Some(new_mode)) = (fields.next(), fields.next()) {
-            parsed.push(RawDiff {
-                old_mode,
-                new_mode,
-                path,
-            });
-        }
-    }
-    parsed
+    git::eol_attributes_set(repo, paths)
 }
 
 /// Returns what writing the target's file `path` would overwrite: the path itself, or the first
@@ -260,10 +198,10 @@ fn contains_repository(dir: &Path) -> bool {
 pub fn mixed_reset(repo: &Repo, base: Option<&str>, expected: &Head, reflog: &str) -> Result<()> {
     match base {
         Some(commit) => {
-            repo.git().args(["reset", "-q", commit, "--", "."]).run()?;
+            git::reset_index_to_commit(repo, commit)?;
         }
         None => {
-            repo.git().args(["read-tree", "--empty"]).run()?;
+            git::empty_user_index(repo)?;
         }
     }
     move_head(repo, base, None, expected, reflog)
@@ -286,9 +224,7 @@ pub fn hard_restore(
     if !target.exact && is_commit && sessions.is_none() {
         // A commit checkpoint: what `git reset --hard` does (S holds what it overwrites), with
         // HEAD moved by a compare-and-swap rather than by reset.
-        repo.git()
-            .args(["read-tree", "-u", "--reset", &target.worktree_commit])
-            .run()?;
+        git::checkout_tree(repo, &target.worktree_commit)?;
         move_head(
             repo,
             target.base.as_deref(),
@@ -340,9 +276,7 @@ fn restore_files_and_index(
 ) -> Result<Vec<String>> {
     // 1. Files: the target's work tree, from the current index (so unchanged files stay as they
     //    are). --reset overwrites local changes, which S holds.
-    repo.git()
-        .args(["read-tree", "-u", "--reset", worktree])
-        .run()?;
+    git::checkout_tree(repo, worktree)?;
     // 2. Paths S holds that the target does not: created since, safe in S.
     let removed = if target.exact {
         remove_extra_files(repo, safety_tree, worktree, &target.keep)?
@@ -352,9 +286,7 @@ fn restore_files_and_index(
     // 2b. Files git's filters would not give back byte for byte get their captured bytes.
     write_raw_files(repo, raw)?;
     // 3. The index as captured; entries equal to the work tree keep their stat data.
-    repo.git()
-        .args(["read-tree", "--reset", index_tree])
-        .run()?;
+    git::reset_index_to(repo, index_tree)?;
     Ok(removed)
 }
 
@@ -372,8 +304,8 @@ pub fn mixed_restore(repo: &Repo, base: Option<&str>, expected: &Head, reflog: &
 /// The index entries under the sessions folder (and at the paths the target skipped, where the
 /// user has tracked them since), where the index or a target tree has some.
 struct TrackedSessions {
-    /// `git ls-files -s -z` records: what `update-index --index-info` reads back.
-    entries: Vec<u8>,
+    /// The entries as they were (mode, blob id, stage, path).
+    entries: Vec<git::IndexEntry>,
     paths: Vec<Vec<u8>>,
     /// The folder and the skipped paths, as literal pathspecs.
     pathspecs: Vec<std::ffi::OsString>,
@@ -390,30 +322,18 @@ impl TrackedSessions {
             let k = k.strip_suffix(b"/").unwrap_or(k);
             bytes_to_path(k).as_os_str().to_owned()
         }));
-        let listed = repo
-            .git()
-            .args(["--literal-pathspecs", "ls-files", "-s", "-z", "--"])
-            .args(&pathspecs)
-            .run()?;
+        let entries = git::staged_entries(repo, IndexFile::User, &pathspecs)?;
         let queries: Vec<String> = trees
             .iter()
             .map(|t| format!("{t}:{}", Self::FOLDER))
             .collect();
-        let in_trees = crate::store::resolve_objects(repo, &queries)?;
-        if listed.stdout.is_empty() && in_trees.iter().all(Option::is_none) {
+        let in_trees = git::resolve_objects(repo, &queries)?;
+        if entries.is_empty() && in_trees.iter().all(Option::is_none) {
             return Ok(None);
         }
-        let paths = listed
-            .stdout
-            .split(|b| *b == 0)
-            .filter_map(|r| {
-                r.iter()
-                    .position(|b| *b == b'\t')
-                    .map(|t| r[t + 1..].to_vec())
-            })
-            .collect();
+        let paths = entries.iter().map(|e| e.path.clone()).collect();
         Ok(Some(TrackedSessions {
-            entries: listed.stdout,
+            entries,
             paths,
             pathspecs,
         }))
@@ -421,26 +341,13 @@ impl TrackedSessions {
 
     /// Replaces whatever `index` holds at the pathspecs with the entries read.
     fn put_back(&self, repo: &Repo, index: IndexFile<'_>) -> Result<()> {
-        let apply = |git: crate::git::GitCommand| match index {
-            IndexFile::User => git,
-            IndexFile::Replacement(p) => git.index_file(p),
-            IndexFile::Scratch(p) => git.scratch_index(p),
-        };
-        let there = apply(repo.git())
-            .args(["--literal-pathspecs", "ls-files", "-z", "--"])
-            .args(&self.pathspecs)
-            .run()?;
-        if !there.stdout.is_empty() {
-            apply(repo.git())
-                .args(["update-index", "--force-remove", "-z", "--stdin"])
-                .stdin(there.stdout)
-                .run()?;
+        let there = git::list_paths(repo, index, &self.pathspecs)?;
+        let there: Vec<&[u8]> = there.split(|b| *b == 0).filter(|p| !p.is_empty()).collect();
+        if !there.is_empty() {
+            git::remove_entries(repo, index, &there)?;
         }
         if !self.entries.is_empty() {
-            apply(repo.git())
-                .args(["update-index", "--add", "-z", "--index-info"])
-                .stdin(self.entries.clone())
-                .run()?;
+            git::add_entries(repo, index, &self.entries)?;
         }
         Ok(())
     }
@@ -448,10 +355,7 @@ impl TrackedSessions {
     /// Returns `tree` with the folder replaced by the entries read.
     fn graft(&self, repo: &Repo, tree: &str) -> Result<String> {
         let scratch = TempIndex::empty(repo)?;
-        repo.git()
-            .scratch_index(scratch.path())
-            .args(["read-tree", tree])
-            .run()?;
+        git::read_tree(repo, IndexFile::Scratch(scratch.path()), tree)?;
         self.put_back(repo, IndexFile::Scratch(scratch.path()))?;
         write_tree(repo, IndexFile::Scratch(scratch.path()))
     }
@@ -461,16 +365,13 @@ impl TrackedSessions {
         if self.paths.is_empty() {
             return Ok(());
         }
-        let flag = if on {
-            "--skip-worktree"
-        } else {
-            "--no-skip-worktree"
-        };
-        repo.git()
-            .args(["update-index", flag, "-z", "--stdin"])
-            .stdin(nul_separated(self.paths.iter().map(|p| p.as_slice())))
-            .run()
-            .map(|_| ())
+        git::set_flag(
+            repo,
+            IndexFile::User,
+            git::EntryFlag::SkipWorktree,
+            on,
+            &self.paths,
+        )
     }
 }
 
@@ -486,49 +387,28 @@ fn adopt_files_already_restored(
     raw: &[(Vec<u8>, String)],
 ) -> Result<()> {
     // Without --cached: also the files that only look changed (stat data) and untracked files.
-    let differs = repo
-        .git()
-        .args([
-            "diff-index",
-            "-z",
-            "--no-renames",
-            &target.worktree_commit,
-            "--",
-        ])
-        .run()?;
-    let records = raw_diff_records(&differs.stdout);
+    let records = git::diff_index(repo, &target.worktree_commit, false)?;
     if records.is_empty() {
         return Ok(());
     }
-    let since = repo
-        .git()
-        .args([
-            "diff-tree",
-            "-r",
-            "-z",
-            "--no-renames",
-            "--name-only",
-            safety_tree,
-            &target.worktree_commit,
-            "--",
-        ])
-        .run()?;
-    let changed: std::collections::HashSet<&[u8]> = since.stdout.split(|b| *b == 0).collect();
+    let since = git::changed_paths(repo, safety_tree, &target.worktree_commit)?;
+    let changed: std::collections::HashSet<&[u8]> = since.iter().map(Vec::as_slice).collect();
     let mut adopt: Vec<&[u8]> = Vec::new();
     let mut raw_files: Vec<(&[u8], &str)> = Vec::new();
-    for r in &records {
-        let wanted_symlink = match r.old_mode {
+    for RawDiff { old_mode, path, .. } in &records {
+        let path = path.as_slice();
+        let wanted_symlink = match old_mode.as_slice() {
             b"120000" => true,
             b"100644" | b"100755" => false,
             _ => continue,
         };
-        if changed.contains(r.path)
-            || r.path.starts_with(SESSIONS_PREFIX)
-            || behind_non_folder(repo.workdir(), r.path)
+        if changed.contains(path)
+            || path.starts_with(SESSIONS_PREFIX)
+            || behind_non_folder(repo.workdir(), path)
         {
             continue;
         }
-        let on_disk = fs::symlink_metadata(repo.workdir().join(bytes_to_path(r.path)));
+        let on_disk = fs::symlink_metadata(repo.workdir().join(bytes_to_path(path)));
         let fits = on_disk.is_ok_and(|m| {
             if wanted_symlink {
                 m.is_symlink()
@@ -536,10 +416,10 @@ fn adopt_files_already_restored(
                 m.is_file()
             }
         });
-        match raw.iter().find(|(p, _)| p == r.path) {
+        match raw.iter().find(|(p, _)| p == path) {
             _ if !fits => {}
-            Some((_, oid)) => raw_files.push((r.path, oid)),
-            None => adopt.push(r.path),
+            Some((_, oid)) => raw_files.push((path, oid)),
+            None => adopt.push(path),
         }
     }
     let names: Vec<&[u8]> = raw_files.iter().map(|(p, _)| *p).collect();
@@ -552,11 +432,7 @@ fn adopt_files_already_restored(
     if adopt.is_empty() {
         return Ok(());
     }
-    repo.git()
-        .args(["update-index", "--add", "--replace", "-z", "--stdin"])
-        .stdin(nul_separated(adopt))
-        .run()
-        .map(|_| ())
+    git::refresh_entries(repo, &adopt)
 }
 
 /// Lists `raw_tree`'s files: (path, raw blob id).
@@ -564,26 +440,10 @@ fn raw_entries(repo: &Repo, raw_tree: Option<&str>) -> Result<Vec<(Vec<u8>, Stri
     let Some(raw_tree) = raw_tree else {
         return Ok(Vec::new());
     };
-    let listed = repo
-        .git()
-        .args(["ls-tree", "-r", "-z", "--full-tree", raw_tree])
-        .run()?;
-    let mut files = Vec::new();
-    for record in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-        // "<mode> blob <oid>\t<path>"
-        let Some(tab) = record.iter().position(|b| *b == b'\t') else {
-            continue;
-        };
-        let oid = record[..tab]
-            .rsplit(|b| *b == b' ')
-            .next()
-            .unwrap_or_default();
-        files.push((
-            record[tab + 1..].to_vec(),
-            String::from_utf8_lossy(oid).into_owned(),
-        ));
-    }
-    Ok(files)
+    Ok(git::list_tree_files(repo, raw_tree)?
+        .into_iter()
+        .map(|e| (e.path, e.oid))
+        .collect())
 }
 
 /// Writes every file of the raw-bytes tree (`raw`, from [`raw_entries`]) with its exact bytes
@@ -593,7 +453,7 @@ fn write_raw_files(repo: &Repo, raw: &[(Vec<u8>, String)]) -> Result<()> {
         return Ok(());
     }
     let oids: Vec<String> = raw.iter().map(|(_, oid)| oid.clone()).collect();
-    let contents = crate::store::cat_file_batch(repo, &oids)?;
+    let contents = git::read_objects(repo, &oids)?;
     for ((path, _), content) in raw.iter().zip(contents) {
         let Some(bytes) = content else { continue };
         // Never into the git dir or out of the work tree, whatever a tree says.
@@ -635,55 +495,34 @@ fn move_head(
             switch_head_to(repo, branch, expected)
         }
         Some(None) if current.is_some() => match base {
-            Some(base) => update_ref(repo, reflog, &["--no-deref", "HEAD", base], expected),
+            Some(base) => update_head(repo, reflog, base, true, expected),
             None => Ok(()),
         },
         _ => match base {
-            Some(base) => update_ref(repo, reflog, &["HEAD", base], expected),
+            Some(base) => update_head(repo, reflog, base, false, expected),
             None => make_head_unborn(repo, expected, reflog),
         },
     }
 }
 
-/// Runs `git update-ref -m <reflog> <args> <old>`, with `old` the HEAD commit the operation
-/// read (all zeros, "must not exist", for an unborn HEAD).
-fn update_ref(repo: &Repo, reflog: &str, args: &[&str], expected: &Head) -> Result<()> {
-    let new = args.last().copied().unwrap_or_default();
-    let old = expected
-        .oid
-        .clone()
-        .unwrap_or_else(|| "0".repeat(new.len()));
-    repo.git()
-        .args(["update-ref", "-m", reflog])
-        .args(args)
-        .arg(old)
-        .run()
-        .map(|_| ())
+/// Moves HEAD (`detach`: HEAD itself, else the branch it points at) to `new` only if it still
+/// holds the commit the operation read (must not exist, for an unborn HEAD).
+fn update_head(repo: &Repo, reflog: &str, new: &str, detach: bool, expected: &Head) -> Result<()> {
+    git::move_ref(repo, "HEAD", new, expected.oid.as_deref(), detach, reflog)
 }
 
 /// Points `branch`, which is not checked out here, at `base`: only when it is at `base` already
 /// or does not exist (the caller refused any other case; a move since fails the swap).
 fn move_other_branch(repo: &Repo, branch: &str, base: Option<&str>, reflog: &str) -> Result<()> {
     let Some(base) = base else { return Ok(()) };
-    let tip = repo
-        .git()
-        .args(["rev-parse", "-q", "--verify", "--end-of-options", branch])
-        .output()?;
-    let old = if tip.code == Some(0) {
-        tip.text()
-    } else {
-        "0".repeat(base.len())
-    };
-    if tip.code == Some(0) && old != base {
+    let tip = git::resolve(repo, branch)?;
+    if let Some(old) = tip.as_deref().filter(|old| *old != base) {
         return Err(Error::RefMoved {
             name: branch.to_owned(),
             detail: format!("is at {old} but expected {base}"),
         });
     }
-    repo.git()
-        .args(["update-ref", "-m", reflog, branch, base, &old])
-        .run()
-        .map(|_| ())
+    git::move_ref(repo, branch, base, tip.as_deref(), false, reflog)
 }
 
 /// Makes HEAD the symbolic ref `branch`, under git's own lock on HEAD (`HEAD.lock`, which every
@@ -695,11 +534,7 @@ fn switch_head_to(repo: &Repo, branch: &str, expected: &Head) -> Result<()> {
     let lock = repo.git_dir().join("HEAD.lock");
     if fs::read(&head).is_ok_and(|h| h.starts_with(b"ref: refs/heads/.invalid")) {
         // The reftable backend keeps HEAD elsewhere, with no lock file we can take.
-        return repo
-            .git()
-            .args(["symbolic-ref", "HEAD", branch])
-            .run()
-            .map(|_| ());
+        return git::set_symbolic_head(repo, branch);
     }
     // Journaled: a kill while we hold `HEAD.lock` leaves a lock the next command can prove ours.
     let _step = crate::journal::own_step(repo.workdir(), "re-attaching HEAD", vec![lock.clone()]);
@@ -746,10 +581,7 @@ fn make_head_unborn(repo: &Repo, expected: &Head, reflog: &str) -> Result<()> {
     let Some(old) = &expected.oid else {
         return Ok(());
     };
-    repo.git()
-        .args(["update-ref", "-m", reflog, "-d", "HEAD", old])
-        .run()
-        .map(|_| ())
+    git::delete_ref(repo, "HEAD", old, reflog)
 }
 
 /// Removes the files and symlinks that `from_tree` holds and `to_commit` does not. Folders,
@@ -760,31 +592,17 @@ fn remove_extra_files(
     to_commit: &str,
     keep: &[Vec<u8>],
 ) -> Result<Vec<String>> {
-    let out = repo
-        .git()
-        .args([
-            "diff-tree",
-            "-r",
-            "-z",
-            "--no-renames",
-            "--diff-filter=D",
-            from_tree,
-            to_commit,
-            "--",
-        ])
-        .run()?;
     let mut candidates: Vec<&[u8]> = Vec::new();
-    let mut records = out.stdout.split(|b| *b == 0).filter(|r| !r.is_empty());
-    while let (Some(meta), Some(path)) = (records.next(), records.next()) {
-        // ":100644 000000 <old> <new> D"
-        let old_mode = meta.get(1..7).unwrap_or_default();
+    let deleted = git::deleted_between(repo, from_tree, to_commit)?;
+    for RawDiff { old_mode, path, .. } in &deleted {
+        let path = path.as_slice();
         // What the target skipped (and the sessions folder) it never had to give back.
         let kept = path.starts_with(SESSIONS_PREFIX)
             || keep.iter().any(|k| {
                 let k = k.strip_suffix(b"/").unwrap_or(k);
                 path == k || (path.starts_with(k) && path.get(k.len()) == Some(&b'/'))
             });
-        if !kept && matches!(old_mode, b"100644" | b"100755" | b"120000") {
+        if !kept && matches!(old_mode.as_slice(), b"100644" | b"100755" | b"120000") {
             candidates.push(path);
         }
     }
@@ -805,7 +623,7 @@ fn remove_extra_files(
     }
     // A file the restored ignore rules ignore was ignored when the target was captured too (that
     // is why the target lacks it): it was not created since, and ignored files are never touched.
-    let ignored = ignored_paths(repo, &present)?;
+    let ignored = git::ignored_paths(repo, &present)?;
     for path in present {
         if ignored.iter().any(|i| i == path) {
             continue;
@@ -822,36 +640,6 @@ fn remove_extra_files(
     }
     removed.sort();
     Ok(removed)
-}
-
-/// Returns the subset of `paths` that the work tree's ignore rules ignore.
-fn ignored_paths(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
-    if paths.is_empty() {
-        return Ok(Vec::new());
-    }
-    // check-ignore takes no `--literal-pathspecs`; a leading "./" keeps a name such as ":!x"
-    // from being read as pathspec magic.
-    let mut input = Vec::new();
-    for path in paths {
-        input.extend_from_slice(b"./");
-        input.extend_from_slice(path);
-        input.push(0);
-    }
-    // Exit 1 means "none is ignored".
-    let out = repo
-        .git()
-        .args(["check-ignore", "-z", "--stdin"])
-        .stdin(input)
-        .output()?;
-    if !matches!(out.code, Some(0) | Some(1)) {
-        return Err(crate::git::git_error("check-ignore".to_owned(), &out));
-    }
-    Ok(out
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|p| !p.is_empty())
-        .map(|p| p.strip_prefix(b"./").unwrap_or(p).to_vec())
-        .collect())
 }
 
 fn remove_empty_parents(workdir: &Path, file: &Path) {

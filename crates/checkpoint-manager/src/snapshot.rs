@@ -7,11 +7,12 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::git::{
-    edit_tree_from_worktree, EditedTrees, GitCommand, ObjectKind, Repo, Status, StatusEntry,
+    self, edit_tree_from_worktree, Author, EditedTrees, EntryFlag, Eol, IndexEntry, Repo, Status,
+    StatusEntry,
 };
+pub use crate::git::{write_tree, IndexFile};
 use crate::model::{SkipReason, SkippedPath};
-use crate::paths::{behind_non_folder, bytes_to_path, nul_separated};
-use crate::store::{TOOL_EMAIL, TOOL_NAME};
+use crate::paths::{behind_non_folder, bytes_to_path};
 
 /// Paths under the sessions folder, as git spells them.
 pub(crate) const SESSIONS_PREFIX: &[u8] = b".flow/maestro/sessions/";
@@ -153,41 +154,10 @@ impl IndexStamp {
     }
 }
 
-/// Which index a git call works on.
-#[derive(Debug, Clone, Copy)]
-pub enum IndexFile<'a> {
-    /// The user's own index.
-    User,
-    /// A copy of the user's index that will replace it: written in the user's format.
-    Replacement(&'a Path),
-    /// A private index only this tool reads: written in the cheapest format.
-    Scratch(&'a Path),
-}
-
-impl IndexFile<'_> {
-    fn apply(self, git: GitCommand) -> GitCommand {
-        match self {
-            IndexFile::User => git,
-            IndexFile::Replacement(path) => git.index_file(path),
-            IndexFile::Scratch(path) => git.scratch_index(path),
-        }
-    }
-}
-
-/// Returns the environment that gives internal commits a fixed identity and no surprises.
-pub fn tool_identity() -> [(&'static str, &'static str); 4] {
-    [
-        ("GIT_AUTHOR_NAME", TOOL_NAME),
-        ("GIT_AUTHOR_EMAIL", TOOL_EMAIL),
-        ("GIT_COMMITTER_NAME", TOOL_NAME),
-        ("GIT_COMMITTER_EMAIL", TOOL_EMAIL),
-    ]
-}
-
 /// Reads the status of the user's work: the tool's own logs are never part of it, even where a
 /// repository tracks them (then `info/exclude` cannot hide them).
 pub fn read_user_status(repo: &Repo, all_untracked: bool) -> Result<Status> {
-    let mut status = Status::read(repo.git(), all_untracked)?;
+    let mut status = Status::read(repo, all_untracked)?;
     status.drop_paths_under(SESSIONS_PREFIX);
     Ok(status)
 }
@@ -270,33 +240,16 @@ fn stage(repo: &Repo, index: IndexFile<'_>, paths: &[Vec<u8>], strict_eol: bool)
     let (gone, present): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) = paths
         .iter()
         .partition(|p| behind_non_folder(repo.workdir(), p));
-    let batches = [
-        (
-            gone,
-            &["update-index", "--force-remove", "-z", "--stdin"][..],
-        ),
-        (
-            present,
-            &[
-                "update-index",
-                "--add",
-                "--remove",
-                "--replace",
-                "-z",
-                "--stdin",
-            ][..],
-        ),
-    ];
-    for (batch, args) in batches {
-        if batch.is_empty() {
-            continue;
-        }
-        let input = nul_separated(batch.iter().map(|p| p.as_slice()));
-        let mut git = index.apply(repo.git());
-        if strict_eol {
-            git = git.args(["-c", "core.safecrlf=true"]);
-        }
-        git.args(args).stdin(input).run()?;
+    if !gone.is_empty() {
+        git::remove_entries(repo, index, &gone)?;
+    }
+    if !present.is_empty() {
+        let eol = if strict_eol {
+            Eol::Refuse
+        } else {
+            Eol::Convert
+        };
+        git::add_paths(repo, index, &present, eol)?;
     }
     Ok(())
 }
@@ -305,55 +258,36 @@ fn stage(repo: &Repo, index: IndexFile<'_>, paths: &[Vec<u8>], strict_eol: bool)
 /// end-of-line conversion would not give some file's bytes back), or `None`.
 fn raw_bytes_tree(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<Option<String>> {
     // Staged blobs of the captured paths.
-    let listed = repo
-        .git()
-        .scratch_index(index)
-        .args(["ls-files", "-s", "-z"])
-        .run()?;
-    let mut staged: std::collections::HashMap<&[u8], (&[u8], &[u8])> = Default::default();
-    for record in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-        // "<mode> <oid> <stage>\t<path>"
-        let Some(tab) = record.iter().position(|b| *b == b'\t') else {
-            continue;
-        };
-        let mut fields = record[..tab].split(|b| *b == b' ');
-        if let (Some(mode), Some(oid)) = (fields.next(), fields.next()) {
-            staged.insert(&record[tab + 1..], (mode, oid));
-        }
-    }
-    let files: Vec<(&[u8], &[u8], &[u8])> = paths
+    let listed = git::staged_entries(repo, IndexFile::Scratch(index), &[])?;
+    let staged: std::collections::HashMap<&[u8], &IndexEntry> =
+        listed.iter().map(|e| (e.path.as_slice(), e)).collect();
+    let files: Vec<&IndexEntry> = paths
         .iter()
-        .filter_map(|p| {
-            let (mode, oid) = staged.get(p.as_slice())?;
-            matches!(*mode, b"100644" | b"100755").then_some((p.as_slice(), *mode, *oid))
-        })
+        .filter_map(|p| staged.get(p.as_slice()).copied())
+        .filter(|e| matches!(e.mode.as_slice(), b"100644" | b"100755"))
         .collect();
     if files.is_empty() {
         return Ok(None);
     }
     // Their bytes as they are, stored without any filter.
-    let names: Vec<&[u8]> = files.iter().map(|(path, _, _)| *path).collect();
+    let names: Vec<&[u8]> = files.iter().map(|e| e.path.as_slice()).collect();
     let raw_ids = crate::git::hash_files_raw(repo, &names)?;
-    let mut entries = Vec::new();
     // Every file: one whose blob is its bytes (LF under `core.autocrlf=true`) can still be
     // converted on checkout, and git's check does not say which file it stopped at.
-    for ((path, mode, _), raw) in files.iter().zip(raw_ids) {
-        entries.extend_from_slice(mode);
-        entries.push(b' ');
-        entries.extend_from_slice(raw.as_bytes());
-        entries.push(b'\t');
-        entries.extend_from_slice(path);
-        entries.push(0);
-    }
+    let entries: Vec<IndexEntry> = files
+        .iter()
+        .zip(raw_ids)
+        .map(|(e, oid)| IndexEntry {
+            oid,
+            stage: 0,
+            ..(*e).clone()
+        })
+        .collect();
     if entries.is_empty() {
         return Ok(None);
     }
     let raw_index = TempIndex::empty(repo)?;
-    repo.git()
-        .scratch_index(raw_index.path())
-        .args(["update-index", "--add", "-z", "--index-info"])
-        .stdin(entries)
-        .run()?;
+    git::add_entries(repo, IndexFile::Scratch(raw_index.path()), &entries)?;
     write_tree(repo, IndexFile::Scratch(raw_index.path())).map(Some)
 }
 
@@ -368,51 +302,12 @@ fn force_stage(repo: &Repo, index: &Path, paths: &[Vec<u8>]) -> Result<()> {
     if paths.is_empty() {
         return Ok(());
     }
-    let input = nul_separated(paths.iter().map(|p| p.as_slice()));
-    repo.git()
-        .scratch_index(index)
-        .args([
-            "--literal-pathspecs",
-            "add",
-            "--force",
-            "--all",
-            "--pathspec-from-file=-",
-            "--pathspec-file-nul",
-        ])
-        .stdin(input)
-        .run()
-        .map(|_| ())
-}
-
-/// Writes the tree of `index`.
-pub fn write_tree(repo: &Repo, index: IndexFile<'_>) -> Result<String> {
-    index.apply(repo.git()).arg("write-tree").run_text()
+    git::force_add(repo, IndexFile::Scratch(index), paths)
 }
 
 /// Makes a commit of `tree` with the tool's identity.
 pub fn commit_tree(repo: &Repo, tree: &str, parents: &[&str], message: &str) -> Result<String> {
-    if let Some(objects) = repo.loose_objects() {
-        let seconds = chrono::Utc::now().timestamp();
-        let mut body = format!("tree {tree}\n");
-        for parent in parents {
-            body.push_str(&format!("parent {parent}\n"));
-        }
-        let ident = format!("{TOOL_NAME} <{TOOL_EMAIL}> {seconds} +0000");
-        body.push_str(&format!("author {ident}\ncommitter {ident}\n\n{message}"));
-        if !body.ends_with('\n') {
-            body.push('\n');
-        }
-        return objects.write(ObjectKind::Commit, body.as_bytes());
-    }
-    let mut git = repo.git();
-    for (key, value) in tool_identity() {
-        git = git.env(key, value);
-    }
-    git = git.args(["commit-tree", "--no-gpg-sign", tree]);
-    for parent in parents {
-        git = git.args(["-p", parent]);
-    }
-    git.message_on_stdin(message).run_text()
+    git::write_commit(repo, tree, parents, message, Author::Tool)
 }
 
 /// A private copy of the user's index and the tree it holds.
@@ -437,36 +332,20 @@ impl IndexCopy {
 
 /// Clears the `assume-unchanged` flag of `paths` in `index` (the user's when `None`).
 pub fn clear_assume_unchanged(repo: &Repo, index: IndexFile<'_>, paths: &[Vec<u8>]) -> Result<()> {
-    let input = nul_separated(paths.iter().map(|p| p.as_slice()));
-    index
-        .apply(repo.git())
-        .args(["update-index", "--no-assume-unchanged", "-z", "--stdin"])
-        .stdin(input)
-        .run()
-        .map(|_| ())
+    git::set_flag(repo, index, EntryFlag::AssumeUnchanged, false, paths)
 }
 
 /// Lists the entries of `index` marked `assume-unchanged` (lowercase tags of `ls-files -v`),
 /// and tells whether a `.gitattributes` is skip-worktree (tag `S`), living in the index only.
 fn hidden_entries(repo: &Repo, index: &Path) -> Result<(Vec<Vec<u8>>, bool)> {
-    let out = repo
-        .git()
-        .scratch_index(index)
-        .args(["ls-files", "-v", "-z"])
-        .run()?;
     let mut assume_unchanged = Vec::new();
     let mut attributes_in_index_only = false;
-    for record in out
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|r| r.len() > 2 && r[1] == b' ')
-    {
-        let path = &record[2..];
-        if record[0].is_ascii_lowercase() {
-            assume_unchanged.push(path.to_vec());
-        }
-        if record[0].eq_ignore_ascii_case(&b'S') && crate::git::is_attributes_file(path) {
+    for (tag, path) in git::tagged_entries(repo, IndexFile::Scratch(index))? {
+        if tag.eq_ignore_ascii_case(&b'S') && crate::git::is_attributes_file(&path) {
             attributes_in_index_only = true;
+        }
+        if tag.is_ascii_lowercase() {
+            assume_unchanged.push(path);
         }
     }
     Ok((assume_unchanged, attributes_in_index_only))

@@ -3,20 +3,12 @@
 //! metadata as JSON. `git gc` keeps everything a ref reaches, `git tag`/`git branch` stay clean,
 //! and the log can always be rebuilt from git (`repair`).
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::git::{ObjectKind, Repo};
+use crate::git::{self, Repo};
 use crate::ids::{CheckpointId, SessionId};
 use crate::model::{Checkpoint, Operation};
-
-/// The identity of objects only this tool reads (snapshot commits, metadata tags), and of
-/// commits in a repository that has no identity configured.
-pub const TOOL_NAME: &str = "checkpoint-manager";
-/// See [`TOOL_NAME`].
-pub const TOOL_EMAIL: &str = "checkpoint-manager@localhost";
 
 const METADATA_HEADER: &str = "checkpoint-manager metadata v1";
 
@@ -81,16 +73,13 @@ pub fn write_metadata_tag_with(
         args: "mktag".into(),
         detail: e.to_string(),
     })?;
-    let seconds = chrono::Utc::now().timestamp();
-    let body = format!(
-        "object {commit}\ntype commit\ntag {tag}\ntagger {TOOL_NAME} <{TOOL_EMAIL}> {seconds} +0000\n\n{METADATA_HEADER}\n\n{json}\n",
-        commit = checkpoint.commit_sha,
-        tag = tag_name(checkpoint.checkpoint_id),
-    );
-    match repo.loose_objects() {
-        Some(objects) => objects.write(ObjectKind::Tag, body.as_bytes()),
-        None => repo.git().arg("mktag").stdin(body.into_bytes()).run_text(),
-    }
+    let message = format!("{METADATA_HEADER}\n\n{json}\n");
+    git::write_tag(
+        repo,
+        &checkpoint.commit_sha,
+        &tag_name(checkpoint.checkpoint_id),
+        &message,
+    )
 }
 
 /// Parses the metadata out of a tag object's raw content (`git cat-file tag`).
@@ -103,81 +92,6 @@ fn parse_metadata(raw: &[u8]) -> Option<Metadata> {
     let (_, message) = text.split_once("\n\n")?;
     let json = message.strip_prefix(METADATA_HEADER)?.trim();
     serde_json::from_str(json).ok()
-}
-
-/// A set of ref updates applied atomically by one `git update-ref --stdin`.
-#[derive(Debug, Default)]
-pub struct RefTransaction {
-    lines: String,
-}
-
-impl RefTransaction {
-    /// Creates `name`, which must not exist yet.
-    pub fn create(&mut self, name: &str, oid: &str) -> &mut Self {
-        self.lines.push_str(&format!("create {name} {oid}\n"));
-        self
-    }
-
-    /// Moves `name` (following a symbolic ref such as HEAD) to `oid`, checking its old value.
-    pub fn update(&mut self, name: &str, oid: &str, old: Option<&str>) -> &mut Self {
-        let old = old.map_or_else(|| zero_oid(oid), str::to_owned);
-        self.lines.push_str(&format!("update {name} {oid} {old}\n"));
-        self
-    }
-
-    /// Checks that `name` is still `old` (`None`: does not exist), changing nothing: the whole
-    /// transaction fails if it moved.
-    pub fn verify(&mut self, name: &str, old: Option<&str>) -> &mut Self {
-        match old {
-            Some(old) => self.lines.push_str(&format!("verify {name} {old}\n")),
-            None => self.lines.push_str(&format!("verify {name}\n")),
-        }
-        self
-    }
-
-    /// Points `name` at `oid` whatever it held before.
-    pub fn set(&mut self, name: &str, oid: &str) -> &mut Self {
-        self.lines.push_str(&format!("update {name} {oid}\n"));
-        self
-    }
-
-    /// Deletes `name`, checking its old value.
-    pub fn delete(&mut self, name: &str, old: &str) -> &mut Self {
-        self.lines.push_str(&format!("delete {name} {old}\n"));
-        self
-    }
-
-    /// Applies every update or none.
-    pub fn commit(&self, repo: &Repo, reflog_message: &str) -> Result<()> {
-        if self.lines.is_empty() {
-            return Ok(());
-        }
-        repo.git()
-            .args(["update-ref", "-m", reflog_message, "--stdin"])
-            .stdin(self.lines.clone().into_bytes())
-            .run()
-            .map(|_| ())
-    }
-}
-
-/// Returns the all-zero id of the same hash length as `oid` (sha1 or sha256).
-fn zero_oid(oid: &str) -> String {
-    "0".repeat(oid.len())
-}
-
-/// Returns the current value of each ref in `names` that exists.
-pub fn read_refs(repo: &Repo, names: &[String]) -> Result<HashMap<String, String>> {
-    let out = repo
-        .git()
-        .args(["for-each-ref", "--format=%(refname) %(objectname)"])
-        .args(names)
-        .run()?;
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter(|(name, _)| names.iter().any(|n| n == name))
-        .map(|(name, oid)| (name.to_owned(), oid.to_owned()))
-        .collect())
 }
 
 /// Returns the checkpoints whose metadata the session's private refs carry.
@@ -194,23 +108,11 @@ pub fn read_session_records(
     repo: &Repo,
     session: SessionId,
 ) -> Result<Vec<(Checkpoint, Option<Operation>)>> {
-    let out = repo
-        .git()
-        .args([
-            "for-each-ref",
-            "--format=%(objectname) %(objecttype)",
-            &session_refs(session),
-        ])
-        .run()?;
-    let tags: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.strip_suffix(" tag"))
-        .map(str::to_owned)
-        .collect();
+    let tags = git::tag_objects_under(repo, &session_refs(session))?;
     if tags.is_empty() {
         return Ok(Vec::new());
     }
-    let contents = cat_file_batch(repo, &tags)?;
+    let contents = git::read_objects(repo, &tags)?;
     Ok(contents
         .into_iter()
         .flatten()
@@ -220,83 +122,10 @@ pub fn read_session_records(
         .collect())
 }
 
-/// Returns the raw content of each object (`None` where it is missing), in one git process.
-pub fn cat_file_batch(repo: &Repo, oids: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
-    let mut input = String::new();
-    for oid in oids {
-        input.push_str(oid);
-        input.push('\n');
-    }
-    let out = repo
-        .git()
-        .args(["cat-file", "--batch"])
-        .stdin(input.into_bytes())
-        .run()?;
-    let bad = |detail: &str| Error::GitOutput {
-        args: "cat-file --batch".into(),
-        detail: detail.to_owned(),
-    };
-    let mut rest = out.stdout.as_slice();
-    let mut result = Vec::with_capacity(oids.len());
-    for _ in oids {
-        let end = rest
-            .iter()
-            .position(|b| *b == b'\n')
-            .ok_or_else(|| bad("truncated header"))?;
-        let header = String::from_utf8_lossy(&rest[..end]).into_owned();
-        rest = &rest[end + 1..];
-        if header.ends_with(" missing") || header.ends_with(" ambiguous") {
-            result.push(None);
-            continue;
-        }
-        let size: usize = header
-            .rsplit(' ')
-            .next()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad(&header))?;
-        if rest.len() < size + 1 {
-            return Err(bad("truncated object"));
-        }
-        result.push(Some(rest[..size].to_vec()));
-        rest = &rest[size + 1..];
-    }
-    Ok(result)
-}
-
-/// Resolves each of `revisions` (such as `<sha>^2^{tree}`) to an object id, `None` where it does
-/// not resolve, in one git process.
-pub fn resolve_objects(repo: &Repo, revisions: &[String]) -> Result<Vec<Option<String>>> {
-    if revisions.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut input = String::new();
-    for revision in revisions {
-        input.push_str(revision);
-        input.push('\n');
-    }
-    let out = repo
-        .git()
-        .args(["cat-file", "--batch-check=%(objectname)"])
-        .stdin(input.into_bytes())
-        .run()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let answers: Vec<Option<String>> = text
-        .lines()
-        .map(|l| (!l.ends_with(" missing") && !l.ends_with(" ambiguous")).then(|| l.to_owned()))
-        .collect();
-    if answers.len() != revisions.len() {
-        return Err(Error::GitOutput {
-            args: "cat-file --batch-check".into(),
-            detail: format!("{} answers for {} objects", answers.len(), revisions.len()),
-        });
-    }
-    Ok(answers)
-}
-
 /// Returns which of `oids` exist as commits, in one git process.
 pub fn existing_commits(repo: &Repo, oids: &[String]) -> Result<Vec<bool>> {
     let peeled: Vec<String> = oids.iter().map(|oid| format!("{oid}^{{commit}}")).collect();
-    Ok(resolve_objects(repo, &peeled)?
+    Ok(git::resolve_objects(repo, &peeled)?
         .into_iter()
         .map(|found| found.is_some())
         .collect())
@@ -322,14 +151,5 @@ pub fn loose_session_ref_ids(repo: &Repo, session: SessionId) -> Option<Vec<Chec
 
 /// Returns true when git holds at least one private ref of the session (one git process).
 pub fn session_has_refs(repo: &Repo, session: SessionId) -> Result<bool> {
-    let out = repo
-        .git()
-        .args([
-            "for-each-ref",
-            "--count=1",
-            "--format=%(refname)",
-            &session_refs(session),
-        ])
-        .run()?;
-    Ok(!out.stdout.is_empty())
+    git::any_ref_under(repo, &session_refs(session))
 }

@@ -1,23 +1,49 @@
-//! The one door to git. Every git process this crate starts is built by [`Repo::git`] (or
-//! [`GitCommand::new`] before a repository is known), which pins what must not vary: arguments as
-//! a vector (never a shell), `LC_ALL=C`, no pager, no prompts, no hooks, no signing, no auto-gc.
+//! The one door to git. Every git process this crate starts is built here, by a command builder
+//! private to this module that pins what must not vary: arguments as a vector (never a shell),
+//! `LC_ALL=C`, no pager, no prompts, no hooks, no signing, no auto-gc. Each git operation is a
+//! typed function beside the parser of its output, grouped by concern; nothing outside this
+//! module names a git sub-command.
 //!
 //! We drive the git CLI rather than an in-process library: it honours the user's filters (LFS,
 //! CRLF), sparse checkouts, fsmonitor and every config, and measured faster than `git2` for both
 //! snapshot and reset (see `docs/DESIGN.md`).
 
+mod checkout;
 mod command;
+mod config;
+mod diff;
 mod history;
+mod index;
 mod objects;
 mod refname;
+mod refs;
 mod repo;
 mod status;
 mod trees;
 
-pub use command::{git_error, GitCommand, GitOutput, MIN_GIT_VERSION};
+use command::GitCommand;
+
+pub use checkout::{checkout_tree, reset_index_to_commit};
+pub use command::{git_error, GitOutput, MIN_GIT_VERSION};
+pub use config::{eol_attributes_set, eol_conversion_configured, ignored_paths};
+pub use diff::{
+    changed_paths, deleted_between, diff_index, list_tree_at, list_tree_files, RawDiff, TreeEntry,
+};
 pub use history::is_ancestor;
-pub use objects::{LooseObjects, ObjectKind};
+pub use index::{
+    add_entries, add_paths, empty_user_index, force_add, list_paths, read_tree, refresh_entries,
+    remove_entries, reset_index_to, set_flag, staged_entries, tagged_entries, user_paths,
+    write_tree, EntryFlag, Eol, IndexEntry, IndexFile,
+};
+pub use objects::{
+    read_objects, resolve_objects, write_commit, write_tag, Author, LooseObjects, ObjectKind,
+    TOOL_EMAIL, TOOL_NAME,
+};
 pub use refname::{is_valid_branch_name, is_valid_branch_ref};
+pub use refs::{
+    any_ref_under, delete_ref, move_ref, read_refs, resolve, set_symbolic_head, tag_objects_under,
+    tree_of, zero_oid, RefTransaction,
+};
 pub use repo::{OperationInProgress, Repo, Settings};
 pub use status::{Head, Status, StatusEntry};
 pub use trees::{

@@ -251,7 +251,7 @@ impl Repo {
     }
 
     /// Starts a git command in the work tree, on this repository whatever the environment says.
-    pub fn git(&self) -> GitCommand {
+    pub(super) fn git(&self) -> GitCommand {
         self.pinned_env
             .iter()
             .fold(GitCommand::new(&self.workdir), |git, (key, value)| {

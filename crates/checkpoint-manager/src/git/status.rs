@@ -1,7 +1,6 @@
 //! `git status --porcelain=v2 -z --branch`: one process that yields HEAD, the branch, unmerged
 //! paths and every path whose work-tree content differs from the index.
 
-use super::command::GitCommand;
 use crate::error::{Error, Result};
 use crate::paths::c_quoted;
 
@@ -41,13 +40,14 @@ pub struct Status {
 impl Status {
     /// Runs `git status`; `all_untracked` lists every untracked file instead of folding
     /// untracked directories into one line.
-    pub fn read(git: GitCommand, all_untracked: bool) -> Result<Status> {
+    pub fn read(repo: &super::Repo, all_untracked: bool) -> Result<Status> {
         let untracked = if all_untracked {
             "--untracked-files=all"
         } else {
             "--untracked-files=normal"
         };
-        let out = git
+        let out = repo
+            .git()
             .args([
                 "status",
                 "--porcelain=v2",

@@ -326,17 +326,15 @@ impl TreeReader {
             .map_err(io)?;
         let mut header = String::new();
         self.output.read_line(&mut header).map_err(io)?;
-        let mut fields = header.split_whitespace();
-        let (Some(_), Some("tree"), Some(size)) = (fields.next(), fields.next(), fields.next())
-        else {
-            return Err(Error::GitOutput {
-                args: "cat-file --batch".into(),
-                detail: format!("{oid} is not a tree: {}", header.trim()),
-            });
+        let size = match super::objects::BatchHeader::parse(&header)? {
+            Some(found) if found.kind == "tree" => found.size,
+            _ => {
+                return Err(super::objects::batch_error(&format!(
+                    "{oid} is not a tree: {}",
+                    header.trim()
+                )))
+            }
         };
-        let size: usize = size
-            .parse()
-            .map_err(|_| io(std::io::ErrorKind::InvalidData.into()))?;
         let mut body = vec![0; size + 1]; // the content, then a newline
         self.output.read_exact(&mut body).map_err(io)?;
         body.truncate(size);
