@@ -23,9 +23,8 @@ pub struct RestoreTarget {
     /// Remove files S holds that the target does not (an exact snapshot restore); otherwise
     /// untracked files stay, as with `git reset --hard`.
     pub exact: bool,
-    /// Re-attach HEAD as it was: `Some(Some(branch))` checks out that branch, `Some(None)`
-    /// detaches; `None` moves whatever HEAD is now.
-    pub head: Option<Option<String>>,
+    /// Where HEAD ends up.
+    pub head: HeadAfter,
     /// Exact bytes to write over the filtered checkout (see `SnapshotInfo::raw_tree`).
     pub raw_tree: Option<String>,
     /// HEAD as the operation read it: every HEAD and branch move is a compare-and-swap against
@@ -34,6 +33,18 @@ pub struct RestoreTarget {
     /// Paths the target snapshot left out (`SnapshotInfo::skipped`): never removed, whatever
     /// the size cap is now.
     pub keep: Vec<Vec<u8>>,
+}
+
+/// Where HEAD ends up after a restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadAfter {
+    /// Moves whatever HEAD is now: the branch checked out, or a detached HEAD (a rollback).
+    Keep,
+    /// Checks out this branch (`refs/heads/...`) at the target (an undo or redo of a state
+    /// captured on that branch).
+    Attach(String),
+    /// Detaches HEAD at the target (an undo or redo of a state captured on a detached HEAD).
+    Detach,
 }
 
 /// What a hard restore writes over, that its safety snapshot must capture first.
@@ -204,7 +215,7 @@ pub fn mixed_reset(repo: &Repo, base: Option<&str>, expected: &Head, reflog: &st
             git::empty_user_index(repo)?;
         }
     }
-    move_head(repo, base, None, expected, reflog)
+    move_head(repo, base, &HeadAfter::Keep, expected, reflog)
 }
 
 /// Restores files, index and HEAD to `target`. `safety_tree` is the tree of the safety snapshot
@@ -228,7 +239,7 @@ pub fn hard_restore(
         move_head(
             repo,
             target.base.as_deref(),
-            target.head.as_ref().map(Option::as_deref),
+            &target.head,
             &target.expected_head,
             reflog,
         )?;
@@ -256,7 +267,7 @@ pub fn hard_restore(
     move_head(
         repo,
         target.base.as_deref(),
-        target.head.as_ref().map(Option::as_deref),
+        &target.head,
         &target.expected_head,
         reflog,
     )?;
@@ -478,23 +489,22 @@ fn write_raw_files(repo: &Repo, raw: &[(Vec<u8>, String)]) -> Result<()> {
 }
 
 /// Moves HEAD to `base` (`None`: unborn), compare-and-swap against `expected`, the HEAD the
-/// operation read. `attach`: `None` moves whatever HEAD is (the branch, if one is checked out);
-/// `Some(Some(branch))` checks out `branch` (`refs/heads/...`) at `base`; `Some(None)` detaches.
-/// A HEAD that moved meanwhile fails with [`Error::RefMoved`] and is left where it is.
+/// operation read, and attaches or detaches it as `head` says. A HEAD that moved meanwhile
+/// fails with [`Error::RefMoved`] and is left where it is.
 fn move_head(
     repo: &Repo,
     base: Option<&str>,
-    attach: Option<Option<&str>>,
+    head: &HeadAfter,
     expected: &Head,
     reflog: &str,
 ) -> Result<()> {
     let current = expected.branch.as_ref().map(|b| format!("refs/heads/{b}"));
-    match attach {
-        Some(Some(branch)) if current.as_deref() != Some(branch) => {
+    match head {
+        HeadAfter::Attach(branch) if current.as_deref() != Some(branch.as_str()) => {
             move_other_branch(repo, branch, base, reflog)?;
             switch_head_to(repo, branch, expected)
         }
-        Some(None) if current.is_some() => match base {
+        HeadAfter::Detach if current.is_some() => match base {
             Some(base) => update_head(repo, reflog, base, true, expected),
             None => Ok(()),
         },

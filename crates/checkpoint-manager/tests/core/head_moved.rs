@@ -5,7 +5,7 @@
 //! commit, exactly what a rollback racing that commit would hold.
 
 use checkpoint_manager::git::{Head, Repo};
-use checkpoint_manager::restore::{self, RestoreTarget};
+use checkpoint_manager::restore::{self, HeadAfter, RestoreTarget};
 use checkpoint_manager::{Error, ErrorKind};
 
 use crate::support::*;
@@ -34,7 +34,7 @@ fn target_of(commit: &str, expected_head: Head, exact: bool) -> RestoreTarget {
         index_tree: format!("{commit}^{{tree}}"),
         base: Some(commit.to_owned()),
         exact,
-        head: None,
+        head: HeadAfter::Keep,
         raw_tree: None,
         expected_head,
         keep: Vec::new(),
@@ -120,7 +120,7 @@ fn reattaching_a_branch_does_not_orphan_a_commit_made_on_a_detached_head() {
     let detached_commit = repo.head();
     let git = Repo::discover(repo.path()).unwrap();
     let target = RestoreTarget {
-        head: Some(Some(branch)),
+        head: HeadAfter::Attach(branch),
         ..target_of(&base, read, false)
     };
     assert_ref_moved(restore::hard_restore(&git, &target, &base, "test"));

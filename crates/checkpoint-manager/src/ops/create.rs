@@ -1,0 +1,309 @@
+//! Creating a checkpoint: tag, commit (staging in a copy of the index, then the commit
+//! written with the user's identity) or snapshot, recorded under both locks.
+
+use crate::error::{Error, Result};
+use crate::git::RefTransaction;
+use crate::git::{Author, Status};
+use crate::ids::{CheckpointId, SessionId};
+use crate::log::{now_timestamp, SESSIONS_EXCLUDE};
+use crate::manager::{
+    CheckpointManager, CreateRequest, Created, COMMIT_NOTICE, COMMIT_NOTICE_MARKER,
+    MAX_FILE_SIZE_ENV,
+};
+use crate::model::{Checkpoint, CheckpointMode, SkipReason, SkippedPath, SnapshotInfo};
+use crate::snapshot::{self, Captured, IndexFile, IndexStamp, TempIndex};
+use crate::store;
+use crate::validate;
+
+impl CheckpointManager {
+    pub(crate) fn create_inner(
+        &self,
+        session: SessionId,
+        request: &CreateRequest,
+        announce: bool,
+    ) -> Result<Created> {
+        if request.description.trim().is_empty() {
+            return Err(Error::EmptyText {
+                what: "description",
+            });
+        }
+        if request.description.contains('\0') {
+            return Err(Error::NulInText {
+                what: "description",
+            });
+        }
+        // A corrupt log fails here, before anything changes.
+        let mut open = self.lock_session(session, false)?;
+        self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
+        let snapshot_mode = request.mode == CheckpointMode::Snapshot;
+        let (status, index_copy) = snapshot::read_state(
+            &self.repo,
+            request.mode != CheckpointMode::Tag,
+            snapshot_mode,
+        )?;
+        validate::require_checkpointable(&self.repo, &status)?;
+
+        let id = CheckpointId::new_random();
+        let mut checkpoint = Checkpoint {
+            checkpoint_id: id,
+            commit_sha: String::new(),
+            timestamp: now_timestamp(),
+            description: request.description.clone(),
+            phase: request.phase,
+            checkpoint_type: request.checkpoint_type,
+            commit_message: None,
+            state_snapshot: request.state_snapshot,
+            tags: Vec::new(),
+            rollback_used: false,
+            rollback_count: 0,
+            mode: request.mode,
+            snapshot: None,
+            skipped: Vec::new(),
+        };
+        let mut new_index = None;
+        let mut made_commit = false;
+        let mut refs = RefTransaction::default();
+        match request.mode {
+            CheckpointMode::Tag => {
+                if status.has_changes() {
+                    return Err(Error::UncommittedChanges {
+                        count: status.entries.len(),
+                    });
+                }
+                checkpoint.commit_sha = status.head.oid.clone().ok_or(Error::NothingToTag)?;
+            }
+            CheckpointMode::Commit => {
+                let message = commit_message(request, id);
+                let (commit, staged, skipped) = self.commit_all(&status, &message)?;
+                if staged.is_some() {
+                    refs.update("HEAD", &commit, status.head.oid.as_deref());
+                    checkpoint.commit_message = Some(message);
+                    made_commit = true;
+                }
+                checkpoint.skipped = skipped;
+                new_index = staged;
+                checkpoint.commit_sha = commit;
+            }
+            CheckpointMode::Snapshot => {
+                let message = format!("checkpoint-manager snapshot: {}", request.description);
+                let copy = index_copy.expect("snapshot mode copies the index")?;
+                let assume_unchanged = copy.assume_unchanged().to_vec();
+                let captured = snapshot::capture(
+                    &self.repo,
+                    &status,
+                    copy,
+                    self.options.max_file_size,
+                    &[],
+                    &[],
+                    &message,
+                )?;
+                checkpoint.commit_sha = captured.commit.clone();
+                checkpoint.commit_message = Some(message);
+                checkpoint.snapshot = Some(snapshot_info(captured, false, &assume_unchanged));
+            }
+        }
+        if request.mode != CheckpointMode::Snapshot {
+            let tag = store::tag_name(id);
+            refs.create(&format!("refs/tags/{tag}"), &checkpoint.commit_sha);
+            checkpoint.tags.push(tag);
+        }
+        let tag_object = store::write_metadata_tag(&self.repo, session, &checkpoint)?;
+        refs.create(&store::private_ref(session, id), &tag_object);
+        refs.commit(
+            &self.repo,
+            &format!(
+                "checkpoint-manager: checkpoint {id}: {}",
+                first_line(&request.description)
+            ),
+        )?;
+        open.checkpoints.push(checkpoint.clone());
+        open.save().map_err(|e| Error::NotLogged {
+            source: Box::new(e),
+            session: session.as_string(),
+            checkpoint: id.as_string(),
+        })?;
+        // The commit is on the branch and logged: the user's index follows it.
+        if let Some(staged) = new_index {
+            self.install_staged_index(staged)
+                .map_err(|e| Error::IndexNotUpdated {
+                    source: Box::new(e),
+                    checkpoint: id.as_string(),
+                })?;
+        }
+        let warnings = checkpoint
+            .skipped
+            .iter()
+            .map(|skipped| too_large_warning(skipped, self.options.max_file_size))
+            .collect();
+        let notices = if announce && made_commit && self.first_commit_notice() {
+            vec![COMMIT_NOTICE.to_owned()]
+        } else {
+            Vec::new()
+        };
+        Ok(Created {
+            checkpoint,
+            warnings,
+            notices,
+        })
+    }
+
+    /// True the first time it is asked in this repository (best effort: when the marker cannot
+    /// be written, the notice is said again next time rather than never).
+    pub(crate) fn first_commit_notice(&self) -> bool {
+        let dir = self.repo.private_dir();
+        let marker = dir.join(COMMIT_NOTICE_MARKER);
+        if marker.exists() {
+            return false;
+        }
+        let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&marker, b""));
+        true
+    }
+
+    /// Stages everything (like `git add -A`) in a copy of the user's index and commits it; with
+    /// nothing to commit it returns HEAD. Returns the commit and, when it is new, the staged
+    /// index to put in place once the commit is on the branch (with the stamp of the index it
+    /// was copied from: a version written meanwhile by another git is not overwritten). Untracked
+    /// files over the size cap stay out, as in a snapshot, and are returned as skipped.
+    pub(crate) fn commit_all(
+        &self,
+        status: &Status,
+        message: &str,
+    ) -> Result<(String, Option<StagedIndex>, Vec<SkippedPath>)> {
+        let (paths, skipped) =
+            snapshot::paths_to_capture(&self.repo, status, self.options.max_file_size);
+        // Nested repositories become gitlinks below, and a submodule's commit is what a commit
+        // holds anyway: only files left out for their size are reported.
+        let skipped: Vec<SkippedPath> = skipped
+            .into_iter()
+            .filter(|s| s.reason == SkipReason::TooLarge)
+            .collect();
+        let paths: Vec<Vec<u8>> = paths
+            .into_iter()
+            .chain(status.entries.iter().filter_map(|e| match e {
+                // `git add -A` records an untracked nested repository as a gitlink.
+                crate::git::StatusEntry::Untracked { path } if path.ends_with(b"/") => {
+                    Some(path[..path.len() - 1].to_vec())
+                }
+                _ => None,
+            }))
+            .collect();
+        if !status.has_changes() {
+            if let Some(head) = &status.head.oid {
+                return Ok((head.clone(), None, skipped));
+            }
+        }
+        // Staged in a copy that replaces the user's index only once the commit is on the
+        // branch: if anything fails before, the user's index (partial staging included) is as
+        // it was. No `index.lock` is held meanwhile, so a kill -9 cannot leave one behind.
+        self.require_index_unlocked()?;
+        let stamp = IndexStamp::of(&self.repo)?;
+        let copy = TempIndex::copy_of_user_index(&self.repo)?;
+        let index = IndexFile::Replacement(copy.path());
+        snapshot::stage_paths(&self.repo, index, &paths)?;
+        let tree = snapshot::write_tree(&self.repo, index)?;
+        // Without staged changes the new tree is HEAD's plus work-tree changes, so it differs;
+        // only staged changes can cancel out (staged, then reverted in the work tree), and a
+        // submodule with work inside but the same commit changes nothing in the tree.
+        // Files left out for their size can leave nothing to commit too.
+        let may_equal_head = !skipped.is_empty()
+            || status.entries.iter().any(|e| {
+                matches!(e, crate::git::StatusEntry::Changed { x, dirty_submodule, .. }
+                if *x != '.' || *dirty_submodule)
+            });
+        if let (Some(head), true) = (&status.head.oid, may_equal_head) {
+            let head_tree = crate::git::tree_of(&self.repo, head)?;
+            if head_tree == tree {
+                return Ok((head.clone(), None, skipped));
+            }
+        }
+        let parents: Vec<&str> = status.head.oid.iter().map(String::as_str).collect();
+        let commit =
+            crate::git::write_commit(&self.repo, &tree, &parents, message, Author::UserOrTool)?;
+        Ok((commit, Some(StagedIndex { copy, stamp, paths }), skipped))
+    }
+
+    /// Puts the staged copy in place of the user's index; when another git wrote the index
+    /// meanwhile, stages the same paths into that version instead (as `git add -A` would now).
+    pub(crate) fn install_staged_index(&self, staged: StagedIndex) -> Result<()> {
+        let StagedIndex { copy, stamp, paths } = staged;
+        if copy.replace_user_index(&self.repo, &stamp)? {
+            return Ok(());
+        }
+        snapshot::stage_paths(&self.repo, IndexFile::User, &paths)
+    }
+}
+
+/// A copy of the user's index with the commit's changes staged, waiting to replace it.
+#[derive(Debug)]
+pub(crate) struct StagedIndex {
+    pub(crate) copy: TempIndex,
+    /// The version of the user's index the copy was made from.
+    pub(crate) stamp: IndexStamp,
+    /// What was staged, to stage again if another git rewrote the index meanwhile.
+    pub(crate) paths: Vec<Vec<u8>>,
+}
+
+pub(crate) fn snapshot_info(
+    captured: Captured,
+    safety: bool,
+    assume_unchanged: &[Vec<u8>],
+) -> SnapshotInfo {
+    SnapshotInfo {
+        // A name that is not UTF-8 cannot be logged; its flag alone is not restored.
+        assume_unchanged: assume_unchanged
+            .iter()
+            .filter_map(|p| String::from_utf8(p.clone()).ok())
+            .collect(),
+        base_commit: captured.base,
+        branch: captured.branch,
+        index_tree: captured.index_tree,
+        index_commit: captured.index_commit,
+        skipped: captured.skipped,
+        safety,
+        raw_tree: captured.raw_tree,
+    }
+}
+
+/// What a commit-mode checkpoint says about a file it left out for its size.
+pub(crate) fn too_large_warning(skipped: &SkippedPath, cap: Option<u64>) -> String {
+    let size = skipped
+        .size
+        .map_or_else(String::new, |n| format!(" ({n} bytes)"));
+    let cap = cap.map_or_else(String::new, |n| format!(" of {n} bytes"));
+    format!(
+        "{}{size} is over the size cap{cap}: it was left out of the checkpoint commit and is \
+         untouched on disk; set {MAX_FILE_SIZE_ENV} to a larger size (0: no cap) to include it",
+        skipped.path
+    )
+}
+
+/// The message of a commit-mode checkpoint: the description, then trailers a tool can parse.
+pub(crate) fn commit_message(request: &CreateRequest, id: CheckpointId) -> String {
+    let description = request.description.trim();
+    let (subject, body) = description.split_once('\n').unwrap_or((description, ""));
+    let subject = if subject.trim().is_empty() {
+        "checkpoint"
+    } else {
+        subject.trim()
+    };
+    let body = body.trim();
+    let body = if body.is_empty() {
+        String::new()
+    } else {
+        format!("{body}\n\n")
+    };
+    format!(
+        "Checkpoint: {subject}\n\n{body}Checkpoint-Id: {id}\nCheckpoint-Phase: {}\nCheckpoint-Type: {}\n",
+        request.phase, request.checkpoint_type
+    )
+}
+
+/// The first line of `text`, cut to 200 bytes (it goes into a reflog message, an argument).
+pub(crate) fn first_line(text: &str) -> &str {
+    let line = text.lines().next().unwrap_or("");
+    let mut end = line.len().min(200);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    &line[..end]
+}

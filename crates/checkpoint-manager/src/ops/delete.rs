@@ -1,0 +1,65 @@
+//! Deleting a checkpoint: its refs go to the trash (so a delete can be taken back) and the
+//! record leaves the log.
+
+use crate::error::Result;
+use crate::git::RefTransaction;
+use crate::ids::{CheckpointId, SessionId};
+use crate::manager::{find, CheckpointManager};
+use crate::model::DeleteOutcome;
+use crate::store;
+
+impl CheckpointManager {
+    /// Deletes under both locks: the refs move to the trash in one transaction, then the
+    /// record leaves the log.
+    pub(crate) fn delete_checkpoint(
+        &self,
+        session: SessionId,
+        checkpoint: CheckpointId,
+        delete_tag: bool,
+    ) -> Result<DeleteOutcome> {
+        let mut open = self.lock_session(session, true)?;
+        let target = find(&open.checkpoints, session, checkpoint)?.clone();
+        let tag_ref = format!("refs/tags/{}", store::tag_name(checkpoint));
+        let private = store::private_ref(session, checkpoint);
+        let trash = store::trash_ref(session, checkpoint);
+        let current = crate::git::read_refs(&self.repo, &[tag_ref.clone(), private.clone()])?;
+        let mut refs = RefTransaction::default();
+        // Whatever an earlier delete of the same id left in the trash is replaced.
+        let kept_ref = match current.get(&private) {
+            Some(tag_object) => {
+                refs.delete(&private, tag_object);
+                refs.set(&trash, tag_object);
+                Some(trash)
+            }
+            None if store::existing_commits(
+                &self.repo,
+                std::slice::from_ref(&target.commit_sha),
+            )?[0] =>
+            {
+                refs.set(&trash, &target.commit_sha);
+                Some(trash)
+            }
+            None => None,
+        };
+        let removed_tag = match current.get(&tag_ref) {
+            Some(oid) if delete_tag => {
+                refs.delete(&tag_ref, oid);
+                Some(store::tag_name(checkpoint))
+            }
+            _ => None,
+        };
+        refs.commit(
+            &self.repo,
+            &format!("checkpoint-manager: delete {checkpoint}"),
+        )?;
+        open.checkpoints.retain(|c| c.checkpoint_id != checkpoint);
+        open.save()?;
+        Ok(DeleteOutcome {
+            deleted: true,
+            checkpoint_id: checkpoint,
+            commit_sha: target.commit_sha,
+            removed_tag,
+            kept_ref,
+        })
+    }
+}

@@ -1,0 +1,526 @@
+//! The rollback / undo / redo flow: the target resolved against git, a safety snapshot taken
+//! and recorded, the restore, the branch moved back, the operation entry finished.
+
+use crate::error::{Error, Result};
+use crate::git::Head;
+use crate::git::RefTransaction;
+use crate::git::Status;
+use crate::ids::{CheckpointId, OperationId, SessionId};
+use crate::log;
+use crate::log::{now_timestamp, SESSIONS_EXCLUDE};
+use crate::manager::{find, CheckpointManager};
+use crate::model::{
+    BranchMove, Checkpoint, CheckpointMode, CheckpointType, Operation, OperationKind,
+    OperationState, ResetMode, RollbackOutcome,
+};
+use crate::ops::create::snapshot_info;
+use crate::restore::{self, HeadAfter, RestoreTarget};
+use crate::session::LockedSession;
+use crate::snapshot::{self, IndexFile};
+use crate::store;
+use crate::validate;
+
+impl CheckpointManager {
+    /// Returns what `undo` restores: the safety snapshot of the newest operation still in
+    /// effect (for a log from before the operation history, its newest safety snapshot).
+    pub(crate) fn undo_target(
+        open: &LockedSession,
+        session: SessionId,
+    ) -> Result<(Checkpoint, Step)> {
+        let nothing = || Error::NothingToUndo {
+            session: session.as_string(),
+        };
+        let (in_effect, _) = undo_stacks(&open.operations);
+        let (target, undone) = match in_effect.last() {
+            Some(op) => (op.safety_checkpoint_id, Some((*op).clone())),
+            None if open.operations.is_empty() => {
+                let newest = log::newest_first(&open.checkpoints)
+                    .into_iter()
+                    .find(Checkpoint::is_safety_snapshot)
+                    .ok_or_else(nothing)?;
+                (newest.checkpoint_id, None)
+            }
+            None => return Err(nothing()),
+        };
+        let target = find(&open.checkpoints, session, target)?.clone();
+        let step = Step {
+            kind: OperationKind::Undo,
+            undone,
+        };
+        Ok((target, step))
+    }
+
+    /// Returns what `redo` restores: the safety snapshot of the newest undo still in effect.
+    pub(crate) fn redo_target(
+        open: &LockedSession,
+        session: SessionId,
+    ) -> Result<(Checkpoint, Step)> {
+        let (_, undos) = undo_stacks(&open.operations);
+        let undo = undos.last().ok_or_else(|| Error::NothingToRedo {
+            session: session.as_string(),
+        })?;
+        let step = Step {
+            kind: OperationKind::Redo,
+            undone: Some((*undo).clone()),
+        };
+        let target = find(&open.checkpoints, session, undo.safety_checkpoint_id)?.clone();
+        Ok((target, step))
+    }
+
+    /// Restores `target`: a rollback when `step` is `None`, else an undo or redo (which
+    /// re-attach HEAD to the branch the snapshot was taken on).
+    pub(crate) fn restore(
+        &self,
+        open: &mut LockedSession,
+        session: SessionId,
+        target: &Checkpoint,
+        mode: ResetMode,
+        step: Option<Step>,
+    ) -> Result<RollbackOutcome> {
+        let kind = step.as_ref().map_or(OperationKind::Rollback, |s| s.kind);
+        let action = match kind {
+            OperationKind::Rollback => "roll back",
+            OperationKind::Undo => "undo",
+            OperationKind::Redo => "redo",
+        };
+        if let Some(op) = self.repo.operation_in_progress() {
+            return Err(Error::OperationInProgress {
+                action,
+                operation: op.name(),
+            });
+        }
+        self.require_index_unlocked()?;
+        self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
+        // The target's checks (its commit exists; what a hard restore would write over) read
+        // nothing that status reads: they run on the other core meanwhile.
+        let (state, target_checks) = std::thread::scope(|scope| {
+            let checks = scope.spawn(|| -> Result<(RestoreTarget, restore::Overwritten)> {
+                let resolved = self.resolve_target(session, target, step.is_some())?;
+                let overwritten = match mode {
+                    ResetMode::Hard => restore::overwritten(&self.repo, &target.commit_sha)?,
+                    ResetMode::Mixed => restore::Overwritten::default(),
+                };
+                Ok((resolved, overwritten))
+            });
+            let state = snapshot::read_state(&self.repo, true, true);
+            (state, checks.join())
+        });
+        let (resolved, overwritten) = target_checks.unwrap_or_else(|_| {
+            Err(Error::GitOutput {
+                args: "diff-index".into(),
+                detail: "the target check thread panicked".into(),
+            })
+        })?;
+        let (status, index_copy) = state?;
+        validate::require_checkpointable(&self.repo, &status)?;
+        let index_copy = index_copy.expect("the index was copied")?;
+        let mut overwritten = overwritten;
+        if matches!(mode, ResetMode::Hard) {
+            restore::replaced_folders(&self.repo, &status, &target.commit_sha, &mut overwritten)?;
+        }
+
+        let mut restore_target = resolved;
+        restore_target.expected_head = status.head.clone();
+        let base = restore_target.base.clone();
+        if let HeadAfter::Attach(branch) = &restore_target.head {
+            self.refuse_moving_another_branch(&status, branch, base.as_deref())?;
+        }
+        let branch_moved = match (self.branch_to_move(&status, &restore_target.head)?, &base) {
+            (Some((branch, old)), Some(new)) if old.as_deref() != Some(new.as_str()) => {
+                Some(self.branch_move(branch, old, new)?)
+            }
+            _ => None,
+        };
+
+        // 1. The safety snapshot and the operation's entry, recorded before anything changes.
+        let description = format!(
+            "Safety snapshot before {} to checkpoint {}",
+            kind, target.checkpoint_id
+        );
+        let message = format!("checkpoint-manager snapshot: {description}");
+        let assume_unchanged = index_copy.assume_unchanged().to_vec();
+        let captured = snapshot::capture(
+            &self.repo,
+            &status,
+            index_copy,
+            self.options.max_file_size,
+            &overwritten.untracked,
+            &overwritten.tracked,
+            &message,
+        )?;
+        let safety_tree = captured.tree.clone();
+        let safety_id = CheckpointId::new_random();
+        let mut operation = Operation {
+            operation_id: OperationId::new_random(),
+            kind,
+            target_checkpoint_id: target.checkpoint_id,
+            safety_checkpoint_id: safety_id,
+            mode,
+            timestamp: now_timestamp(),
+            state: OperationState::Started,
+            undid: step
+                .as_ref()
+                .and_then(|s| s.undone.as_ref().map(|o| o.operation_id)),
+        };
+        let safety = Checkpoint {
+            checkpoint_id: safety_id,
+            commit_sha: captured.commit.clone(),
+            timestamp: now_timestamp(),
+            description,
+            phase: target.phase,
+            checkpoint_type: CheckpointType::PreRiskyOperation,
+            commit_message: Some(message),
+            state_snapshot: None,
+            tags: Vec::new(),
+            rollback_used: false,
+            rollback_count: 0,
+            mode: CheckpointMode::Snapshot,
+            snapshot: Some(snapshot_info(captured, true, &assume_unchanged)),
+            skipped: Vec::new(),
+        };
+        let tag_object =
+            store::write_metadata_tag_with(&self.repo, session, &safety, Some(&operation))?;
+        // Recorded only if HEAD is still what status read: a commit made meanwhile stops the
+        // operation here, with nothing changed.
+        RefTransaction::default()
+            .verify("HEAD", status.head.oid.as_deref())
+            .create(
+                &store::private_ref(session, safety.checkpoint_id),
+                &tag_object,
+            )
+            .commit(&self.repo, "checkpoint-manager: safety snapshot")?;
+        open.checkpoints.push(safety.clone());
+        open.operations.push(operation.clone());
+        open.save()?;
+
+        // 2. The restore itself, and 3. counting it. Whatever fails from here on, the state
+        //    from before is in the safety snapshot, the entry says the operation failed (so
+        //    `undo` returns to that state), and the message says how to get it back.
+        let interrupted = |e: Error| Error::Interrupted {
+            source: Box::new(e),
+            session: session.as_string(),
+            safety: safety.checkpoint_id.as_string(),
+        };
+        let restored = self.restore_files(
+            target,
+            mode,
+            action,
+            &assume_unchanged,
+            restore_target,
+            &safety_tree,
+        );
+        let removed_paths = match restored {
+            Ok(paths) => paths,
+            Err(e) => {
+                open.set_state(operation.operation_id, OperationState::Failed);
+                // The entry stays `started` if even this write fails: undo treats both alike.
+                let _ = open.save();
+                return Err(interrupted(e));
+            }
+        };
+        // The log is written from memory, not re-read: if a repository tracks the sessions
+        // folder, the restore may just have rewound the file on disk.
+        if let Some(cp) = open
+            .checkpoints
+            .iter_mut()
+            .find(|c| c.checkpoint_id == target.checkpoint_id)
+        {
+            cp.rollback_used = true;
+            cp.rollback_count += 1;
+        }
+        open.set_state(operation.operation_id, OperationState::Done);
+        operation.state = OperationState::Done;
+        open.save().map_err(interrupted)?;
+        Ok(RollbackOutcome {
+            success: true,
+            checkpoint_id: target.checkpoint_id,
+            commit_sha: target.commit_sha.clone(),
+            mode,
+            head: base,
+            safety_checkpoint_id: safety.checkpoint_id,
+            removed_paths,
+            operation,
+            undone: step.and_then(|s| s.undone),
+            branch_moved,
+        })
+    }
+
+    /// Returns the branch a restore will move (short name) and its commit now: the branch
+    /// checked out for a rollback, the branch re-attached for an undo or redo; none when HEAD
+    /// is or will be detached.
+    pub(crate) fn branch_to_move(
+        &self,
+        status: &Status,
+        head: &HeadAfter,
+    ) -> Result<Option<(String, Option<String>)>> {
+        let current = status.head.branch.clone();
+        let branch = match head {
+            HeadAfter::Keep => current.clone(),
+            HeadAfter::Attach(branch) => Some(branch.trim_start_matches("refs/heads/").to_owned()),
+            HeadAfter::Detach => None,
+        };
+        let Some(branch) = branch else {
+            return Ok(None);
+        };
+        if current.as_deref() == Some(branch.as_str()) {
+            return Ok(Some((branch, status.head.oid.clone())));
+        }
+        let full = format!("refs/heads/{branch}");
+        let tip = crate::git::read_refs(&self.repo, std::slice::from_ref(&full))?.remove(&full);
+        Ok(Some((branch, tip)))
+    }
+
+    /// Describes a branch move, saying whether the new commit is in the old one's history.
+    pub(crate) fn branch_move(
+        &self,
+        branch: String,
+        old: Option<String>,
+        new: &str,
+    ) -> Result<BranchMove> {
+        let in_history = match &old {
+            Some(old) => crate::git::is_ancestor(&self.repo, new, old)?,
+            None => false,
+        };
+        Ok(BranchMove {
+            branch,
+            old_commit: old,
+            new_commit: new.to_owned(),
+            in_history,
+        })
+    }
+
+    /// Step 2 of a restore: HEAD, index and (for `Hard`) files become the target's.
+    pub(crate) fn restore_files(
+        &self,
+        target: &Checkpoint,
+        mode: ResetMode,
+        action: &str,
+        assume_unchanged: &[Vec<u8>],
+        restore_target: RestoreTarget,
+        safety_tree: &str,
+    ) -> Result<Vec<String>> {
+        let reflog = format!("checkpoint-manager: {action} to {}", target.checkpoint_id);
+        match mode {
+            ResetMode::Mixed => {
+                restore::mixed_restore(
+                    &self.repo,
+                    restore_target.base.as_deref(),
+                    &restore_target.expected_head,
+                    &reflog,
+                )?;
+                Ok(Vec::new())
+            }
+            ResetMode::Hard => {
+                // `assume-unchanged` flags would make git refuse to overwrite those files
+                // halfway through; their content is in the safety snapshot now.
+                if !assume_unchanged.is_empty() {
+                    snapshot::clear_assume_unchanged(
+                        &self.repo,
+                        IndexFile::User,
+                        assume_unchanged,
+                    )?;
+                }
+                let removed =
+                    restore::hard_restore(&self.repo, &restore_target, safety_tree, &reflog)?;
+                // The snapshot's index had these flags; the restored index gets them back.
+                if let Some(info) = &target.snapshot {
+                    self.repo.mark_assume_unchanged(&info.assume_unchanged)?;
+                }
+                Ok(removed)
+            }
+        }
+    }
+
+    /// Checks the target's record and takes what a restore needs from git, not from the log
+    /// (which lives in the work tree): the commit must exist, and a snapshot's index tree and
+    /// raw-bytes tree are its commit's second and third parents' trees. One git process.
+    pub(crate) fn resolve_target(
+        &self,
+        session: SessionId,
+        target: &Checkpoint,
+        reattach: bool,
+    ) -> Result<RestoreTarget> {
+        let invalid = |detail: String| Error::InvalidRecord {
+            session: session.as_string(),
+            checkpoint: target.checkpoint_id.as_string(),
+            detail,
+        };
+        let sha = &target.commit_sha;
+        if !is_object_id(sha) {
+            return Err(invalid(format!("commit_sha {sha:?} is not an object id")));
+        }
+        let info = target.snapshot.as_ref();
+        let base = info.map_or_else(|| Some(sha.clone()), |i| i.base_commit.clone());
+        if let Some(base) = base.as_deref().filter(|b| !is_object_id(b)) {
+            return Err(invalid(format!("base_commit {base:?} is not an object id")));
+        }
+        let branch = info.and_then(|i| i.branch.clone());
+        // Git's own branch-name rules: a tampered record must not make `refs/heads/HEAD`.
+        if let Some(branch) = branch
+            .as_deref()
+            .filter(|b| !crate::git::is_valid_branch_ref(b))
+        {
+            return Err(invalid(format!("branch {branch:?} is not a branch")));
+        }
+        // W's parents: [base, I, R]; without a base (no commit yet): [I, R].
+        let index_parent = if base.is_some() { 2 } else { 1 };
+        let mut queries = vec![format!("{sha}^{{commit}}"), format!("{sha}^{{tree}}")];
+        if let (Some(_), Some(_)) = (info, &base) {
+            queries.push(format!("{sha}^1"));
+        }
+        if info.is_some() {
+            queries.push(format!("{sha}^{index_parent}^{{tree}}"));
+        }
+        if info.is_some_and(|i| i.raw_tree.is_some()) {
+            queries.push(format!("{sha}^{}^{{tree}}", index_parent + 1));
+        }
+        let found = crate::git::resolve_objects(&self.repo, &queries)?;
+        if found[0].is_none() {
+            // A tree or a blob is not "missing": the record names the wrong kind of object.
+            if let Some(kind) = self.repo.object_type(sha)?.filter(|k| k != "commit") {
+                return Err(invalid(format!(
+                    "commit_sha {sha} names a {kind}, not a commit"
+                )));
+            }
+            return Err(Error::MissingCommit {
+                session: session.as_string(),
+                checkpoint: target.checkpoint_id.as_string(),
+                commit: sha.clone(),
+            });
+        }
+        let tree_at = |i: usize| {
+            found
+                .get(i)
+                .cloned()
+                .flatten()
+                .ok_or_else(|| invalid(format!("{} does not exist", queries[i])))
+        };
+        // Answers after the commit and its tree: [base check], index tree, [raw tree].
+        let mut next = 2;
+        if let (Some(_), Some(base)) = (info, &base) {
+            if found[next].as_deref() != Some(base.as_str()) {
+                return Err(invalid(format!(
+                    "base_commit {base} is not the snapshot's parent"
+                )));
+            }
+            next += 1;
+        }
+        let index_tree = if info.is_some() {
+            next += 1;
+            tree_at(next - 1)?
+        } else {
+            tree_at(1)?
+        };
+        let raw_tree = if info.is_some_and(|i| i.raw_tree.is_some()) {
+            Some(tree_at(next)?)
+        } else {
+            None
+        };
+        let head = match branch {
+            _ if !reattach => HeadAfter::Keep,
+            Some(branch) => HeadAfter::Attach(branch),
+            None => HeadAfter::Detach,
+        };
+        Ok(RestoreTarget {
+            worktree_commit: sha.clone(),
+            index_tree,
+            base,
+            exact: info.is_some(),
+            head,
+            raw_tree,
+            // HEAD is read by the status that runs beside this check; the flow fills it in.
+            expected_head: Head::default(),
+            keep: skipped_paths(target),
+        })
+    }
+
+    /// Undo re-attaches HEAD to the branch the safety snapshot was taken on. When that is not the
+    /// branch checked out here and it is checked out in another work tree, or has moved since,
+    /// re-attaching would pull it from under that work tree or orphan its new commits: refuse.
+    pub(crate) fn refuse_moving_another_branch(
+        &self,
+        status: &Status,
+        branch: &str,
+        base: Option<&str>,
+    ) -> Result<()> {
+        let current = status
+            .head
+            .branch
+            .as_ref()
+            .map(|b| format!("refs/heads/{b}"));
+        if current.as_deref() == Some(branch) {
+            return Ok(());
+        }
+        if let Some(worktree) = self.repo.worktree_with_branch(branch) {
+            return Err(Error::BranchCheckedOutElsewhere {
+                branch: branch.trim_start_matches("refs/heads/").to_owned(),
+                worktree: worktree.display().to_string(),
+            });
+        }
+        let tip = crate::git::resolve(&self.repo, branch)?;
+        match tip {
+            Some(tip) if Some(tip.as_str()) != base => Err(Error::BranchMoved {
+                branch: branch.trim_start_matches("refs/heads/").to_owned(),
+                tip,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Returns true for a full SHA-1 or SHA-256 object id in lowercase hex.
+pub(crate) fn is_object_id(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// What an undo or redo takes back.
+#[derive(Debug)]
+pub(crate) struct Step {
+    pub(crate) kind: OperationKind,
+    /// The entry taken back (none for an undo of a log from before the operation history).
+    pub(crate) undone: Option<Operation>,
+}
+
+/// Walks the history as jj does and returns the operations still in effect (what `undo` takes
+/// back, newest last) and the undos still in effect (what `redo` takes back, newest last).
+/// A finished undo takes its operation off the first stack; a finished redo takes its undo off
+/// the second. Anything else, including an operation that failed or was killed partway, is an
+/// operation in effect that `undo` can take back; a new rollback forgets what could be redone.
+pub(crate) fn undo_stacks(operations: &[Operation]) -> (Vec<&Operation>, Vec<&Operation>) {
+    let mut in_effect: Vec<&Operation> = Vec::new();
+    let mut undos: Vec<&Operation> = Vec::new();
+    let take = |stack: &mut Vec<&Operation>, id: Option<OperationId>| {
+        if let Some(pos) = stack.iter().rposition(|o| Some(o.operation_id) == id) {
+            stack.remove(pos);
+        }
+    };
+    for op in operations {
+        match (op.kind, op.state) {
+            (OperationKind::Undo, OperationState::Done) => {
+                take(&mut in_effect, op.undid);
+                undos.push(op);
+            }
+            (OperationKind::Redo, OperationState::Done) => {
+                take(&mut undos, op.undid);
+                in_effect.push(op);
+            }
+            (kind, _) => {
+                if kind == OperationKind::Rollback {
+                    undos.clear();
+                }
+                in_effect.push(op);
+            }
+        }
+    }
+    (in_effect, undos)
+}
+
+/// The files a snapshot left out (too large, nested repositories): a restore to it never
+/// touches them. (A submodule with work inside is captured at its commit: it is restored.)
+pub(crate) fn skipped_paths(target: &Checkpoint) -> Vec<Vec<u8>> {
+    let skipped = target.snapshot.iter().flat_map(|s| s.skipped.iter());
+    skipped
+        .filter(|k| k.reason != crate::model::SkipReason::SubmoduleChanges)
+        .map(|k| k.path.as_bytes().to_vec())
+        .collect()
+}
