@@ -44,64 +44,10 @@ impl CheckpointManager {
         validate::require_checkpointable(&self.repo, &status)?;
 
         let id = CheckpointId::new_random();
-        let mut checkpoint = Checkpoint {
-            checkpoint_id: id,
-            commit_sha: String::new(),
-            timestamp: now_timestamp(),
-            description: request.description.clone(),
-            phase: request.phase,
-            checkpoint_type: request.checkpoint_type,
-            commit_message: None,
-            state_snapshot: request.state_snapshot,
-            tags: Vec::new(),
-            rollback_used: false,
-            rollback_count: 0,
-            mode: request.mode,
-            snapshot: None,
-            skipped: Vec::new(),
-        };
-        let mut new_index = None;
-        let mut made_commit = false;
+        let mut checkpoint = new_checkpoint(request, id);
         let mut refs = RefTransaction::default();
-        match request.mode {
-            CheckpointMode::Tag => {
-                if status.has_changes() {
-                    return Err(Error::UncommittedChanges {
-                        count: status.entries.len(),
-                    });
-                }
-                checkpoint.commit_sha = status.head.oid.clone().ok_or(Error::NothingToTag)?;
-            }
-            CheckpointMode::Commit => {
-                let message = commit_message(request, id);
-                let (commit, staged, skipped) = self.commit_all(&status, &message)?;
-                if staged.is_some() {
-                    refs.update("HEAD", &commit, status.head.oid.as_deref());
-                    checkpoint.commit_message = Some(message);
-                    made_commit = true;
-                }
-                checkpoint.skipped = skipped;
-                new_index = staged;
-                checkpoint.commit_sha = commit;
-            }
-            CheckpointMode::Snapshot => {
-                let message = format!("checkpoint-manager snapshot: {}", request.description);
-                let copy = index_copy.expect("snapshot mode copies the index")?;
-                let assume_unchanged = copy.assume_unchanged().to_vec();
-                let captured = snapshot::capture(
-                    &self.repo,
-                    &status,
-                    copy,
-                    self.options.max_file_size,
-                    &[],
-                    &[],
-                    &message,
-                )?;
-                checkpoint.commit_sha = captured.commit.clone();
-                checkpoint.commit_message = Some(message);
-                checkpoint.snapshot = Some(snapshot_info(captured, false, &assume_unchanged));
-            }
-        }
+        let (new_index, made_commit) =
+            self.write_by_mode(request, &status, index_copy, &mut checkpoint, &mut refs)?;
         if request.mode != CheckpointMode::Snapshot {
             let tag = store::tag_name(id);
             refs.create(&format!("refs/tags/{tag}"), &checkpoint.commit_sha);
@@ -145,6 +91,61 @@ impl CheckpointManager {
             warnings,
             notices,
         })
+    }
+
+    /// Writes what the mode asks for and fills `checkpoint` in: a tag checkpoint needs a clean
+    /// HEAD; a commit checkpoint commits every change (the HEAD move joins `refs`); a snapshot
+    /// captures the state. Returns the index to install after a commit and whether one was made.
+    fn write_by_mode(
+        &self,
+        request: &CreateRequest,
+        status: &Status,
+        index_copy: Option<Result<snapshot::IndexCopy>>,
+        checkpoint: &mut Checkpoint,
+        refs: &mut RefTransaction,
+    ) -> Result<(Option<StagedIndex>, bool)> {
+        let mut new_index = None;
+        let mut made_commit = false;
+        match request.mode {
+            CheckpointMode::Tag => {
+                if status.has_changes() {
+                    return Err(Error::UncommittedChanges {
+                        count: status.entries.len(),
+                    });
+                }
+                checkpoint.commit_sha = status.head.oid.clone().ok_or(Error::NothingToTag)?;
+            }
+            CheckpointMode::Commit => {
+                let message = commit_message(request, checkpoint.checkpoint_id);
+                let (commit, staged, skipped) = self.commit_all(status, &message)?;
+                if staged.is_some() {
+                    refs.update("HEAD", &commit, status.head.oid.as_deref());
+                    checkpoint.commit_message = Some(message);
+                    made_commit = true;
+                }
+                checkpoint.skipped = skipped;
+                new_index = staged;
+                checkpoint.commit_sha = commit;
+            }
+            CheckpointMode::Snapshot => {
+                let message = format!("checkpoint-manager snapshot: {}", request.description);
+                let copy = index_copy.expect("snapshot mode copies the index")?;
+                let assume_unchanged = copy.assume_unchanged().to_vec();
+                let captured = snapshot::capture(
+                    &self.repo,
+                    status,
+                    copy,
+                    self.options.max_file_size,
+                    &[],
+                    &[],
+                    &message,
+                )?;
+                checkpoint.commit_sha = captured.commit.clone();
+                checkpoint.commit_message = Some(message);
+                checkpoint.snapshot = Some(snapshot_info(captured, false, &assume_unchanged));
+            }
+        }
+        Ok((new_index, made_commit))
     }
 
     /// True the first time it is asked in this repository (best effort: when the marker cannot
@@ -306,4 +307,24 @@ pub(crate) fn first_line(text: &str) -> &str {
         end -= 1;
     }
     &line[..end]
+}
+
+/// A new checkpoint record for `request`, before anything is written.
+fn new_checkpoint(request: &CreateRequest, id: CheckpointId) -> Checkpoint {
+    Checkpoint {
+        checkpoint_id: id,
+        commit_sha: String::new(),
+        timestamp: now_timestamp(),
+        description: request.description.clone(),
+        phase: request.phase,
+        checkpoint_type: request.checkpoint_type,
+        commit_message: None,
+        state_snapshot: request.state_snapshot,
+        tags: Vec::new(),
+        rollback_used: false,
+        rollback_count: 0,
+        mode: request.mode,
+        snapshot: None,
+        skipped: Vec::new(),
+    }
 }

@@ -91,11 +91,42 @@ impl CheckpointManager {
         }
         self.require_index_unlocked()?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
+        let prepared = self.prepare_restore(session, target, mode, step.is_some())?;
+        let branch_moved = prepared.branch_moved.clone();
+        let head = prepared.restore_target.base.clone();
+        let safety = self.record_safety_snapshot(open, session, target, mode, &step, prepared)?;
+        let (safety_id, mut operation) =
+            (safety.checkpoint.checkpoint_id, safety.operation.clone());
+        let removed_paths = self.restore_recorded(open, session, target, mode, action, safety)?;
+        operation.state = OperationState::Done;
+        Ok(RollbackOutcome {
+            success: true,
+            checkpoint_id: target.checkpoint_id,
+            commit_sha: target.commit_sha.clone(),
+            mode,
+            head,
+            safety_checkpoint_id: safety_id,
+            removed_paths,
+            operation,
+            undone: step.and_then(|s| s.undone),
+            branch_moved,
+        })
+    }
+
+    /// Reads the state and checks the target (on two cores), and refuses what would lose work:
+    /// returns everything the safety snapshot and the restore need.
+    fn prepare_restore(
+        &self,
+        session: SessionId,
+        target: &Checkpoint,
+        mode: ResetMode,
+        reattach: bool,
+    ) -> Result<PreparedRestore> {
         // The target's checks (its commit exists; what a hard restore would write over) read
         // nothing that status reads: they run on the other core meanwhile.
         let (state, target_checks) = std::thread::scope(|scope| {
             let checks = scope.spawn(|| -> Result<(RestoreTarget, restore::Overwritten)> {
-                let resolved = self.resolve_target(session, target, step.is_some())?;
+                let resolved = self.resolve_target(session, target, reattach)?;
                 let overwritten = match mode {
                     ResetMode::Hard => restore::overwritten(&self.repo, &target.commit_sha)?,
                     ResetMode::Mixed => restore::Overwritten::default(),
@@ -131,8 +162,34 @@ impl CheckpointManager {
             }
             _ => None,
         };
+        Ok(PreparedRestore {
+            status,
+            index_copy,
+            restore_target,
+            overwritten,
+            branch_moved,
+        })
+    }
 
-        // 1. The safety snapshot and the operation's entry, recorded before anything changes.
+    /// Step 1: the safety snapshot and the operation's entry, recorded before anything
+    /// changes (only if HEAD is still what status read).
+    fn record_safety_snapshot(
+        &self,
+        open: &mut LockedSession,
+        session: SessionId,
+        target: &Checkpoint,
+        mode: ResetMode,
+        step: &Option<Step>,
+        prepared: PreparedRestore,
+    ) -> Result<RecordedSafety> {
+        let PreparedRestore {
+            status,
+            index_copy,
+            restore_target,
+            overwritten,
+            ..
+        } = prepared;
+        let kind = step.as_ref().map_or(OperationKind::Rollback, |s| s.kind);
         let description = format!(
             "Safety snapshot before {} to checkpoint {}",
             kind, target.checkpoint_id
@@ -150,7 +207,7 @@ impl CheckpointManager {
         )?;
         let safety_tree = captured.tree.clone();
         let safety_id = CheckpointId::new_random();
-        let mut operation = Operation {
+        let operation = Operation {
             operation_id: OperationId::new_random(),
             kind,
             target_checkpoint_id: target.checkpoint_id,
@@ -192,10 +249,34 @@ impl CheckpointManager {
         open.checkpoints.push(safety.clone());
         open.operations.push(operation.clone());
         open.save()?;
+        Ok(RecordedSafety {
+            checkpoint: safety,
+            operation,
+            tree: safety_tree,
+            assume_unchanged,
+            restore_target,
+        })
+    }
 
-        // 2. The restore itself, and 3. counting it. Whatever fails from here on, the state
-        //    from before is in the safety snapshot, the entry says the operation failed (so
-        //    `undo` returns to that state), and the message says how to get it back.
+    /// Steps 2 and 3: the restore itself, and counting it. Whatever fails from here on, the
+    /// state from before is in the safety snapshot, the entry says the operation failed (so
+    /// `undo` returns to that state), and the message says how to get it back.
+    fn restore_recorded(
+        &self,
+        open: &mut LockedSession,
+        session: SessionId,
+        target: &Checkpoint,
+        mode: ResetMode,
+        action: &str,
+        safety: RecordedSafety,
+    ) -> Result<Vec<String>> {
+        let RecordedSafety {
+            checkpoint: safety,
+            operation,
+            tree: safety_tree,
+            assume_unchanged,
+            restore_target,
+        } = safety;
         let interrupted = |e: Error| Error::Interrupted {
             source: Box::new(e),
             session: session.as_string(),
@@ -229,20 +310,8 @@ impl CheckpointManager {
             cp.rollback_count += 1;
         }
         open.set_state(operation.operation_id, OperationState::Done);
-        operation.state = OperationState::Done;
         open.save().map_err(interrupted)?;
-        Ok(RollbackOutcome {
-            success: true,
-            checkpoint_id: target.checkpoint_id,
-            commit_sha: target.commit_sha.clone(),
-            mode,
-            head: base,
-            safety_checkpoint_id: safety.checkpoint_id,
-            removed_paths,
-            operation,
-            undone: step.and_then(|s| s.undone),
-            branch_moved,
-        })
+        Ok(removed_paths)
     }
 
     /// Returns the branch a restore will move (short name) and its commit now: the branch
@@ -523,4 +592,23 @@ pub(crate) fn skipped_paths(target: &Checkpoint) -> Vec<Vec<u8>> {
         .filter(|k| k.reason != crate::model::SkipReason::SubmoduleChanges)
         .map(|k| k.path.as_bytes().to_vec())
         .collect()
+}
+
+/// What a restore has read and checked before it changes anything.
+struct PreparedRestore {
+    status: Status,
+    index_copy: snapshot::IndexCopy,
+    restore_target: RestoreTarget,
+    overwritten: restore::Overwritten,
+    branch_moved: Option<BranchMove>,
+}
+
+/// The safety snapshot recorded (with the operation's entry), and what the restore needs of it.
+struct RecordedSafety {
+    checkpoint: Checkpoint,
+    operation: Operation,
+    /// The snapshot's tree: only paths it holds may be removed.
+    tree: String,
+    assume_unchanged: Vec<Vec<u8>>,
+    restore_target: RestoreTarget,
 }
