@@ -181,6 +181,12 @@ pub enum Error {
     #[error("{}: is {what}; the session logs are kept only in plain folders inside the work tree (never through a symlink, which could put them outside the repository or into a commit); nothing was changed; replace it with a plain folder holding the same files", path.display())]
     LogPathNotPlain { path: PathBuf, what: &'static str },
 
+    #[error("could not encode {what} as JSON ({detail}); nothing was written")]
+    Serialize { what: &'static str, detail: String },
+
+    #[error("a worker thread ({task}) stopped unexpectedly; nothing was changed")]
+    WorkerPanicked { task: &'static str },
+
     #[error("session {session} has nothing to redo: no undo is left to take back (a rollback after an undo starts a new history)")]
     NothingToRedo { session: String },
 }
@@ -221,7 +227,9 @@ impl Error {
             Error::LockTimeout { .. }
             | Error::IndexLocked { .. }
             | Error::LockFileExists { .. } => ErrorKind::Busy,
-            Error::Io { .. } => ErrorKind::Io,
+            // A worker runs git; a panic there is reported with git's failures, as before.
+            Error::WorkerPanicked { .. } => ErrorKind::Git,
+            Error::Io { .. } | Error::Serialize { .. } => ErrorKind::Io,
             Error::Interrupted { source, .. }
             | Error::NotLogged { source, .. }
             | Error::IndexNotUpdated { source, .. } => source.kind(),

@@ -5,23 +5,51 @@
 //! layers over [`CheckpointManager`]. Checkpoints are recorded in
 //! `.flow/maestro/sessions/<session-id>/checkpoints.json` (the original spec's layout) and kept
 //! alive in git by private refs `refs/checkpoints/<session-id>/<checkpoint-id>`.
+//!
+//! ```
+//! use checkpoint_manager::{CheckpointManager, CheckpointPhase, CreateRequest, ResetMode, SessionId};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # let git = |args: &[&str]| std::process::Command::new("git").args(args).current_dir(dir.path()).status();
+//! # assert!(git(&["init", "-q"])?.success());
+//! let notes = dir.path().join("notes.txt");
+//! std::fs::write(&notes, "first draft\n")?;
+//!
+//! let manager = CheckpointManager::open(dir.path())?;
+//! let session = SessionId::new_random();
+//! // A commit-mode checkpoint: every change is committed, then tagged.
+//! let request = CreateRequest::new("before the refactor", CheckpointPhase::Implement);
+//! let checkpoint = manager.create(session, &request)?;
+//!
+//! std::fs::write(&notes, "a change the agent regrets\n")?;
+//! let outcome = manager.rollback(session, checkpoint.checkpoint_id, ResetMode::Hard)?;
+//! assert_eq!(std::fs::read_to_string(&notes)?, "first draft\n");
+//!
+//! // The rollback took a safety snapshot first: undo brings the regretted change back.
+//! manager.undo(session)?;
+//! assert_eq!(std::fs::read_to_string(&notes)?, "a change the agent regrets\n");
+//! # let _ = outcome;
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
 mod error;
-pub mod git;
+mod git;
 mod ids;
 mod journal;
-pub mod lock;
-pub mod log;
+mod lock;
+mod log;
 mod manager;
 mod model;
 mod ops;
 mod paths;
-pub mod restore;
+mod restore;
 mod session;
-pub mod snapshot;
-pub mod store;
-pub mod validate;
+mod snapshot;
+mod store;
+mod validate;
 
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{CheckpointId, OperationId, SessionId};

@@ -175,14 +175,6 @@ impl SessionLog {
         }))
     }
 
-    /// Reads the log, failing with [`Error::SessionNotFound`] when there is none.
-    pub fn read_existing(&self) -> Result<LogContents> {
-        self.read()?.ok_or_else(|| Error::SessionNotFound {
-            session: self.session.as_string(),
-            path: self.path(),
-        })
-    }
-
     /// Replaces the log atomically with `checkpoints` (in creation order), `operations` and a
     /// fresh summary: user checkpoints under `checkpoints` (the spec's view), safety snapshots
     /// under `safety_snapshots`.
@@ -212,9 +204,8 @@ impl SessionLog {
             safety_snapshots,
             operations,
         };
-        let mut json = serde_json::to_vec_pretty(&file).map_err(|e| Error::CorruptLog {
-            path: self.path(),
-            session: self.session.as_string(),
+        let mut json = serde_json::to_vec_pretty(&file).map_err(|e| Error::Serialize {
+            what: "the checkpoints log",
             detail: e.to_string(),
         })?;
         json.push(b'\n');
@@ -238,12 +229,8 @@ impl SessionLog {
     }
 }
 
-/// Writes `bytes` to `path` so that a crash at any moment leaves the old file or the new one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_checked(path, bytes, || Ok(()))
-}
-
-/// [`write_atomically`], with `verify` run after the temporary file is written and before it
+/// Writes `bytes` to `path` so that a crash at any moment leaves the old file or the new one,
+/// with `verify` run after the temporary file is written and before it
 /// is renamed into place (a failure removes the temporary file and changes nothing).
 fn write_checked(path: &Path, bytes: &[u8], verify: impl Fn() -> Result<()>) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));

@@ -155,8 +155,9 @@ impl CheckpointManager {
         self.repo.workdir()
     }
 
-    /// Returns the log of `session`.
-    pub fn session_log(&self, session: SessionId) -> SessionLog {
+    /// Returns the log of `session`: a writer that takes no lock, so it stays inside the crate
+    /// (operations write it through a locked session).
+    pub(crate) fn session_log(&self, session: SessionId) -> SessionLog {
         SessionLog::new(self.repo.workdir(), session)
     }
 

@@ -378,9 +378,8 @@ pub fn read_state(
         });
         let status = read_user_status(repo, all_untracked);
         let copy = copy.join().unwrap_or_else(|_| {
-            Err(Error::GitOutput {
-                args: "write-tree".into(),
-                detail: "the index copy thread panicked".into(),
+            Err(Error::WorkerPanicked {
+                task: "copying the index",
             })
         });
         Ok((status?, copy.transpose()))

@@ -69,8 +69,8 @@ pub fn write_metadata_tag_with(
         checkpoint: frozen,
         operation: operation.cloned(),
     })
-    .map_err(|e| Error::GitOutput {
-        args: "mktag".into(),
+    .map_err(|e| Error::Serialize {
+        what: "checkpoint metadata",
         detail: e.to_string(),
     })?;
     let message = format!("{METADATA_HEADER}\n\n{json}\n");
@@ -82,24 +82,11 @@ pub fn write_metadata_tag_with(
     )
 }
 
-/// Parses the metadata out of a tag object's raw content (`git cat-file tag`).
-pub fn parse_metadata_tag(raw: &[u8]) -> Option<(SessionId, Checkpoint)> {
-    parse_metadata(raw).map(|m| (m.session_id, m.checkpoint))
-}
-
 fn parse_metadata(raw: &[u8]) -> Option<Metadata> {
     let text = String::from_utf8_lossy(raw);
     let (_, message) = text.split_once("\n\n")?;
     let json = message.strip_prefix(METADATA_HEADER)?.trim();
     serde_json::from_str(json).ok()
-}
-
-/// Returns the checkpoints whose metadata the session's private refs carry.
-pub fn read_session_metadata(repo: &Repo, session: SessionId) -> Result<Vec<Checkpoint>> {
-    Ok(read_session_records(repo, session)?
-        .into_iter()
-        .map(|(cp, _)| cp)
-        .collect())
 }
 
 /// Returns the checkpoints the session's private refs carry, each with the operation that took

@@ -13,8 +13,6 @@ mod big_messages;
 mod create;
 #[path = "core/delete.rs"]
 mod delete;
-#[path = "core/head_moved.rs"]
-mod head_moved;
 #[path = "core/log.rs"]
 mod log;
 #[path = "core/open.rs"]

@@ -171,17 +171,6 @@ pub fn list_paths(repo: &Repo, index: IndexFile<'_>, pathspecs: &[OsString]) -> 
         .stdout)
 }
 
-/// Lists every path of the user's index.
-pub fn user_paths(repo: &Repo) -> Result<Vec<Vec<u8>>> {
-    let out = repo.git().args(["ls-files", "-z"]).run()?;
-    Ok(out
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|p| !p.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect())
-}
-
 /// Lists the entries (mode, blob id, path) of `index`, limited to `pathspecs` (literal) when
 /// some are given.
 pub fn staged_entries(

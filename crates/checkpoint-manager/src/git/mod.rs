@@ -24,27 +24,26 @@ mod trees;
 use command::GitCommand;
 
 pub use checkout::{checkout_tree, reset_index_to_commit};
-pub use command::{git_error, GitOutput, MIN_GIT_VERSION};
+pub use command::git_error;
 pub use config::{eol_attributes_set, eol_conversion_configured, ignored_paths};
 pub use diff::{
-    changed_paths, deleted_between, diff_index, list_tree_at, list_tree_files, RawDiff, TreeEntry,
+    changed_paths, deleted_between, diff_index, list_tree_at, list_tree_files, RawDiff,
 };
 pub use history::is_ancestor;
 pub use index::{
     add_entries, add_paths, empty_user_index, force_add, list_paths, read_tree, refresh_entries,
-    remove_entries, reset_index_to, set_flag, staged_entries, tagged_entries, user_paths,
-    write_tree, EntryFlag, Eol, IndexEntry, IndexFile,
+    remove_entries, reset_index_to, set_flag, staged_entries, tagged_entries, write_tree,
+    EntryFlag, Eol, IndexEntry, IndexFile,
 };
 pub use objects::{
     read_objects, resolve_objects, write_commit, write_tag, Author, LooseObjects, ObjectKind,
-    TOOL_EMAIL, TOOL_NAME,
 };
-pub use refname::{is_valid_branch_name, is_valid_branch_ref};
+pub use refname::is_valid_branch_ref;
 pub use refs::{
     any_ref_under, delete_ref, move_ref, read_refs, resolve, set_symbolic_head, tag_objects_under,
-    tree_of, zero_oid, RefTransaction,
+    tree_of, RefTransaction,
 };
-pub use repo::{OperationInProgress, Repo, Settings};
+pub use repo::Repo;
 pub use status::{Head, Status, StatusEntry};
 pub use trees::{
     edit_tree_from_worktree, hash_files_raw, hash_files_unstored, is_attributes_file, EditedTrees,

@@ -136,12 +136,9 @@ impl CheckpointManager {
             let state = snapshot::read_state(&self.repo, true, true);
             (state, checks.join())
         });
-        let (resolved, overwritten) = target_checks.unwrap_or_else(|_| {
-            Err(Error::GitOutput {
-                args: "diff-index".into(),
-                detail: "the target check thread panicked".into(),
-            })
-        })?;
+        let (resolved, overwritten) = target_checks.unwrap_or(Err(Error::WorkerPanicked {
+            task: "checking the target",
+        }))?;
         let (status, index_copy) = state?;
         validate::require_checkpointable(&self.repo, &status)?;
         let index_copy = index_copy.expect("the index was copied")?;
