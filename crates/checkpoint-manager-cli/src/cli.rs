@@ -34,7 +34,7 @@ pub struct GlobalArgs {
     pub output: OutputFormat,
 
     /// Seconds to wait for another checkpoint-manager process to release its lock
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60.0)]
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = checkpoint_manager::DEFAULT_LOCK_TIMEOUT.as_secs_f64())]
     pub lock_timeout: f64,
 }
 

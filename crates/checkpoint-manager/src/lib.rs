@@ -35,6 +35,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod defaults;
 mod error;
 mod git;
 mod ids;
@@ -51,11 +52,13 @@ mod snapshot;
 mod store;
 mod validate;
 
+pub use defaults::{
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, MAX_FILE_SIZE_ENV, SESSIONS_DIR, TOOL_EMAIL,
+    TOOL_NAME,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{CheckpointId, OperationId, SessionId};
-pub use manager::{
-    CheckpointManager, CreateRequest, Created, NoticeSink, Options, MAX_FILE_SIZE_ENV,
-};
+pub use manager::{CheckpointManager, CreateRequest, Created, NoticeSink, Options};
 pub use model::{
     BranchMove, Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType,
     DeleteOutcome, Notice, Operation, OperationKind, OperationState, RepairReport, ResetMode,

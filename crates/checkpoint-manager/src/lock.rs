@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
-/// How long a busy lock is waited for before giving up, unless configured otherwise.
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) use crate::defaults::DEFAULT_LOCK_TIMEOUT;
 
 /// A held lock; released on drop.
 #[derive(Debug)]
@@ -69,7 +68,7 @@ fn read_holder(file: &mut File) -> Option<u32> {
 
 /// Returns the lock file that serialises changes to a repository (HEAD, index, files, refs).
 pub fn repo_lock_path(private_dir: &Path) -> PathBuf {
-    private_dir.join("repo.lock")
+    private_dir.join(crate::defaults::REPO_LOCK_FILE)
 }
 
 #[cfg(test)]

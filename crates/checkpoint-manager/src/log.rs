@@ -15,11 +15,7 @@ use crate::ids::SessionId;
 use crate::model::{Checkpoint, CheckpointSummary, Operation};
 use crate::paths::NotPlain;
 
-/// Where sessions live, relative to the top of the work tree.
-pub const SESSIONS_DIR: &str = ".flow/maestro/sessions";
-
-/// The `info/exclude` line that hides [`SESSIONS_DIR`] from git.
-pub const SESSIONS_EXCLUDE: &str = "/.flow/maestro/sessions/";
+pub(crate) use crate::defaults::{SESSIONS_DIR, SESSIONS_EXCLUDE};
 
 const LOG_FILE: &str = "checkpoints.json";
 

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::defaults::{DEFAULT_MAX_FILE_SIZE, MAX_FILE_SIZE_ENV};
 use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::ids::{CheckpointId, SessionId};
@@ -14,7 +15,6 @@ use crate::model::{
     Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
     Notice, Operation, RepairReport, ResetMode, RollbackOutcome, StateSnapshot, ValidationResult,
 };
-use crate::snapshot::DEFAULT_MAX_FILE_SIZE;
 use crate::validate;
 
 /// Settings of a manager; the defaults suit almost everyone.
@@ -46,13 +46,6 @@ impl std::fmt::Debug for NoticeSink {
         f.write_str("NoticeSink")
     }
 }
-
-/// How long to wait for the git child of a killed holder of the repository lock to finish (git
-/// does not die with its parent) before judging the lock files it may hold.
-pub(crate) const INDEX_LOCK_GRACE: Duration = Duration::from_secs(3);
-
-/// Environment variable that sets [`Options::max_file_size`] in bytes (`0` or `none`: no cap).
-pub const MAX_FILE_SIZE_ENV: &str = "CHECKPOINT_MANAGER_MAX_FILE_SIZE";
 
 impl Default for Options {
     fn default() -> Self {
@@ -116,9 +109,6 @@ pub struct Created {
     /// How checkpoint commits differ from the user's own, said once per repository.
     pub notices: Vec<String>,
 }
-
-/// Marker (in the git dir's private folder) that the commit notice was shown in this repository.
-pub(crate) const COMMIT_NOTICE_MARKER: &str = "commit-notice-shown";
 
 /// Said once per repository, on its first checkpoint commit.
 pub(crate) const COMMIT_NOTICE: &str =

@@ -323,7 +323,7 @@ struct TrackedSessions {
 }
 
 impl TrackedSessions {
-    const FOLDER: &'static str = ".flow/maestro/sessions";
+    const FOLDER: &'static str = crate::defaults::SESSIONS_DIR;
 
     /// Reads the user's index; `None` when neither it nor any of `trees` has the folder and
     /// the index has none of the `skipped` paths.

@@ -1,12 +1,13 @@
 //! Locking: the repository lock (with the journal of the operation holding it, and the cleanup
 //! after a killed holder), the session lock, and the session opened for changes under both.
 
+use crate::defaults::INDEX_LOCK_GRACE;
 use crate::error::{Error, Result};
 use crate::ids::{OperationId, SessionId};
 use crate::journal;
 use crate::lock::{self, LockGuard};
 use crate::log::{LogContents, SessionLog};
-use crate::manager::{CheckpointManager, INDEX_LOCK_GRACE};
+use crate::manager::CheckpointManager;
 use crate::model::{Checkpoint, Operation, OperationState};
 use crate::store;
 

@@ -14,11 +14,7 @@ pub use crate::git::{write_tree, IndexFile};
 use crate::model::{SkipReason, SkippedPath};
 use crate::paths::{behind_non_folder, bytes_to_path};
 
-/// Paths under the sessions folder, as git spells them.
-pub(crate) const SESSIONS_PREFIX: &[u8] = b".flow/maestro/sessions/";
-
-/// Untracked files larger than this are not captured by default (they are listed as skipped).
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
+pub(crate) use crate::defaults::SESSIONS_PREFIX;
 
 /// A captured state.
 #[derive(Debug, Clone)]
@@ -85,7 +81,7 @@ impl TempIndex {
         let dir = repo.private_dir();
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         Ok(tempfile::Builder::new()
-            .prefix("index-")
+            .prefix(crate::defaults::TEMP_INDEX_PREFIX)
             .tempfile_in(&dir)
             .map_err(|e| Error::io(&dir, e))?
             .into_temp_path())

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::defaults::{CHECKPOINT_REFS, TRASH_REFS};
 use crate::error::{Error, Result};
 use crate::git::{self, Repo};
 use crate::ids::{CheckpointId, SessionId};
@@ -14,17 +15,17 @@ const METADATA_HEADER: &str = "checkpoint-manager metadata v1";
 
 /// Returns the private ref that keeps a checkpoint alive.
 pub fn private_ref(session: SessionId, checkpoint: CheckpointId) -> String {
-    format!("refs/checkpoints/{session}/{checkpoint}")
+    format!("{CHECKPOINT_REFS}{session}/{checkpoint}")
 }
 
 /// Returns the folder of a session's private refs.
 pub fn session_refs(session: SessionId) -> String {
-    format!("refs/checkpoints/{session}/")
+    format!("{CHECKPOINT_REFS}{session}/")
 }
 
 /// Returns where a deleted checkpoint stays reachable, so a delete can be taken back.
 pub fn trash_ref(session: SessionId, checkpoint: CheckpointId) -> String {
-    format!("refs/checkpoint-trash/{session}/{checkpoint}")
+    format!("{TRASH_REFS}{session}/{checkpoint}")
 }
 
 /// Returns the name of the spec's tag, `checkpoint-<uuid>`.

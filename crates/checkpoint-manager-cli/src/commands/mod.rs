@@ -91,6 +91,18 @@ impl From<io::Error> for CliError {
     }
 }
 
+/// The exit code of each kind of library error (README: 0 ok, 1 file I/O, 2 usage, 3 invalid
+/// input or repository state, 4 not found, 5 git failed, 6 lock busy).
+pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Invalid => 3,
+        ErrorKind::NotFound => 4,
+        ErrorKind::Git => 5,
+        ErrorKind::Busy => 6,
+        ErrorKind::Io => 1,
+    }
+}
+
 impl CliError {
     /// Prints the one-line message and returns the exit code.
     pub fn report(self) -> ExitCode {
@@ -104,13 +116,7 @@ impl CliError {
                 3,
             ),
             CliError::Library(e) => {
-                let code = match e.kind() {
-                    ErrorKind::Invalid => 3,
-                    ErrorKind::NotFound => 4,
-                    ErrorKind::Git => 5,
-                    ErrorKind::Busy => 6,
-                    ErrorKind::Io => 1,
-                };
+                let code = exit_code(e.kind());
                 (e.to_string(), code)
             }
             CliError::Usage(message) => (message, 2),

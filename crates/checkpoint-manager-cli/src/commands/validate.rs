@@ -49,6 +49,7 @@ pub fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode, CliErro
     Ok(if result.is_valid {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(3)
+        // Not fit for a checkpoint: the exit code of an invalid repository state.
+        ExitCode::from(super::exit_code(checkpoint_manager::ErrorKind::Invalid))
     })
 }

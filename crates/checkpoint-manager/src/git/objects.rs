@@ -86,11 +86,7 @@ impl LooseObjects {
     }
 }
 
-/// The identity of objects only this tool reads (snapshot commits, metadata tags), and of
-/// commits in a repository that has no identity configured.
-pub const TOOL_NAME: &str = "checkpoint-manager";
-/// See [`TOOL_NAME`].
-pub const TOOL_EMAIL: &str = "checkpoint-manager@localhost";
+use crate::defaults::{TOOL_EMAIL, TOOL_NAME};
 
 /// Whose name a commit carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

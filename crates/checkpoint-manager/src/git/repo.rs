@@ -232,7 +232,7 @@ impl Repo {
 
     /// Returns the folder where this tool keeps its private files (locks, temporary indexes).
     pub fn private_dir(&self) -> PathBuf {
-        self.git_dir.join("checkpoint-manager")
+        self.git_dir.join(crate::defaults::PRIVATE_DIR)
     }
 
     /// Returns the settings that decide what this tool may write itself (one git process, the

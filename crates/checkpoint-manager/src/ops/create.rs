@@ -1,15 +1,13 @@
 //! Creating a checkpoint: tag, commit (staging in a copy of the index, then the commit
 //! written with the user's identity) or snapshot, recorded under both locks.
 
+use crate::defaults::{COMMIT_NOTICE_MARKER, MAX_FILE_SIZE_ENV};
 use crate::error::{Error, Result};
 use crate::git::RefTransaction;
 use crate::git::{Author, Status};
 use crate::ids::{CheckpointId, SessionId};
 use crate::log::{now_timestamp, SESSIONS_EXCLUDE};
-use crate::manager::{
-    CheckpointManager, CreateRequest, Created, COMMIT_NOTICE, COMMIT_NOTICE_MARKER,
-    MAX_FILE_SIZE_ENV,
-};
+use crate::manager::{CheckpointManager, CreateRequest, Created, COMMIT_NOTICE};
 use crate::model::{Checkpoint, CheckpointMode, SkipReason, SkippedPath, SnapshotInfo};
 use crate::snapshot::{self, Captured, IndexFile, IndexStamp, TempIndex};
 use crate::store;
