@@ -102,15 +102,15 @@ impl Manager {
         let inner = py
             .detach(|| {
                 let defaults = Options::from_env()?;
-                let options = Options {
-                    lock_timeout,
-                    max_file_size: match max_file_size {
-                        None => defaults.max_file_size,
-                        Some(0) => None,
-                        Some(bytes) => Some(bytes),
-                    },
-                    on_notice: Some(NoticeSink::new(warn)),
+                let cap = match max_file_size {
+                    None => defaults.max_file_size,
+                    Some(0) => None,
+                    Some(bytes) => Some(bytes),
                 };
+                let options = defaults
+                    .with_lock_timeout(lock_timeout)
+                    .with_max_file_size(cap)
+                    .with_notice_sink(NoticeSink::new(warn));
                 CheckpointManager::with_options(path, options)
             })
             .map_err(py_err)?;

@@ -17,8 +17,11 @@ use crate::model::{
 };
 use crate::validate;
 
-/// Settings of a manager; the defaults suit almost everyone.
+/// Settings of a manager; the defaults suit almost everyone. Closed to struct literals (a new
+/// setting is not a breaking change): start from [`Options::default`] or [`Options::from_env`]
+/// and use the `with_*` methods.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     /// How long to wait for a busy repository or session lock.
     pub lock_timeout: Duration,
@@ -58,6 +61,24 @@ impl Default for Options {
 }
 
 impl Options {
+    /// Sets how long to wait for a busy repository or session lock.
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Sets the size cap on untracked files (`None`: capture everything).
+    pub fn with_max_file_size(mut self, cap: Option<u64>) -> Self {
+        self.max_file_size = cap;
+        self
+    }
+
+    /// Sets who hears what a command did on its own.
+    pub fn with_notice_sink(mut self, sink: NoticeSink) -> Self {
+        self.on_notice = Some(sink);
+        self
+    }
+
     /// The defaults, with the size cap taken from `CHECKPOINT_MANAGER_MAX_FILE_SIZE` when set.
     pub fn from_env() -> Result<Self> {
         let mut options = Options::default();
@@ -88,6 +109,24 @@ pub struct CreateRequest {
 }
 
 impl CreateRequest {
+    /// Sets the checkpoint's type.
+    pub fn with_type(mut self, checkpoint_type: CheckpointType) -> Self {
+        self.checkpoint_type = checkpoint_type;
+        self
+    }
+
+    /// Sets the orchestrator's state snapshot recorded with the checkpoint.
+    pub fn with_state_snapshot(mut self, state: Option<StateSnapshot>) -> Self {
+        self.state_snapshot = state;
+        self
+    }
+
+    /// Sets how the checkpoint is made (commit, tag or snapshot).
+    pub fn with_mode(mut self, mode: CheckpointMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
     /// A manual commit-mode checkpoint with no state snapshot.
     pub fn new(description: impl Into<String>, phase: CheckpointPhase) -> Self {
         CreateRequest {

@@ -157,15 +157,13 @@ pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
             global.lock_timeout
         ))
     })?;
-    let options = Options {
-        lock_timeout,
+    let options = Options::from_env()?
+        .with_lock_timeout(lock_timeout)
         // What the library did on its own (a log rebuilt from git): one line on stderr, so
         // stdout stays the command's result.
-        on_notice: Some(NoticeSink::new(|notice| {
+        .with_notice_sink(NoticeSink::new(|notice| {
             let _ = writeln!(io::stderr(), "checkpoint-manager: note: {notice}");
-        })),
-        ..Options::from_env()?
-    };
+        }));
     let manager = CheckpointManager::with_options(path, options).map_err(|e| match e {
         // Named after the flag the user gave, with the fix that applies to it.
         Error::NotARepository { path } if global.repo.is_some() => CliError::Invalid(format!(

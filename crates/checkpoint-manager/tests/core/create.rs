@@ -787,10 +787,7 @@ fn commit_mode_returns_size_warnings_and_the_commit_notice_once() {
     let repo = repo_with_commit();
     let capped = checkpoint_manager::CheckpointManager::with_options(
         repo.path(),
-        checkpoint_manager::Options {
-            max_file_size: Some(10),
-            ..checkpoint_manager::Options::default()
-        },
+        checkpoint_manager::Options::default().with_max_file_size(Some(10)),
     )
     .unwrap();
     repo.write("big.bin", [0u8; 11]);

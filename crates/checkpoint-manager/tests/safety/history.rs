@@ -145,10 +145,7 @@ fn undo_after_a_failed_undo_returns_to_the_state_before_it() {
     let repo = TestRepo::new();
     repo.write("tracked.txt", "v1\n");
     repo.commit_all("initial");
-    let options = Options {
-        lock_timeout: Duration::from_millis(200),
-        ..Options::default()
-    };
+    let options = Options::default().with_lock_timeout(Duration::from_millis(200));
     let fx = Fixture::over(repo, options);
     let (_, b, c, [_, cp_b]) = three_states(&fx);
     let rollback = fx.rollback_hard(&cp_b);
@@ -234,12 +231,9 @@ fn collecting_fixture() -> (Fixture, Arc<Mutex<Vec<Notice>>>) {
     let fx = Fixture::new();
     let mgr = checkpoint_manager::CheckpointManager::with_options(
         fx.repo.path(),
-        Options {
-            on_notice: Some(NoticeSink::new(move |n| {
-                sink.lock().expect("notices").push(n.clone())
-            })),
-            ..Options::default()
-        },
+        Options::default().with_notice_sink(NoticeSink::new(move |n| {
+            sink.lock().expect("notices").push(n.clone())
+        })),
     )
     .expect("open");
     (Fixture { mgr, ..fx }, seen)

@@ -224,14 +224,8 @@ fn files_tracked_under_the_sessions_folder_are_never_touched_by_a_restore() {
 // Item 9: what a snapshot skipped, a restore to it never touches, whatever the cap now.
 
 fn with_cap(repo: &TestRepo, cap: Option<u64>) -> CheckpointManager {
-    CheckpointManager::with_options(
-        repo.path(),
-        Options {
-            max_file_size: cap,
-            ..Options::default()
-        },
-    )
-    .expect("manager")
+    CheckpointManager::with_options(repo.path(), Options::default().with_max_file_size(cap))
+        .expect("manager")
 }
 
 /// Inode, size and modification time: what a file watcher sees.
@@ -295,10 +289,7 @@ fn a_safety_snapshot_does_not_list_a_file_it_force_captured_as_skipped() {
             repo.commit_all("initial");
             repo
         },
-        Options {
-            max_file_size: Some(100),
-            ..Options::default()
-        },
+        Options::default().with_max_file_size(Some(100)),
     );
     fx.repo.write("model.bin", "small version\n");
     let target = fx.snapshot("small model");

@@ -212,13 +212,7 @@ fn an_untracked_file_over_the_cap_is_reported_and_never_touched() {
     let repo = TestRepo::new();
     repo.write("small.txt", "small\n");
     repo.commit_all("initial");
-    let fx = Fixture::over(
-        repo,
-        Options {
-            max_file_size: Some(1024),
-            ..Options::default()
-        },
-    );
+    let fx = Fixture::over(repo, Options::default().with_max_file_size(Some(1024)));
     let target = fx.snapshot("before the big file");
     let big: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8).collect();
     fx.repo.write("data/big.bin", &big);
@@ -265,13 +259,7 @@ fn a_big_untracked_file_where_the_target_has_a_file_is_saved_before_it_is_overwr
     let repo = TestRepo::new();
     repo.write("small.txt", "small\n");
     repo.commit_all("initial");
-    let fx = Fixture::over(
-        repo,
-        Options {
-            max_file_size: Some(100),
-            ..Options::default()
-        },
-    );
+    let fx = Fixture::over(repo, Options::default().with_max_file_size(Some(100)));
     fx.repo
         .write("model.bin", "the checkpoint's small version\n");
     let target = fx.snapshot("small model");
