@@ -11,7 +11,7 @@ use crate::log::{now_timestamp, SESSIONS_EXCLUDE};
 use crate::manager::{find, CheckpointManager};
 use crate::model::{
     BranchMove, Checkpoint, CheckpointMode, CheckpointType, Operation, OperationKind,
-    OperationState, ResetMode, RollbackOutcome,
+    OperationState, ResetMode, RollbackOutcome, SnapshotInfo,
 };
 use crate::ops::create::snapshot_info;
 use crate::restore::{self, HeadAfter, RestoreTarget};
@@ -204,34 +204,10 @@ impl CheckpointManager {
         )?;
         let safety_tree = captured.tree.clone();
         let safety_id = CheckpointId::new_random();
-        let operation = Operation {
-            operation_id: OperationId::new_random(),
-            kind,
-            target_checkpoint_id: target.checkpoint_id,
-            safety_checkpoint_id: safety_id,
-            mode,
-            timestamp: now_timestamp(),
-            state: OperationState::Started,
-            undid: step
-                .as_ref()
-                .and_then(|s| s.undone.as_ref().map(|o| o.operation_id)),
-        };
-        let safety = Checkpoint {
-            checkpoint_id: safety_id,
-            commit_sha: captured.commit.clone(),
-            timestamp: now_timestamp(),
-            description,
-            phase: target.phase,
-            checkpoint_type: CheckpointType::PreRiskyOperation,
-            commit_message: Some(message),
-            state_snapshot: None,
-            tags: Vec::new(),
-            rollback_used: false,
-            rollback_count: 0,
-            mode: CheckpointMode::Snapshot,
-            snapshot: Some(snapshot_info(captured, true, &assume_unchanged)),
-            skipped: Vec::new(),
-        };
+        let operation = new_operation(kind, target, safety_id, mode, step);
+        let commit = captured.commit.clone();
+        let snapshot = snapshot_info(captured, true, &assume_unchanged);
+        let safety = safety_record(safety_id, snapshot, commit, description, message, target);
         let tag_object =
             store::write_metadata_tag_with(&self.repo, session, &safety, Some(&operation))?;
         // Recorded only if HEAD is still what status read: a commit made meanwhile stops the
@@ -608,4 +584,53 @@ struct RecordedSafety {
     tree: String,
     assume_unchanged: Vec<Vec<u8>>,
     restore_target: RestoreTarget,
+}
+
+/// The history entry of an operation about to start.
+fn new_operation(
+    kind: OperationKind,
+    target: &Checkpoint,
+    safety_id: CheckpointId,
+    mode: ResetMode,
+    step: &Option<Step>,
+) -> Operation {
+    Operation {
+        operation_id: OperationId::new_random(),
+        kind,
+        target_checkpoint_id: target.checkpoint_id,
+        safety_checkpoint_id: safety_id,
+        mode,
+        timestamp: now_timestamp(),
+        state: OperationState::Started,
+        undid: step
+            .as_ref()
+            .and_then(|s| s.undone.as_ref().map(|o| o.operation_id)),
+    }
+}
+
+/// The record of a safety snapshot taken before an operation on `target`.
+fn safety_record(
+    id: CheckpointId,
+    snapshot: SnapshotInfo,
+    commit_sha: String,
+    description: String,
+    message: String,
+    target: &Checkpoint,
+) -> Checkpoint {
+    Checkpoint {
+        checkpoint_id: id,
+        commit_sha,
+        timestamp: now_timestamp(),
+        description,
+        phase: target.phase,
+        checkpoint_type: CheckpointType::PreRiskyOperation,
+        commit_message: Some(message),
+        state_snapshot: None,
+        tags: Vec::new(),
+        rollback_used: false,
+        rollback_count: 0,
+        mode: CheckpointMode::Snapshot,
+        snapshot: Some(snapshot),
+        skipped: Vec::new(),
+    }
 }
