@@ -183,6 +183,13 @@ pub enum Error {
 
     #[error("session {session} has nothing to redo: no undo is left to take back (a rollback after an undo starts a new history)")]
     NothingToRedo { session: String },
+
+    #[error("checkpoint {checkpoint} is the safety snapshot of operation {operation} in session {session}: undo and redo return to it, so it is kept; nothing was changed")]
+    SafetySnapshotInUse {
+        session: String,
+        checkpoint: String,
+        operation: String,
+    },
 }
 
 impl Error {
@@ -207,7 +214,8 @@ impl Error {
             | Error::RefMoved { .. }
             | Error::LogPathNotPlain { .. }
             | Error::GitTooOld { .. }
-            | Error::EmptyText { .. } => ErrorKind::Invalid,
+            | Error::EmptyText { .. }
+            | Error::SafetySnapshotInUse { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }

@@ -909,6 +909,7 @@ impl CheckpointManager {
     ) -> Result<DeleteOutcome> {
         let mut open = self.lock_session(session, true)?;
         let target = find(&open.checkpoints, session, checkpoint)?.clone();
+        refuse_deleting_what_undo_needs(&open.operations, session, checkpoint)?;
         let tag_ref = format!("refs/tags/{}", store::tag_name(checkpoint));
         let private = store::private_ref(session, checkpoint);
         let trash = store::trash_ref(session, checkpoint);
@@ -1401,6 +1402,25 @@ fn recount_rollbacks(checkpoints: &mut [Checkpoint], operations: &[Operation]) {
             .count() as u64;
         cp.rollback_count = cp.rollback_count.max(count);
         cp.rollback_used |= cp.rollback_count > 0;
+    }
+}
+
+/// A safety snapshot the operation history names is where undo or redo returns: it stays.
+fn refuse_deleting_what_undo_needs(
+    operations: &[Operation],
+    session: SessionId,
+    checkpoint: CheckpointId,
+) -> Result<()> {
+    match operations
+        .iter()
+        .find(|op| op.safety_checkpoint_id == checkpoint)
+    {
+        Some(op) => Err(Error::SafetySnapshotInUse {
+            session: session.as_string(),
+            checkpoint: checkpoint.as_string(),
+            operation: op.operation_id.to_string(),
+        }),
+        None => Ok(()),
     }
 }
 

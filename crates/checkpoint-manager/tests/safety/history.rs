@@ -472,3 +472,39 @@ fn an_operation_killed_before_its_entry_is_not_undone() {
         "its safety snapshot is kept"
     );
 }
+
+#[test]
+fn a_safety_snapshot_the_history_needs_cannot_be_deleted_and_undo_keeps_working() {
+    let fx = Fixture::new();
+    let (_, b, c, [_, cp_b]) = three_states(&fx);
+    let rollback = fx.rollback_hard(&cp_b);
+    assert_state(&b, &fx.repo.tree_state(), "rollback to B");
+    let before = fx.observe();
+    let log_before = std::fs::read(fx.repo.log_path(&fx.session.to_string())).expect("log");
+    let err = fx
+        .mgr
+        .delete(fx.session, rollback.safety_checkpoint_id, true)
+        .expect_err("undo needs it");
+    assert!(matches!(err, Error::SafetySnapshotInUse { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&rollback.operation.operation_id.to_string()),
+        "{err}"
+    );
+    assert_same(&before, &fx.observe(), "a refused delete");
+    assert_eq!(
+        std::fs::read(fx.repo.log_path(&fx.session.to_string())).expect("log"),
+        log_before,
+        "the log is unchanged"
+    );
+    // The checkpoint the rollback went to can be deleted; undo still returns to C.
+    fx.mgr
+        .delete(fx.session, cp_b.checkpoint_id, true)
+        .expect("delete the target");
+    fx.undo();
+    assert_state(
+        &c,
+        &fx.repo.tree_state(),
+        "undo after the target was deleted",
+    );
+}
