@@ -13,8 +13,14 @@ mod create;
 mod delete;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/hooks.rs"]
+mod hooks;
+#[path = "cli/hooks_install.rs"]
+mod hooks_install;
 #[path = "cli/list.rs"]
 mod list;
+#[path = "cli/mcp.rs"]
+mod mcp;
 #[path = "cli/pretty.rs"]
 mod pretty;
 #[path = "cli/rollback.rs"]

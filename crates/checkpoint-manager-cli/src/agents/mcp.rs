@@ -49,7 +49,7 @@ pub fn run(global: &GlobalArgs, _args: &McpArgs) -> Result<ExitCode, CliError> {
     };
     let server = Checkpoints::new(folder, options, SessionId::new_random());
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
+        .enable_all()
         .build()
         .map_err(CliError::Output)?;
     runtime.block_on(async {
