@@ -11,6 +11,8 @@ mod support;
 mod create;
 #[path = "core/delete.rs"]
 mod delete;
+#[path = "core/if_changed.rs"]
+mod if_changed;
 #[path = "core/log.rs"]
 mod log;
 #[path = "core/open.rs"]

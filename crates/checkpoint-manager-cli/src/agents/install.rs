@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::ordered_json::Json;
@@ -27,35 +27,26 @@ use crate::commands::{open, CliError};
 /// Example: checkpoint-manager hooks install claude-code
 #[derive(Debug, Args)]
 pub struct HooksArgs {
-    #[command(subcommand)]
-    pub action: HooksAction,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum HooksAction {
-    /// Add our hooks to the agent's settings (idempotent)
-    Install(Target),
-    /// Remove our hooks (and only ours) from the agent's settings
-    Uninstall(Target),
-    /// Say which agents have our hooks, in the project and for the user
-    Status(StatusTarget),
-}
-
-#[derive(Debug, Args)]
-pub struct Target {
-    /// claude-code, codex or gemini
+    /// install: add our hooks (idempotent); uninstall: remove ours and only ours; status: say
+    /// which agents have them, in the project and for the user
     #[arg(value_enum)]
-    pub agent: Agent,
+    pub action: HooksAction,
+    /// claude-code, codex or gemini (status: default all three)
+    #[arg(value_enum)]
+    pub agent: Option<Agent>,
     /// project: the repository's settings; user: the settings under $HOME
     #[arg(long, value_enum, default_value_t = Scope::Project)]
     pub scope: Scope,
 }
 
-#[derive(Debug, Args)]
-pub struct StatusTarget {
-    /// One agent (default: all three)
-    #[arg(value_enum)]
-    pub agent: Option<Agent>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HooksAction {
+    /// Add our hooks to the agent's settings
+    Install,
+    /// Remove our hooks from the agent's settings
+    Uninstall,
+    /// Show where our hooks are installed
+    Status,
 }
 
 /// Whose settings.
@@ -140,10 +131,21 @@ pub struct Report {
 }
 
 pub fn run(global: &GlobalArgs, args: &HooksArgs) -> Result<ExitCode, CliError> {
-    let reports = match &args.action {
-        HooksAction::Install(target) => vec![edit(global, target, true)?],
-        HooksAction::Uninstall(target) => vec![edit(global, target, false)?],
-        HooksAction::Status(target) => status(global, target.agent)?,
+    let reports = match (args.action, args.agent) {
+        (HooksAction::Status, agent) => status(global, agent)?,
+        (action, Some(agent)) => vec![edit(
+            global,
+            agent,
+            args.scope,
+            action == HooksAction::Install,
+        )?],
+        (_, None) => {
+            return Err(CliError::Usage(
+                "hooks install|uninstall: name the agent: claude-code, codex or gemini (e.g. \
+                 `checkpoint-manager hooks install claude-code`)"
+                    .to_owned(),
+            ))
+        }
     };
     print(global.output, &reports)?;
     Ok(ExitCode::SUCCESS)
@@ -235,14 +237,19 @@ fn status(global: &GlobalArgs, agent: Option<Agent>) -> Result<Vec<Report>, CliE
 }
 
 /// Installs (or uninstalls) our entries in one settings file, writing it only if it changes.
-fn edit(global: &GlobalArgs, target: &Target, install: bool) -> Result<Report, CliError> {
-    let path = settings_path(global, target.agent, target.scope)?;
+fn edit(
+    global: &GlobalArgs,
+    agent: Agent,
+    scope: Scope,
+    install: bool,
+) -> Result<Report, CliError> {
+    let path = settings_path(global, agent, scope)?;
     let text = read(&path)?.unwrap_or_default();
-    let (before, new_text, events) = if target.agent == Agent::Codex {
+    let (before, new_text, events) = if agent == Agent::Codex {
         let mut doc = parse_toml(&path, &text)?;
         let before = codex::ours(&doc);
         if install {
-            codex::install(&path, &mut doc, target.agent)?;
+            codex::install(&path, &mut doc, agent)?;
         } else {
             codex::uninstall(&mut doc);
         }
@@ -251,7 +258,7 @@ fn edit(global: &GlobalArgs, target: &Target, install: bool) -> Result<Report, C
         let mut settings = parse_json(&path, &text)?;
         let before = json::ours(&settings);
         if install {
-            json::install(&path, &mut settings, target.agent)?;
+            json::install(&path, &mut settings, agent)?;
         } else {
             json::uninstall(&mut settings);
         }
@@ -263,8 +270,8 @@ fn edit(global: &GlobalArgs, target: &Target, install: bool) -> Result<Report, C
         write(&path, &new_text)?;
     }
     Ok(Report {
-        agent: target.agent.name(),
-        scope: target.scope,
+        agent: agent.name(),
+        scope: scope,
         path,
         events,
         changed: Some(changed),
