@@ -252,7 +252,7 @@ mod tests {
     use super::*;
 
     fn event(json: &str) -> Event {
-        serde_json::from_str(json).unwrap()
+        serde_json::from_str(json).expect("test JSON")
     }
 
     #[test]

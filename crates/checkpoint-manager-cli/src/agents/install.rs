@@ -271,7 +271,7 @@ fn edit(
     }
     Ok(Report {
         agent: agent.name(),
-        scope: scope,
+        scope,
         path,
         events,
         changed: Some(changed),

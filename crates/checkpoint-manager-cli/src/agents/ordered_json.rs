@@ -80,7 +80,7 @@ mod tests {
     #[test]
     fn keys_keep_their_order_and_values_round_trip() {
         let text = "{\n  \"z\": 1,\n  \"a\": [\n    true,\n    null,\n    {\n      \"y\": \"é\",\n      \"b\": 2.5\n    }\n  ]\n}\n";
-        let json: Json = serde_json::from_str(text).unwrap();
+        let json: Json = serde_json::from_str(text).expect("test JSON");
         assert_eq!(json.to_file_text(), text);
     }
 }
