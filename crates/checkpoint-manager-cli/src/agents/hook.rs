@@ -151,8 +151,9 @@ fn action(agent: Agent, event: &Event) -> Action {
             .as_ref()
             .and_then(target_of)
             .unwrap_or_default();
+        let target = one_line(&target, MAX_DESCRIPTION);
         let description = if target.is_empty() {
-            format!("before {tool}")
+            one_line(&format!("before {tool}"), MAX_DESCRIPTION)
         } else {
             one_line(&format!("before {tool}: {target}"), MAX_DESCRIPTION)
         };
@@ -273,6 +274,20 @@ mod tests {
         assert_eq!(action(Agent::Gemini, &edit), Action::Skip);
         let stop = event(r#"{"hook_event_name":"Stop"}"#);
         assert_eq!(action(Agent::Codex, &stop), Action::Skip);
+    }
+
+    #[test]
+    fn a_command_is_described_by_its_first_non_blank_line() {
+        let bash = event(
+            r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"\n  cargo test\nmore"}}"#,
+        );
+        assert_eq!(
+            action(Agent::ClaudeCode, &bash),
+            Action::Checkpoint {
+                description: "before Bash: cargo test".into(),
+                checkpoint_type: CheckpointType::PreRiskyOperation
+            }
+        );
     }
 
     #[test]
