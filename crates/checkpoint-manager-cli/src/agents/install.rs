@@ -217,7 +217,15 @@ fn status(global: &GlobalArgs, agent: Option<Agent>) -> Result<Vec<Report>, CliE
     let mut reports = Vec::new();
     for agent in agents {
         for scope in [Scope::Project, Scope::User] {
-            let path = settings_path(global, agent, scope)?;
+            let path =
+                match settings_path(global, agent, scope) {
+                    Ok(path) => path,
+                    // Outside a repository there are only the user's settings to report.
+                    Err(CliError::Library(checkpoint_manager::Error::NotARepository {
+                        ..
+                    })) if scope == Scope::Project => continue,
+                    Err(e) => return Err(e),
+                };
             let text = read(&path)?.unwrap_or_default();
             let events = if agent == Agent::Codex {
                 codex::ours(&parse_toml(&path, &text)?)

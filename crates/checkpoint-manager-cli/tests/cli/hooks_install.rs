@@ -249,3 +249,25 @@ fn settings_we_cannot_edit_are_refused_and_left_as_they_are() {
     let message = crate::support::fails(repo.path(), &["hooks", "install", "codex"], 3);
     assert!(message.contains("[hooks] is not in the shape"), "{message}");
 }
+
+#[test]
+fn status_outside_a_repository_reports_the_user_settings_only() {
+    let plain = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    hooks(
+        plain.path(),
+        home.path(),
+        &["install", "codex", "--scope", "user"],
+    );
+    let status = hooks(plain.path(), home.path(), &["status", "codex"]);
+    let rows = status.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{status}");
+    assert_eq!(rows[0]["scope"], "user");
+    assert_eq!(
+        rows[0]["events"],
+        serde_json::json!(["PreToolUse", "UserPromptSubmit"])
+    );
+    // Installing for the project needs one.
+    let message = crate::support::fails(plain.path(), &["hooks", "install", "codex"], 3);
+    assert!(message.contains("not inside a git work tree"), "{message}");
+}
