@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands;
+use crate::{agents, commands};
 
 /// Git checkpoints for AI coding-agent sessions: create, list, roll back, and undo any rollback,
 /// without ever losing work.
@@ -63,6 +63,9 @@ pub enum Command {
     Schema(commands::schema::SchemaArgs),
     Completions(commands::completions::CompletionsArgs),
     Man(commands::man::ManArgs),
+    Hook(agents::hook::HookArgs),
+    Hooks(agents::install::HooksArgs),
+    Mcp(agents::mcp::McpArgs),
 }
 
 #[cfg(test)]
@@ -117,7 +120,10 @@ mod tests {
                 "repair",
                 "schema",
                 "completions",
-                "man"
+                "man",
+                "hook",
+                "hooks",
+                "mcp"
             ]
         );
     }

@@ -369,3 +369,22 @@ pub fn repair(out: &mut dyn Write, style: &Style, r: &RepairReport) -> io::Resul
     }
     Ok(())
 }
+
+/// `create --if-changed`: the checkpoint made, or the newest one when nothing changed.
+#[derive(Debug, Serialize)]
+pub struct MaybeCreated<'a> {
+    #[serde(flatten)]
+    pub checkpoint: &'a Checkpoint,
+    pub unchanged: bool,
+}
+
+pub fn maybe_created(out: &mut dyn Write, style: &Style, m: &MaybeCreated<'_>) -> io::Result<()> {
+    if m.unchanged {
+        writeln!(
+            out,
+            "{}: the files are those of the newest checkpoint",
+            style.dim("nothing changed")
+        )?;
+    }
+    checkpoint(out, style, m.checkpoint)
+}

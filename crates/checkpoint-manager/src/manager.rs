@@ -119,6 +119,9 @@ pub struct Created {
     pub warnings: Vec<String>,
     /// How checkpoint commits differ from the user's own, said once per repository.
     pub notices: Vec<String>,
+    /// True when nothing was created: [`CheckpointManager::create_if_changed`] found the files
+    /// exactly as the session's newest checkpoint holds them and returned that checkpoint.
+    pub unchanged: bool,
 }
 
 /// Marker (in the git dir's private folder) that the commit notice was shown in this repository.
@@ -176,7 +179,7 @@ impl CheckpointManager {
 
     /// Creates a checkpoint and records it in the session's log.
     pub fn create(&self, session: SessionId, request: &CreateRequest) -> Result<Checkpoint> {
-        self.create_inner(session, request, false)
+        self.create_inner(session, request, false, false)
             .map(|created| created.checkpoint)
     }
 
@@ -189,7 +192,19 @@ impl CheckpointManager {
         session: SessionId,
         request: &CreateRequest,
     ) -> Result<Created> {
-        self.create_inner(session, request, true)
+        self.create_inner(session, request, true, false)
+    }
+
+    /// Creates a checkpoint like [`create_with_notices`](Self::create_with_notices), unless the
+    /// files (the tree the new checkpoint would hold) are exactly those of the session's newest
+    /// checkpoint: then nothing is written and that checkpoint comes back with `unchanged` set.
+    /// For callers that checkpoint often (an agent's hook before every tool call).
+    pub fn create_if_changed(
+        &self,
+        session: SessionId,
+        request: &CreateRequest,
+    ) -> Result<Created> {
+        self.create_inner(session, request, true, true)
     }
 
     fn create_inner(
@@ -197,6 +212,7 @@ impl CheckpointManager {
         session: SessionId,
         request: &CreateRequest,
         announce: bool,
+        if_changed: bool,
     ) -> Result<Created> {
         if request.description.trim().is_empty() {
             return Err(Error::EmptyText {
@@ -278,6 +294,16 @@ impl CheckpointManager {
                 checkpoint.snapshot = Some(snapshot_info(captured, false, &assume_unchanged));
             }
         }
+        if if_changed {
+            if let Some(newest) = self.same_files_as_newest(&open.checkpoints, &checkpoint) {
+                return Ok(Created {
+                    checkpoint: newest,
+                    warnings: Vec::new(),
+                    notices: Vec::new(),
+                    unchanged: true,
+                });
+            }
+        }
         if request.mode != CheckpointMode::Snapshot {
             let tag = store::tag_name(id);
             refs.create(&format!("refs/tags/{tag}"), &checkpoint.commit_sha);
@@ -320,7 +346,27 @@ impl CheckpointManager {
             checkpoint,
             warnings,
             notices,
+            unchanged: false,
         })
+    }
+
+    /// Returns the session's newest checkpoint when its tree is `candidate`'s. Only the objects
+    /// of `candidate` exist yet (no ref, no log entry), so dropping it changes nothing. A
+    /// newest checkpoint whose commit git cannot read counts as different: a new one is made.
+    fn same_files_as_newest(
+        &self,
+        checkpoints: &[Checkpoint],
+        candidate: &Checkpoint,
+    ) -> Option<Checkpoint> {
+        let newest = log::newest_first(checkpoints).into_iter().next()?;
+        if !is_object_id(&candidate.commit_sha) || !is_object_id(&newest.commit_sha) {
+            return None;
+        }
+        let trees = self
+            .repo
+            .tree_ids(&[&candidate.commit_sha, &newest.commit_sha])
+            .ok()?;
+        (trees.len() == 2 && trees[0] == trees[1]).then_some(newest)
     }
 
     /// True the first time it is asked in this repository (best effort: when the marker cannot

@@ -15,6 +15,8 @@ mod create;
 mod delete;
 #[path = "core/head_moved.rs"]
 mod head_moved;
+#[path = "core/if_changed.rs"]
+mod if_changed;
 #[path = "core/log.rs"]
 mod log;
 #[path = "core/open.rs"]

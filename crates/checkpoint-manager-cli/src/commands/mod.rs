@@ -46,6 +46,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::Hook(args) => crate::agents::hook::run(global, args),
+        Command::Hooks(args) => crate::agents::install::run(global, args),
+        Command::Mcp(args) => crate::agents::mcp::run(global, args),
     };
     print_notices();
     result
