@@ -38,6 +38,18 @@ fn wait_for_group(pgid: u32) {
     }
 }
 
+/// Waits until git's `index.lock` appears (or the command ends, or 5 s pass).
+fn wait_for_index_lock(repo: &TestRepo, child: &mut std::process::Child) {
+    let lock = repo.join(".git/index.lock");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !lock.exists() && Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::hint::spin_loop();
+    }
+}
+
 /// The session's operation history, newest first.
 fn operations(repo: &TestRepo, session: &str) -> Vec<serde_json::Value> {
     let listed = run_json(repo, &["op-log", "--session-id", session]);
@@ -122,7 +134,13 @@ fn undo_recovers_after_the_whole_process_group_was_killed() {
             .spawn()
             .expect("spawn");
         let pgid = child.id();
-        std::thread::sleep(Duration::from_micros(rng.below(150_000)));
+        if round % 4 < 2 {
+            // Half the rounds kill at a random moment; the others as soon as git holds the
+            // index lock, so that a leftover lock is certain to be met, whatever the load.
+            std::thread::sleep(Duration::from_micros(rng.below(150_000)));
+        } else {
+            wait_for_index_lock(&repo, &mut child);
+        }
         let killed = Command::new("kill")
             .args(["-KILL", "--", &format!("-{pgid}")])
             .status()
