@@ -212,6 +212,18 @@ fn undo_writes_a_reflog_message() {
         ],
     );
     ok_json(repo.path(), &["undo", "--session-id", &session]);
+    // `git reflog` hides entries whose new id is all zeros: read the file itself. Every entry
+    // moves HEAD to a real commit and says why.
+    let raw = std::fs::read_to_string(repo.join(".git/logs/HEAD")).expect("HEAD's reflog");
+    for entry in raw.lines() {
+        let new_id = entry.split(' ').nth(1).unwrap_or_default();
+        assert!(new_id.bytes().any(|b| b != b'0'), "a zero entry: {raw}");
+        let message = entry.split_once('\t').map(|(_, m)| m).unwrap_or("");
+        assert!(
+            !message.trim().is_empty(),
+            "an entry without a message: {raw}"
+        );
+    }
     let messages = repo.git(&["reflog", "--format=%gs", "HEAD"]);
     assert!(
         messages.lines().all(|m| !m.trim().is_empty()),
