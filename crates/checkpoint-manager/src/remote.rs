@@ -233,7 +233,14 @@ pub(crate) fn pull(
         by_session.entry(item.session).or_default().push(item);
     }
     for (session, items) in by_session {
-        merge_session(manager, remote, session, items, include_deleted, &mut outcome)?;
+        merge_session(
+            manager,
+            remote,
+            session,
+            items,
+            include_deleted,
+            &mut outcome,
+        )?;
     }
     staging.clear()?;
     outcome.up_to_date = outcome.pulled.is_empty() && outcome.conflicts.is_empty();
@@ -262,9 +269,13 @@ fn read_incoming(repo: &Repo) -> Result<Vec<Incoming>> {
         .map(|((session, checkpoint, tag_object, kind), raw)| {
             let parsed = raw.as_deref().and_then(store::parse_metadata_tag);
             let record = match parsed {
-                _ if kind != "tag" => Err(format!("the remote's ref points at a {kind}, not at checkpoint metadata")),
+                _ if kind != "tag" => Err(format!(
+                    "the remote's ref points at a {kind}, not at checkpoint metadata"
+                )),
                 Some((s, cp)) if s == session && cp.checkpoint_id == checkpoint => Ok(cp),
-                Some(_) => Err("its metadata names another session or checkpoint than its ref".to_owned()),
+                Some(_) => {
+                    Err("its metadata names another session or checkpoint than its ref".to_owned())
+                }
                 None => Err("the remote's ref does not carry checkpoint metadata".to_owned()),
             };
             Incoming {

@@ -80,8 +80,7 @@ pub fn push(global: &GlobalArgs, args: &PushArgs) -> Result<ExitCode, CliError> 
 
 pub fn pull(global: &GlobalArgs, args: &PullArgs) -> Result<ExitCode, CliError> {
     let sessions = args.sessions.sessions()?;
-    let outcome =
-        open(global)?.pull(args.remote.as_deref(), sessions, args.include_deleted)?;
+    let outcome = open(global)?.pull(args.remote.as_deref(), sessions, args.include_deleted)?;
     output::print(global.output, &outcome, output::pull)?;
     Ok(conflicts_exit(&outcome.conflicts))
 }
