@@ -212,6 +212,12 @@ fn round_trip(url: &str) {
         3
     );
     assert_eq!(status(&b), "", "the pulled log stays out of git's sight");
+    assert!(
+        refs(&b)
+            .iter()
+            .all(|r| !r.starts_with("refs/checkpoint-manager/")),
+        "the staging refs are removed"
+    );
     let got = ok_json(
         b.path(),
         &[
