@@ -351,13 +351,13 @@ fn deleted_checkpoints_stay_deleted() {
         &["delete", "--session-id", &sid(1), "--checkpoint-id", &id],
     );
     let pulled = ok_json(a.path(), &["pull", "--session-id", &sid(1)]);
-    assert_eq!(ids(&pulled, "skipped_deleted"), [id.clone()]);
+    assert_eq!(ids(&pulled, "skipped_deleted"), [id.as_str()]);
     assert!(refs(&a).iter().all(|r| !r.starts_with("refs/checkpoints/")));
     let back = ok_json(
         a.path(),
         &["pull", "--session-id", &sid(1), "--include-deleted"],
     );
-    assert_eq!(ids(&back, "pulled"), [id.clone()]);
+    assert_eq!(ids(&back, "pulled"), [id.as_str()]);
     ok_json(
         a.path(),
         &["get", "--session-id", &sid(1), "--checkpoint-id", &id],
@@ -439,7 +439,7 @@ fn a_conflicting_id_is_reported_not_overwritten() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     let out: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(ids(&out, "conflicts"), [first_id.clone()]);
+    assert_eq!(ids(&out, "conflicts"), [first_id.as_str()]);
     // Everything else was pulled: the second checkpoint and the rollback's safety snapshot.
     assert!(ids(&out, "pulled").contains(&s(&second, "checkpoint_id").to_owned()));
     assert_eq!(
