@@ -288,6 +288,92 @@ fn read_incoming(repo: &Repo) -> Result<Vec<Incoming>> {
         .collect())
 }
 
+/// What this repository holds of one session, read under the session's lock.
+struct LocalSession {
+    /// Checkpoint id to commit, as the log records them.
+    logged: HashMap<CheckpointId, String>,
+    /// Private ref to metadata tag.
+    refs: HashMap<String, String>,
+    trash: HashSet<String>,
+    tags: HashSet<String>,
+}
+
+/// What `pull` does with one incoming checkpoint.
+enum Decision {
+    /// Already here, the same.
+    Present,
+    Conflict(String),
+    /// Deleted here: not brought back.
+    Deleted,
+    /// Create its private ref; and its spec tag on this commit (commit and tag-only modes).
+    Create {
+        tag_commit: Option<String>,
+    },
+}
+
+impl LocalSession {
+    fn read(repo: &Repo, log: &crate::log::SessionLog, session: SessionId) -> Result<Self> {
+        let names = |prefix: &str| -> Result<HashSet<String>> {
+            Ok(git::local_refs(repo, prefix)?
+                .into_iter()
+                .map(|(name, _, _)| name)
+                .collect())
+        };
+        Ok(LocalSession {
+            logged: log
+                .read()?
+                .map(|c| c.checkpoints)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| (c.checkpoint_id, c.commit_sha))
+                .collect(),
+            refs: git::local_refs(repo, &store::session_refs(session))?
+                .into_iter()
+                .map(|(name, oid, _)| (name, oid))
+                .collect(),
+            trash: names(TRASH_PREFIX)?,
+            tags: names(TAG_GLOB)?,
+        })
+    }
+
+    /// Never overwrites: a local ref or log record that differs is a conflict; an id in the
+    /// trash stays deleted unless `include_deleted`.
+    fn decide(&self, repo: &Repo, item: Incoming, include_deleted: bool) -> Result<Decision> {
+        let record = match item.record {
+            Ok(record) => record,
+            Err(detail) => return Ok(Decision::Conflict(detail)),
+        };
+        let private = store::private_ref(item.session, item.checkpoint);
+        if let Some(oid) = self.refs.get(&private) {
+            if *oid == item.tag_object || same_metadata(repo, oid, &record)? {
+                return Ok(Decision::Present);
+            }
+            return Ok(Decision::Conflict(format!(
+                "this repository's {private} holds other metadata or another commit than the \
+                 remote's; both were left as they are"
+            )));
+        }
+        if let Some(commit) = self.logged.get(&item.checkpoint) {
+            if *commit != record.commit_sha {
+                return Ok(Decision::Conflict(format!(
+                    "the log here records commit {commit}, the remote {}; both were left as they are",
+                    record.commit_sha
+                )));
+            }
+        }
+        if !include_deleted
+            && self
+                .trash
+                .contains(&store::trash_ref(item.session, item.checkpoint))
+        {
+            return Ok(Decision::Deleted);
+        }
+        Ok(Decision::Create {
+            tag_commit: (record.mode != CheckpointMode::Snapshot).then_some(record.commit_sha),
+        })
+    }
+}
+
 /// Under the session's lock: creates the missing refs in one transaction (each created only
 /// when absent), then merges the log with git as `repair` does and raises the rollback counters
 /// to what the pulled operations record.
@@ -303,78 +389,35 @@ fn merge_session(
     let log = manager.session_log(session);
     log.check_path()?;
     let _session_lock = lock::acquire(&manager.session_lock_path(session), manager.lock_timeout())?;
-    let logged: HashMap<CheckpointId, String> = log
-        .read()?
-        .map(|c| c.checkpoints)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| (c.checkpoint_id, c.commit_sha))
-        .collect();
-    let local: HashMap<String, String> = git::local_refs(repo, &store::session_refs(session))?
-        .into_iter()
-        .map(|(name, oid, _)| (name, oid))
-        .collect();
-    let trash: HashSet<String> = git::local_refs(repo, TRASH_PREFIX)?
-        .into_iter()
-        .map(|(name, _, _)| name)
-        .collect();
-    let tags: HashSet<String> = git::local_refs(repo, TAG_GLOB)?
-        .into_iter()
-        .map(|(name, _, _)| name)
-        .collect();
+    let local = LocalSession::read(repo, &log, session)?;
     let mut tx = RefTransaction::default();
     let mut pulled = Vec::new();
     for item in items {
+        let (checkpoint, tag_object) = (item.checkpoint, item.tag_object.clone());
         let here = RemoteCheckpoint {
             session_id: session,
-            checkpoint_id: item.checkpoint,
+            checkpoint_id: checkpoint,
         };
-        let conflict = |detail: String| RemoteConflict {
-            session_id: session,
-            checkpoint_id: item.checkpoint,
-            detail,
-        };
-        let record = match item.record {
-            Ok(record) => record,
-            Err(detail) => {
-                outcome.conflicts.push(conflict(detail));
-                continue;
+        match local.decide(repo, item, include_deleted)? {
+            Decision::Present => {}
+            Decision::Conflict(detail) => outcome.conflicts.push(RemoteConflict {
+                session_id: session,
+                checkpoint_id: checkpoint,
+                detail,
+            }),
+            Decision::Deleted => outcome.skipped_deleted.push(here),
+            Decision::Create { tag_commit } => {
+                tx.create(&store::private_ref(session, checkpoint), &tag_object);
+                let tag = format!("refs/tags/{}", store::tag_name(checkpoint));
+                match tag_commit {
+                    Some(commit) if !local.tags.contains(&tag) => {
+                        tx.create(&tag, &commit);
+                    }
+                    _ => {}
+                }
+                pulled.push(here);
             }
-        };
-        let private = store::private_ref(session, item.checkpoint);
-        if let Some(oid) = local.get(&private) {
-            if *oid != item.tag_object && !same_metadata(repo, oid, &record)? {
-                outcome.conflicts.push(conflict(format!(
-                    "this repository's {private} holds other metadata or another commit than the remote's; kept as it is"
-                )));
-            }
-            continue;
         }
-        if let Some(commit) = logged.get(&item.checkpoint) {
-            if *commit != record.commit_sha {
-                outcome.conflicts.push(conflict(format!(
-                    "the log records commit {commit}, the remote {}; kept as it is",
-                    record.commit_sha
-                )));
-            }
-            // Same commit: the local record (and its counters) is kept; the ref comes back.
-        }
-        if !include_deleted && trash.contains(&store::trash_ref(session, item.checkpoint)) {
-            outcome.skipped_deleted.push(here);
-            continue;
-        }
-        if logged
-            .get(&item.checkpoint)
-            .is_some_and(|c| *c != record.commit_sha)
-        {
-            continue;
-        }
-        tx.create(&private, &item.tag_object);
-        let tag = format!("refs/tags/{}", store::tag_name(item.checkpoint));
-        if record.mode != CheckpointMode::Snapshot && !tags.contains(&tag) {
-            tx.create(&tag, &record.commit_sha);
-        }
-        pulled.push(here);
     }
     tx.commit(repo, &format!("checkpoint-manager: pull from {remote}"))?;
     if !pulled.is_empty() {
