@@ -5,7 +5,7 @@ use std::io::{self, IsTerminal, Write};
 
 use checkpoint_manager::{
     BranchMove, Checkpoint, CheckpointSummary, DeleteOutcome, Operation, OperationKind,
-    RepairReport, RollbackOutcome, ValidationResult,
+    PullOutcome, PushOutcome, RepairReport, RollbackOutcome, ValidationResult,
 };
 use serde::Serialize;
 
@@ -310,6 +310,61 @@ pub fn delete(out: &mut dyn Write, style: &Style, d: &DeleteOutcome) -> io::Resu
     }
     if let Some(kept) = &d.kept_ref {
         writeln!(out, "its commit stays reachable at {kept}")?;
+    }
+    Ok(())
+}
+
+pub fn push(out: &mut dyn Write, style: &Style, p: &PushOutcome) -> io::Result<()> {
+    if p.up_to_date {
+        writeln!(
+            out,
+            "{} {} already has every checkpoint",
+            style.good("up to date:"),
+            p.remote
+        )?;
+    }
+    for name in &p.pushed {
+        writeln!(out, "pushed {name} to {}", p.remote)?;
+    }
+    for c in &p.conflicts {
+        writeln!(
+            out,
+            "{} {}: {}",
+            style.bad("conflict"),
+            c.checkpoint_id,
+            c.detail
+        )?;
+    }
+    Ok(())
+}
+
+pub fn pull(out: &mut dyn Write, style: &Style, p: &PullOutcome) -> io::Result<()> {
+    if p.up_to_date {
+        writeln!(
+            out,
+            "{} nothing new from {}",
+            style.good("up to date:"),
+            p.remote
+        )?;
+    }
+    for c in &p.pulled {
+        writeln!(out, "pulled {} (session {})", c.checkpoint_id, c.session_id)?;
+    }
+    for c in &p.skipped_deleted {
+        writeln!(
+            out,
+            "skipped {} (deleted here; --include-deleted brings it back)",
+            c.checkpoint_id
+        )?;
+    }
+    for c in &p.conflicts {
+        writeln!(
+            out,
+            "{} {}: {}",
+            style.bad("conflict"),
+            c.checkpoint_id,
+            c.detail
+        )?;
     }
     Ok(())
 }

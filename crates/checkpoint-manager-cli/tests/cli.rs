@@ -31,6 +31,8 @@ mod locks;
 mod mcp;
 #[path = "cli/pretty.rs"]
 mod pretty;
+#[path = "cli/remote.rs"]
+mod remote;
 #[path = "cli/rollback.rs"]
 mod rollback;
 #[path = "cli/validate.rs"]

@@ -190,6 +190,12 @@ pub enum Error {
         checkpoint: String,
         operation: String,
     },
+
+    #[error("invalid remote {remote:?}: give the name of a git remote (`git remote -v` lists them) or a URL, not starting with '-'")]
+    InvalidRemote { remote: String },
+
+    #[error("remote {remote} has no checkpoints of {what}; push them from the machine that made them first, or check the remote and the session id")]
+    RemoteHasNoCheckpoints { remote: String, what: String },
 }
 
 impl Error {
@@ -215,7 +221,8 @@ impl Error {
             | Error::LogPathNotPlain { .. }
             | Error::GitTooOld { .. }
             | Error::EmptyText { .. }
-            | Error::SafetySnapshotInUse { .. } => ErrorKind::Invalid,
+            | Error::SafetySnapshotInUse { .. }
+            | Error::InvalidRemote { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }
@@ -225,7 +232,8 @@ impl Error {
             | Error::GitMissing { .. }
             | Error::GitOutput { .. }
             | Error::GitSpawn { .. }
-            | Error::GitIo { .. } => ErrorKind::Git,
+            | Error::GitIo { .. }
+            | Error::RemoteHasNoCheckpoints { .. } => ErrorKind::Git,
             Error::LockTimeout { .. }
             | Error::IndexLocked { .. }
             | Error::LockFileExists { .. } => ErrorKind::Busy,

@@ -16,6 +16,7 @@ pub mod log;
 mod manager;
 mod model;
 mod paths;
+pub mod remote;
 pub mod restore;
 pub mod snapshot;
 pub mod store;
@@ -31,6 +32,7 @@ pub use model::{
     DeleteOutcome, Notice, Operation, OperationKind, OperationState, RepairReport, ResetMode,
     RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot, ValidationResult,
 };
+pub use remote::{PullOutcome, PushOutcome, RemoteCheckpoint, RemoteConflict, Sessions};
 pub use validate::{validate_at, validate_at_with, TestRun, DEFAULT_TEST_TIMEOUT};
 
 /// Returns the JSON Schema (draft 2020-12) of a session's `checkpoints.json`, derived from the

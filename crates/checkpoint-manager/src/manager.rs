@@ -16,6 +16,7 @@ use crate::model::{
     DeleteOutcome, Notice, Operation, OperationKind, OperationState, RepairReport, ResetMode,
     RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot, ValidationResult,
 };
+use crate::remote::{self, PullOutcome, PushOutcome, Sessions};
 use crate::restore::{self, RestoreTarget};
 use crate::snapshot::{self, Captured, IndexFile, IndexStamp, TempIndex, DEFAULT_MAX_FILE_SIZE};
 use crate::store::{self, RefTransaction};
@@ -1000,6 +1001,46 @@ impl CheckpointManager {
         })
     }
 
+    /// Sends the sessions' checkpoints to `remote` (default: git config
+    /// `checkpoint-manager.remote`, else `origin`); see [`crate::remote`].
+    pub fn push(&self, remote: Option<&str>, sessions: Sessions) -> Result<PushOutcome> {
+        let remote = remote::resolve_remote(&self.repo, remote)?;
+        remote::push(self, &remote, sessions)
+    }
+
+    /// Fetches the sessions' checkpoints from `remote` and merges them into the local refs and
+    /// logs, under the repository lock; see [`crate::remote`].
+    pub fn pull(
+        &self,
+        remote: Option<&str>,
+        sessions: Sessions,
+        include_deleted: bool,
+    ) -> Result<PullOutcome> {
+        let remote = remote::resolve_remote(&self.repo, remote)?;
+        let _repo_lock = self.lock_repo()?;
+        remote::pull(self, &remote, sessions, include_deleted)
+    }
+
+    /// Deletes a checkpoint's refs on `remote` (its tag too with `with_tag`); returns them.
+    pub fn delete_on_remote(
+        &self,
+        remote: Option<&str>,
+        session: SessionId,
+        checkpoint: CheckpointId,
+        with_tag: bool,
+    ) -> Result<Vec<String>> {
+        let remote = remote::resolve_remote(&self.repo, remote)?;
+        remote::delete_on_remote(&self.repo, &remote, session, checkpoint, with_tag)
+    }
+
+    pub(crate) fn repo(&self) -> &Repo {
+        &self.repo
+    }
+
+    pub(crate) fn lock_timeout(&self) -> Duration {
+        self.options.lock_timeout
+    }
+
     /// Rebuilds the session's log from git: a corrupt file is moved aside, every checkpoint
     /// whose private ref exists is restored, and records whose commit is gone are dropped.
     pub fn repair(&self, session: SessionId) -> Result<RepairReport> {
@@ -1012,7 +1053,7 @@ impl CheckpointManager {
 
     /// `repair` with both locks held: merges the log with what git holds (checkpoints, safety
     /// snapshots and the operations recorded in their metadata) and recounts the rollbacks.
-    fn rebuild(&self, session: SessionId, log: &SessionLog) -> Result<RepairReport> {
+    pub(crate) fn rebuild(&self, session: SessionId, log: &SessionLog) -> Result<RepairReport> {
         let mut report = RepairReport::default();
         let mut log_existed = false;
         let LogContents {
@@ -1076,7 +1117,7 @@ impl CheckpointManager {
 
     /// The session lock lives in the git dir, so taking it never creates anything in the work
     /// tree (a refused command leaves no trace).
-    fn session_lock_path(&self, session: SessionId) -> std::path::PathBuf {
+    pub(crate) fn session_lock_path(&self, session: SessionId) -> std::path::PathBuf {
         self.repo
             .private_dir()
             .join(format!("session-{session}.lock"))
@@ -1438,7 +1479,7 @@ fn merge_operations(
 
 /// Sets each checkpoint's rollback counters to at least what the history records: the finished
 /// operations that restored it (a log kept by an older version may count more).
-fn recount_rollbacks(checkpoints: &mut [Checkpoint], operations: &[Operation]) {
+pub(crate) fn recount_rollbacks(checkpoints: &mut [Checkpoint], operations: &[Operation]) {
     for cp in checkpoints {
         let count = operations
             .iter()

@@ -272,6 +272,77 @@ class RepairReport:
         )
 
 
+@dataclass
+class RemoteCheckpoint:
+    """A checkpoint named by session and id, as ``pull`` reports it."""
+
+    session_id: str
+    checkpoint_id: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RemoteCheckpoint:
+        return cls(session_id=data["session_id"], checkpoint_id=data["checkpoint_id"])
+
+
+@dataclass
+class RemoteConflict:
+    """A checkpoint id both sides hold with different metadata or commit; left as it is."""
+
+    session_id: str
+    checkpoint_id: str
+    detail: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RemoteConflict:
+        return cls(
+            session_id=data["session_id"],
+            checkpoint_id=data["checkpoint_id"],
+            detail=data["detail"],
+        )
+
+
+@dataclass
+class PushResult:
+    """What ``push`` sent: the refs (private refs and ``checkpoint-<uuid>`` tags) the remote
+    lacked; ``up_to_date`` when it had them all."""
+
+    remote: str
+    pushed: List[str]
+    up_to_date: bool
+    conflicts: List[RemoteConflict] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PushResult:
+        return cls(
+            remote=data["remote"],
+            pushed=list(data["pushed"]),
+            up_to_date=data["up_to_date"],
+            conflicts=[RemoteConflict.from_dict(c) for c in data.get("conflicts", [])],
+        )
+
+
+@dataclass
+class PullResult:
+    """What ``pull`` brought: checkpoints new here, those deleted here and so not brought back,
+    and ids both sides hold differently (never overwritten)."""
+
+    remote: str
+    pulled: List[RemoteCheckpoint]
+    up_to_date: bool
+    skipped_deleted: List[RemoteCheckpoint] = field(default_factory=list)
+    conflicts: List[RemoteConflict] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PullResult:
+        return cls(
+            remote=data["remote"],
+            pulled=[RemoteCheckpoint.from_dict(c) for c in data["pulled"]],
+            up_to_date=data["up_to_date"],
+            skipped_deleted=[RemoteCheckpoint.from_dict(c) for c in data.get("skipped_deleted", [])],
+            conflicts=[RemoteConflict.from_dict(c) for c in data.get("conflicts", [])],
+        )
+
+
 class ResetMode(Enum):
     """How a rollback treated the index and the working tree."""
 

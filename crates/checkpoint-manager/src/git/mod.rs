@@ -10,6 +10,7 @@ mod command;
 mod history;
 mod objects;
 mod refname;
+mod remote;
 mod repo;
 mod status;
 mod trees;
@@ -18,6 +19,10 @@ pub use command::{git_error, GitCommand, GitOutput, MIN_GIT_VERSION};
 pub use history::is_ancestor;
 pub use objects::{LooseObjects, ObjectKind};
 pub use refname::{is_valid_branch_name, is_valid_branch_ref};
+pub use remote::{
+    check_remote, default_remote, fetch_into, local_refs, ls_remote, push, RemoteUpdate,
+    REMOTE_CONFIG_KEY,
+};
 pub use repo::{OperationInProgress, Repo, Settings};
 pub use status::{Head, Status, StatusEntry};
 pub use trees::{
