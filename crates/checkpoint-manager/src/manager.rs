@@ -791,7 +791,9 @@ impl CheckpointManager {
         let tag_object =
             store::write_metadata_tag_with(&self.repo, session, &safety, Some(&operation))?;
         // Recorded only if HEAD is still what status read: a commit made meanwhile stops the
-        // operation here, with nothing changed.
+        // operation here, with nothing changed. So does a lock on the branch, which the
+        // restore's last step (moving it) could not take.
+        self.require_branch_unlocked(&status)?;
         RefTransaction::default()
             .verify("HEAD", status.head.oid.as_deref())
             .create(
@@ -1165,6 +1167,22 @@ impl CheckpointManager {
 
     /// Fails with [`Error::IndexLocked`] while another git holds the user's index: an operation
     /// that writes it checks before it starts, rather than failing halfway.
+    /// Fails with [`Error::LockFileExists`] when the checked-out branch's lock file exists.
+    fn require_branch_unlocked(&self, status: &Status) -> Result<()> {
+        let Some(branch) = &status.head.branch else {
+            return Ok(());
+        };
+        let path = self
+            .repo
+            .common_dir()
+            .join("refs/heads")
+            .join(format!("{branch}.lock"));
+        if path.exists() {
+            return Err(Error::LockFileExists { path });
+        }
+        Ok(())
+    }
+
     fn require_index_unlocked(&self) -> Result<()> {
         let path = self.repo.index_lock_path();
         if path.exists() {

@@ -109,10 +109,6 @@ fn parse_metadata(raw: &[u8]) -> Option<Metadata> {
 #[derive(Debug, Default)]
 pub struct RefTransaction {
     lines: String,
-    /// Refs that must still hold a value, checked just before the transaction: git's own
-    /// `verify` line writes a bogus entry (new id all zeros, no message) into HEAD's reflog
-    /// when it names HEAD or the branch checked out.
-    expected: Vec<(String, Option<String>)>,
 }
 
 impl RefTransaction {
@@ -129,11 +125,16 @@ impl RefTransaction {
         self
     }
 
-    /// Checks that `name` is still `old` (`None`: does not exist) just before the transaction
-    /// runs, changing nothing: the transaction fails with [`Error::RefMoved`] if it moved.
+    /// Checks that `name` is still `old` (`None`: does not exist), changing nothing: the whole
+    /// transaction fails if it moved. `no-deref`: a plain `verify` of HEAD (or of the branch it
+    /// points at) writes a bogus entry (new id all zeros, no message) into HEAD's reflog; with
+    /// `no-deref` git still compares the value HEAD resolves to, and logs nothing.
     pub fn verify(&mut self, name: &str, old: Option<&str>) -> &mut Self {
-        self.expected
-            .push((name.to_owned(), old.map(str::to_owned)));
+        self.lines.push_str("option no-deref\n");
+        match old {
+            Some(old) => self.lines.push_str(&format!("verify {name} {old}\n")),
+            None => self.lines.push_str(&format!("verify {name}\n")),
+        }
         self
     }
 
@@ -151,23 +152,6 @@ impl RefTransaction {
 
     /// Applies every update or none.
     pub fn commit(&self, repo: &Repo, reflog_message: &str) -> Result<()> {
-        for (name, old) in &self.expected {
-            let now = repo
-                .git()
-                .args(["rev-parse", "-q", "--verify", "--end-of-options", name])
-                .output()?;
-            let now = (now.code == Some(0)).then(|| now.text());
-            if now != *old {
-                return Err(Error::RefMoved {
-                    name: name.clone(),
-                    detail: format!(
-                        "is at {} but expected {}",
-                        now.as_deref().unwrap_or("nothing"),
-                        old.as_deref().unwrap_or("nothing")
-                    ),
-                });
-            }
-        }
         if self.lines.is_empty() {
             return Ok(());
         }

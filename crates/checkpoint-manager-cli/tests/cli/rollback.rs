@@ -191,8 +191,8 @@ fn a_stale_branch_lock_stops_a_rollback_before_anything_changes() {
     let snap = create(&repo, &sid(1), "snap", &["--snapshot"]);
     repo.write("a.txt", "precious work\n");
     repo.write("new.txt", "also precious\n");
-    // A crashed git left the branch's lock: the safety snapshot is recorded only together with
-    // a check that HEAD has not moved, which git cannot make while the branch is locked.
+    // A crashed git left the branch's lock: the restore could not move the branch at its end,
+    // so it stops before anything changes, naming the file (exit 6, as for index.lock).
     repo.write(".git/refs/heads/main.lock", "");
     let before = observe(&repo);
     let log_before = log_json(&repo, &sid(1));
@@ -206,7 +206,7 @@ fn a_stale_branch_lock_stops_a_rollback_before_anything_changes() {
             s(&snap, "checkpoint_id"),
             "--hard-reset",
         ],
-        5,
+        6,
     );
     assert!(message.contains("main.lock"), "{message}");
     assert_eq!(observe(&repo), before);
