@@ -76,7 +76,7 @@ fn create_commits_everything_tags_it_prints_the_checkpoint_and_logs_it() {
         tree_paths(&repo, sha),
         ["README.md", "new dir/new file.txt"]
     );
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
 
     let log = log_json(&repo, &session);
     assert_eq!(log["session_id"], session.as_str());
@@ -163,7 +163,7 @@ fn the_state_snapshot_flag_fills_missing_fields_with_zero() {
     });
     assert_eq!(cp["state_snapshot"], expected);
     assert_eq!(
-        log_json(&repo, &sid(1))["checkpoints"][0]["state_snapshot"],
+        log_json(&repo, sid(1))["checkpoints"][0]["state_snapshot"],
         expected
     );
     let without = create(&repo, &sid(1), "without", &[]);
@@ -246,7 +246,7 @@ fn no_commit_tags_head_and_records_it() {
         resolve(&repo, &format!("refs/tags/checkpoint-{id}")),
         Some(head)
     );
-    assert_eq!(log_json(&repo, &sid(1))["checkpoints"], json!([cp.clone()]));
+    assert_eq!(log_json(&repo, sid(1))["checkpoints"], json!([cp.clone()]));
 }
 
 #[test]

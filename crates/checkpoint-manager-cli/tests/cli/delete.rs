@@ -31,7 +31,7 @@ fn delete_removes_the_record_and_the_tag() {
         ok_json(repo.path(), &["list", "--session-id", &sid(1)]),
         json!([c2.clone()])
     );
-    assert_eq!(log_json(&repo, &sid(1))["summary"]["total_checkpoints"], 1);
+    assert_eq!(log_json(&repo, sid(1))["summary"]["total_checkpoints"], 1);
     assert_eq!(repo.head(), head, "the branch does not move");
     fails(
         repo.path(),

@@ -37,7 +37,7 @@ fn list_prints_the_logged_checkpoints_newest_first_and_get_prints_one() {
         "{timestamps:?}"
     );
     // The log keeps creation order; list reverses it.
-    let log = log_json(&repo, &sid(1));
+    let log = log_json(&repo, sid(1));
     assert_eq!(log["checkpoints"], Value::Array(created.clone()));
 
     for cp in &created {
@@ -83,7 +83,7 @@ fn summary_counts_by_type_and_names_the_latest_commit() {
             "latest_checkpoint": last["commit_sha"],
         })
     );
-    assert_eq!(log_json(&repo, &sid(1))["summary"], summary);
+    assert_eq!(log_json(&repo, sid(1))["summary"], summary);
 }
 
 #[test]

@@ -56,7 +56,7 @@ fn rollback_defaults_to_mixed_keeping_files_and_moving_head_and_index() {
         "index = HEAD"
     );
     assert_eq!(repo.tree_state(), files, "files are kept");
-    assert_eq!(status(&repo), " M a.txt\n?? b.txt");
+    assert_eq!(repo.status(), " M a.txt\n?? b.txt");
 }
 
 #[test]
@@ -70,7 +70,7 @@ fn hard_reset_restores_the_files() {
     assert_eq!(repo.head(), s(&c1, "commit_sha"));
     assert_eq!(repo.read("a.txt"), b"1\n");
     assert!(!repo.exists("b.txt"));
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn rollbacks_are_counted_and_every_checkpoint_survives_in_the_log() {
     }
     let summary = ok_json(repo.path(), &["summary", "--session-id", &sid(1)]);
     assert_eq!(summary["checkpoints_used_for_rollback"], 2);
-    assert_eq!(log_json(&repo, &sid(1))["summary"], summary);
+    assert_eq!(log_json(&repo, sid(1))["summary"], summary);
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn a_stale_branch_lock_stops_a_rollback_before_anything_changes() {
     // a check that HEAD has not moved, which git cannot make while the branch is locked.
     repo.write(".git/refs/heads/main.lock", "");
     let before = observe(&repo);
-    let log_before = log_json(&repo, &sid(1));
+    let log_before = log_json(&repo, sid(1));
     let message = fails(
         repo.path(),
         &[
@@ -210,7 +210,7 @@ fn a_stale_branch_lock_stops_a_rollback_before_anything_changes() {
     );
     assert!(message.contains("main.lock"), "{message}");
     assert_eq!(observe(&repo), before);
-    assert_eq!(log_json(&repo, &sid(1)), log_before);
+    assert_eq!(log_json(&repo, sid(1)), log_before);
     assert_eq!(repo.read("a.txt"), b"precious work\n");
     assert_eq!(repo.read("new.txt"), b"also precious\n");
 }

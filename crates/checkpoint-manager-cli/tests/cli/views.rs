@@ -42,7 +42,7 @@ fn a_description_starting_with_a_dash_is_taken_as_it_is() {
         let cp = ok_json(repo.path(), &create_args(&sid(1), description));
         assert_eq!(cp["description"], description);
     }
-    let logged = log_json(&repo, &sid(1));
+    let logged = log_json(&repo, sid(1));
     assert_eq!(
         logged["checkpoints"][0]["description"],
         "- fixed the parser"
@@ -370,7 +370,7 @@ fn commit_mode_leaves_untracked_files_over_the_cap_out_of_the_commit() {
     assert_eq!(resolve(&repo, "HEAD").as_deref(), Some(commit));
     assert_eq!(tree_paths(&repo, commit), ["README.md", "small.txt"]);
     assert_eq!(std::fs::metadata(&big).unwrap().len(), 120_000_000);
-    assert_eq!(status(&repo), "?? big.bin");
+    assert_eq!(repo.status(), "?? big.bin");
     assert_eq!(
         without_note(&r.stderr),
         "checkpoint-manager: warning: big.bin (120000000 bytes) is over the size cap of \
@@ -390,7 +390,7 @@ fn commit_mode_with_only_a_file_over_the_cap_makes_no_empty_commit() {
     assert_eq!(s(&cp, "commit_sha"), head);
     assert_eq!(repo.head(), head);
     assert_eq!(cp["skipped"][0]["reason"], "too_large");
-    assert_eq!(status(&repo), "?? big.bin");
+    assert_eq!(repo.status(), "?? big.bin");
     // No cap: the file is committed as `git add -A` would.
     let r = run_capped(repo.path(), "0", &create_args(&sid(1), "no cap"));
     assert_eq!(r.code, 0, "{}", r.stderr);
