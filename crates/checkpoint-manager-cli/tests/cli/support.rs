@@ -216,3 +216,35 @@ pub fn redact(text: &str, repo: &Path) -> String {
     }
     out
 }
+
+/// The insta settings every snapshot of messages uses: what varies from run to run becomes a
+/// placeholder (`[REPO]` for the repository's path, `[ID]`, `[SHA]`, `[SHORT]` and `[TIME]`),
+/// while the test ids (`00000000-0000-4000-8000-NNNNNNNNNNNN`) read `[TEST_ID_NNNNNNNNNNNN]`. Use as
+/// `let _guard = filters(repo.path()).bind_to_scope();` before `assert_snapshot!`.
+pub fn filters(repo: &Path) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for path in [std::fs::canonicalize(repo).unwrap(), repo.to_owned()] {
+        settings.add_filter(&regex_escape(&path.display().to_string()), "[REPO]");
+    }
+    settings.add_filter(
+        r"\b00000000-0000-4000-8000-([0-9a-f]{12})\b",
+        "[TEST_ID_$1]",
+    );
+    settings.add_filter(
+        r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+        "[ID]",
+    );
+    settings.add_filter(r"\b[0-9a-f]{40}\b", "[SHA]");
+    settings.add_filter(r"\b[0-9a-f]{12}\b", "[SHORT]");
+    settings.add_filter(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]");
+    settings
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$#&-~".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
+}
