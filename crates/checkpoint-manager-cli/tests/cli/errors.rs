@@ -82,7 +82,7 @@ fn ids_that_are_not_uuids_are_exit_3_and_nothing_is_created() {
     let repo = repo_with_commit();
     repo.write("README.md", "uncommitted\n");
     let good_cp = create(&repo, &sid(2), "exists", &[]);
-    let good_cp = s(&good_cp, "checkpoint_id").to_owned();
+    let good_cp = good_cp.checkpoint_id.to_string();
     repo.write("README.md", "uncommitted again\n");
     let before = observe(&repo);
     let exclude = exclude_file(&repo);
@@ -228,7 +228,7 @@ fn help_and_version_are_exit_0() {
 fn an_unknown_session_or_checkpoint_is_exit_4() {
     let repo = repo_with_commit();
     let cp = create(&repo, &sid(1), "exists", &[]);
-    let cp_id = s(&cp, "checkpoint_id").to_owned();
+    let cp_id = cp.checkpoint_id.to_string();
     let before = observe(&repo);
     let log_before = std::fs::read(repo.log_path(&sid(1))).unwrap();
 

@@ -15,7 +15,7 @@ fn locked_repo() -> (testutil::TestRepo, String, String) {
     let session = sid(1);
     repo.write("a.txt", "one\n");
     let cp = create(&repo, &session, "one", &[]);
-    let id = s(&cp, "checkpoint_id").to_owned();
+    let id = cp.checkpoint_id.to_string();
     ok_json(
         repo.path(),
         &["rollback", "--session-id", &session, "--checkpoint-id", &id],
@@ -78,7 +78,7 @@ fn undo_refuses_a_locked_index_like_create() {
 fn delete_and_a_snapshot_do_not_need_the_index() {
     let (repo, session, id) = locked_repo();
     let snap = create(&repo, &session, "snap", &["--snapshot"]);
-    assert_eq!(s(&snap, "mode"), "snapshot");
+    assert_eq!(snap.mode, checkpoint_manager::CheckpointMode::Snapshot);
     ok_json(
         repo.path(),
         &["delete", "--session-id", &session, "--checkpoint-id", &id],
@@ -93,7 +93,7 @@ fn an_undo_stopped_halfway_by_a_branch_lock_says_how_to_get_everything_back() {
     repo.write("a.txt", "snapshot\n");
     let snap = create(&repo, &session, "snap", &["--snapshot"]);
     repo.write("a.txt", "before the rollback\n");
-    let id = s(&snap, "checkpoint_id").to_owned();
+    let id = snap.checkpoint_id.to_string();
     ok_json(
         repo.path(),
         &[

@@ -4,6 +4,9 @@
 
 use std::path::Path;
 
+pub use checkpoint_manager::{
+    Checkpoint, CheckpointSummary, DeleteOutcome, ResetMode, RollbackOutcome,
+};
 use serde_json::Value;
 pub use testutil::*;
 
@@ -81,6 +84,19 @@ pub fn ok_json(dir: &Path, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {}", r.stdout))
 }
 
+/// Runs a command that must succeed silently on stderr (but for the note) and returns its JSON
+/// output read into a model type of the library (`Checkpoint`, `RollbackOutcome`, ...).
+#[track_caller]
+pub fn ok_as<T: serde::de::DeserializeOwned>(dir: &Path, args: &[&str]) -> T {
+    let value = ok_json(dir, args);
+    serde_json::from_value(value.clone()).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not a {}: {e}: {value}",
+            std::any::type_name::<T>()
+        )
+    })
+}
+
 /// Runs a command that must succeed (stderr empty but for the note) and returns its stdout
 /// (for `--output pretty`).
 pub fn ok_text(dir: &Path, args: &[&str]) -> String {
@@ -119,7 +135,7 @@ pub fn usage_error(dir: &Path, args: &[&str]) -> String {
 }
 
 /// `create` with the given extra flags; returns the printed checkpoint.
-pub fn create(repo: &TestRepo, session: &str, description: &str, extra: &[&str]) -> Value {
+pub fn create(repo: &TestRepo, session: &str, description: &str, extra: &[&str]) -> Checkpoint {
     let mut args = vec![
         "create",
         "--session-id",
@@ -130,7 +146,7 @@ pub fn create(repo: &TestRepo, session: &str, description: &str, extra: &[&str])
         "implement",
     ];
     args.extend_from_slice(extra);
-    ok_json(repo.path(), &args)
+    ok_as(repo.path(), &args)
 }
 
 /// Returns a string field of a JSON object.

@@ -149,10 +149,10 @@ fn a_commit_sha_naming_a_tree_or_a_blob_says_so() {
     let session = sid(1);
     repo.write("a.txt", "a\n");
     let cp = create(&repo, &session, "one", &[]);
-    let id = s(&cp, "checkpoint_id").to_owned();
+    let id = cp.checkpoint_id.to_string();
     let log_path = repo.log_path(&session);
     let original = std::fs::read_to_string(&log_path).unwrap();
-    let commit = s(&cp, "commit_sha").to_owned();
+    let commit = cp.commit_sha.clone();
     let mut messages = Vec::new();
     for rev in ["HEAD^{tree}", "HEAD:a.txt"] {
         let oid = repo.git(&["rev-parse", rev]).trim().to_owned();
@@ -193,7 +193,7 @@ fn undo_writes_a_reflog_message() {
     repo.write("a.txt", "1\n");
     let cp = create(&repo, &session, "one", &[]);
     repo.write("a.txt", "2\n");
-    let id = s(&cp, "checkpoint_id").to_owned();
+    let id = cp.checkpoint_id.to_string();
     ok_json(
         repo.path(),
         &[
@@ -282,7 +282,7 @@ fn pretty_get_indents_every_line_of_a_description() {
         "Refactor the parser\n- split lexer\n- add tests",
         &[],
     );
-    let id = s(&cp, "checkpoint_id").to_owned();
+    let id = cp.checkpoint_id.to_string();
     let mut all = vec!["--output", "pretty"];
     all.extend_from_slice(&["get", "--session-id", &session, "--checkpoint-id", &id]);
     let got = redact(&ok_text(repo.path(), &all), repo.path());
@@ -308,7 +308,7 @@ fn pretty_undo_says_what_was_undone() {
     repo.write("a.txt", "1\n");
     let cp = create(&repo, &session, "one", &[]);
     repo.write("a.txt", "2\n");
-    let id = s(&cp, "checkpoint_id").to_owned();
+    let id = cp.checkpoint_id.to_string();
     ok_json(
         repo.path(),
         &[
