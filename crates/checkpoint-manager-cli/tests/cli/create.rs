@@ -166,7 +166,7 @@ fn the_state_snapshot_flag_fills_missing_fields_with_zero() {
         "tests_passing": 42,
         "tests_failing": 0
     });
-    assert_eq!(serde_json::to_value(&cp.state_snapshot).unwrap(), expected);
+    assert_eq!(serde_json::to_value(cp.state_snapshot).unwrap(), expected);
     assert_eq!(
         log_json(&repo, sid(1))["checkpoints"][0]["state_snapshot"],
         expected

@@ -27,7 +27,7 @@ fn delete_removes_the_record_and_the_tag() {
     );
     assert_eq!(
         ok_as::<Vec<Checkpoint>>(repo.path(), &["list", "--session-id", &sid(1)]),
-        [c2.clone()]
+        std::slice::from_ref(&c2)
     );
     assert_eq!(log_json(&repo, sid(1))["summary"]["total_checkpoints"], 1);
     assert_eq!(repo.head(), head, "the branch does not move");

@@ -99,7 +99,7 @@ fn sessions_do_not_see_each_other() {
         ok_as(repo.path(), &["list", "--session-id", session])
     };
     assert_eq!(list(&sid(1)), [a]);
-    assert_eq!(list(&sid(2)), [b.clone()]);
+    assert_eq!(list(&sid(2)), std::slice::from_ref(&b));
     fails(
         repo.path(),
         &[
@@ -126,7 +126,7 @@ fn uppercase_ids_name_the_same_session_and_checkpoint() {
             "--session-id",
             &session.to_lowercase(),
             "--checkpoint-id",
-            &id,
+            id,
         ],
     );
     assert_eq!(got, cp);
