@@ -211,7 +211,7 @@ fn round_trip(url: &str) {
             .len(),
         3
     );
-    assert_eq!(status(&b), "", "the pulled log stays out of git's sight");
+    assert_eq!(b.status(), "", "the pulled log stays out of git's sight");
     assert!(
         refs(&b)
             .iter()
@@ -225,7 +225,7 @@ fn round_trip(url: &str) {
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&snap, "checkpoint_id"),
+            &snap.checkpoint_id.to_string(),
         ],
     );
     assert_eq!(got["description"], "snapshot");
@@ -235,7 +235,7 @@ fn round_trip(url: &str) {
         (&tag, &at_tag),
         (&snap, &at_snapshot),
     ] {
-        let id = s(checkpoint, "checkpoint_id");
+        let id = checkpoint.checkpoint_id.to_string();
         ok_json(
             b.path(),
             &[
@@ -243,7 +243,7 @@ fn round_trip(url: &str) {
                 "--session-id",
                 &session,
                 "--checkpoint-id",
-                id,
+                &id,
                 "--hard-reset",
             ],
         );
@@ -300,11 +300,9 @@ fn concurrent_pushes_from_two_clones_both_land() {
         repo.write("f", "x\n");
         for n in 0..3 {
             made.push(
-                s(
-                    &create(repo, &sid(1), &format!("cp {n}"), &["--snapshot"]),
-                    "checkpoint_id",
-                )
-                .to_owned(),
+                create(repo, &sid(1), &format!("cp {n}"), &["--snapshot"])
+                    .checkpoint_id
+                    .to_string(),
             );
         }
     }
@@ -344,7 +342,7 @@ fn deleted_checkpoints_stay_deleted() {
     a.write("f", "x\n");
     a.commit_all("initial");
     let one = create(&a, &sid(1), "one", &[]);
-    let id = s(&one, "checkpoint_id").to_owned();
+    let id = one.checkpoint_id.to_string();
     ok_json(a.path(), &["push", "--session-id", &sid(1)]);
     ok_json(
         a.path(),
@@ -397,7 +395,7 @@ fn a_conflicting_id_is_reported_not_overwritten() {
     a.commit_all("initial");
     a.git(&["push", "-q", "origin", "main"]);
     let first = create(&a, &sid(1), "first", &[]);
-    let first_id = s(&first, "checkpoint_id").to_owned();
+    let first_id = first.checkpoint_id.to_string();
     ok_json(a.path(), &["push", "--session-id", &sid(1)]);
     let b = machine(&remote.url());
     ok_json(b.path(), &["pull", "--session-id", &sid(1)]);
@@ -441,7 +439,7 @@ fn a_conflicting_id_is_reported_not_overwritten() {
     let out: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(ids(&out, "conflicts"), [first_id.as_str()]);
     // Everything else was pulled: the second checkpoint and the rollback's safety snapshot.
-    assert!(ids(&out, "pulled").contains(&s(&second, "checkpoint_id").to_owned()));
+    assert!(ids(&out, "pulled").contains(&second.checkpoint_id.to_string()));
     assert_eq!(
         resolve(&b, &name),
         before,
@@ -538,7 +536,7 @@ fn a_remote_without_our_refs_or_missing_objects_changes_nothing() {
     a.write("g", "new file\n");
     let snap = create(&a, &sid(1), "snap", &["--snapshot"]);
     ok_json(a.path(), &["push", "--session-id", &sid(1)]);
-    let blob = a.git(&["rev-parse", &format!("{}:g", s(&snap, "commit_sha"))]);
+    let blob = a.git(&["rev-parse", &format!("{}:g", snap.commit_sha)]);
     let blob = blob.trim();
     let loose = remote
         .path()

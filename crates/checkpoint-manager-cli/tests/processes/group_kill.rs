@@ -203,7 +203,7 @@ fn undo_recovers_after_the_whole_process_group_was_killed() {
         );
         assert!(!repo.join(".git/index.lock").exists(), "{what}");
         assert!(
-            git_try(&repo, &["status", "--porcelain"]).is_some(),
+            repo.git_try(&["status", "--porcelain"]).is_some(),
             "{what}: git status"
         );
     }
