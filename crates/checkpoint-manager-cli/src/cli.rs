@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands;
+use crate::{agents, commands};
 
 /// Git checkpoints for AI coding-agent sessions: create, list, roll back, and undo any rollback,
 /// without ever losing work.
@@ -58,11 +58,16 @@ pub enum Command {
     OpLog(commands::op_log::OpLogArgs),
     Summary(commands::summary::SummaryArgs),
     Delete(commands::delete::DeleteArgs),
+    Push(commands::remote::PushArgs),
+    Pull(commands::remote::PullArgs),
     Validate(commands::validate::ValidateArgs),
     Repair(commands::repair::RepairArgs),
     Schema(commands::schema::SchemaArgs),
     Completions(commands::completions::CompletionsArgs),
     Man(commands::man::ManArgs),
+    Hook(agents::hook::HookArgs),
+    Hooks(agents::install::HooksArgs),
+    Mcp(agents::mcp::McpArgs),
 }
 
 #[cfg(test)]
@@ -113,11 +118,16 @@ mod tests {
                 "op-log",
                 "summary",
                 "delete",
+                "push",
+                "pull",
                 "validate",
                 "repair",
                 "schema",
                 "completions",
-                "man"
+                "man",
+                "hook",
+                "hooks",
+                "mcp"
             ]
         );
     }

@@ -2,6 +2,7 @@
 //! package's `python -m checkpoint_manager` both call [`run`], so the two share one set of clap
 //! definitions, one rendering and one table of exit codes.
 
+mod agents;
 mod cli;
 mod commands;
 mod output;

@@ -5,7 +5,7 @@ use std::io::{self, IsTerminal, Write};
 
 use checkpoint_manager::{
     BranchMove, Checkpoint, CheckpointSummary, DeleteOutcome, Operation, OperationKind,
-    RepairReport, RollbackOutcome, ValidationResult,
+    PullOutcome, PushOutcome, RepairReport, RollbackOutcome, ValidationResult,
 };
 use serde::Serialize;
 
@@ -314,6 +314,61 @@ pub fn delete(out: &mut dyn Write, style: &Style, d: &DeleteOutcome) -> io::Resu
     Ok(())
 }
 
+pub fn push(out: &mut dyn Write, style: &Style, p: &PushOutcome) -> io::Result<()> {
+    if p.up_to_date {
+        writeln!(
+            out,
+            "{} {} already has every checkpoint",
+            style.good("up to date:"),
+            p.remote
+        )?;
+    }
+    for name in &p.pushed {
+        writeln!(out, "pushed {name} to {}", p.remote)?;
+    }
+    for c in &p.conflicts {
+        writeln!(
+            out,
+            "{} {}: {}",
+            style.bad("conflict"),
+            c.checkpoint_id,
+            c.detail
+        )?;
+    }
+    Ok(())
+}
+
+pub fn pull(out: &mut dyn Write, style: &Style, p: &PullOutcome) -> io::Result<()> {
+    if p.up_to_date {
+        writeln!(
+            out,
+            "{} nothing new from {}",
+            style.good("up to date:"),
+            p.remote
+        )?;
+    }
+    for c in &p.pulled {
+        writeln!(out, "pulled {} (session {})", c.checkpoint_id, c.session_id)?;
+    }
+    for c in &p.skipped_deleted {
+        writeln!(
+            out,
+            "skipped {} (deleted here; --include-deleted brings it back)",
+            c.checkpoint_id
+        )?;
+    }
+    for c in &p.conflicts {
+        writeln!(
+            out,
+            "{} {}: {}",
+            style.bad("conflict"),
+            c.checkpoint_id,
+            c.detail
+        )?;
+    }
+    Ok(())
+}
+
 pub fn validation(out: &mut dyn Write, style: &Style, v: &ValidationResult) -> io::Result<()> {
     if v.is_valid {
         writeln!(out, "{}", style.good("valid: a checkpoint can be made"))?;
@@ -368,4 +423,23 @@ pub fn repair(out: &mut dyn Write, style: &Style, r: &RepairReport) -> io::Resul
         writeln!(out, "  dropped {id} (its commit is gone)")?;
     }
     Ok(())
+}
+
+/// `create --if-changed`: the checkpoint made, or the newest one when nothing changed.
+#[derive(Debug, Serialize)]
+pub struct MaybeCreated<'a> {
+    #[serde(flatten)]
+    pub checkpoint: &'a Checkpoint,
+    pub unchanged: bool,
+}
+
+pub fn maybe_created(out: &mut dyn Write, style: &Style, m: &MaybeCreated<'_>) -> io::Result<()> {
+    if m.unchanged {
+        writeln!(
+            out,
+            "{}: the files are those of the newest checkpoint",
+            style.dim("nothing changed")
+        )?;
+    }
+    checkpoint(out, style, m.checkpoint)
 }

@@ -19,12 +19,20 @@ mod errors;
 mod git_env;
 #[path = "cli/history.rs"]
 mod history;
+#[path = "cli/hooks.rs"]
+mod hooks;
+#[path = "cli/hooks_install.rs"]
+mod hooks_install;
 #[path = "cli/list.rs"]
 mod list;
 #[path = "cli/locks.rs"]
 mod locks;
+#[path = "cli/mcp.rs"]
+mod mcp;
 #[path = "cli/pretty.rs"]
 mod pretty;
+#[path = "cli/remote.rs"]
+mod remote;
 #[path = "cli/rollback.rs"]
 mod rollback;
 #[path = "cli/validate.rs"]

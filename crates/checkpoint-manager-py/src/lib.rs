@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use checkpoint_manager::{
     CheckpointId, CheckpointManager, CheckpointMode, CheckpointPhase, CheckpointType,
-    CreateRequest, Error, ErrorKind, Notice, NoticeSink, Options, ResetMode, SessionId,
+    CreateRequest, Error, ErrorKind, Notice, NoticeSink, Options, ResetMode, SessionId, Sessions,
     StateSnapshot,
 };
 use pyo3::exceptions::PyRuntimeError;
@@ -230,9 +230,49 @@ impl Manager {
         to_json(&py.detach(|| self.inner.repair(session)).map_err(py_err)?)
     }
 
+    /// Pushes one session's checkpoints (all sessions when `session_id` is None) to `remote`
+    /// (None: git config `checkpoint-manager.remote`, else `origin`); returns the outcome's JSON.
+    #[pyo3(signature = (session_id=None, remote=None))]
+    fn push(
+        &self,
+        py: Python<'_>,
+        session_id: Option<&str>,
+        remote: Option<&str>,
+    ) -> PyResult<String> {
+        let sessions = sessions(session_id)?;
+        to_json(
+            &py.detach(|| self.inner.push(remote, sessions))
+                .map_err(py_err)?,
+        )
+    }
+
+    /// Pulls checkpoints from `remote` into the local refs and logs; returns the outcome's JSON.
+    #[pyo3(signature = (session_id=None, remote=None, include_deleted=false))]
+    fn pull(
+        &self,
+        py: Python<'_>,
+        session_id: Option<&str>,
+        remote: Option<&str>,
+        include_deleted: bool,
+    ) -> PyResult<String> {
+        let sessions = sessions(session_id)?;
+        to_json(
+            &py.detach(|| self.inner.pull(remote, sessions, include_deleted))
+                .map_err(py_err)?,
+        )
+    }
+
     fn __repr__(&self) -> String {
         format!("Manager({:?})", self.inner.workdir())
     }
+}
+
+/// One session, or every session when `None`.
+fn sessions(session_id: Option<&str>) -> PyResult<Sessions> {
+    Ok(match session_id {
+        Some(id) => Sessions::One(session(id)?),
+        None => Sessions::All,
+    })
 }
 
 /// Validates the repository around `path` (a path outside any work tree gives an invalid

@@ -59,8 +59,8 @@ def test_undo_returns_the_whole_result(repo: Repo, sid: str) -> None:
     assert undone.safety_checkpoint_id not in (rolled.safety_checkpoint_id, cp.checkpoint_id)
     assert (repo.path / "a.txt").read_text() == "two\n"
     # The spec's methods still return True.
-    assert manager.undo_rollback(sid) is True
     assert manager.rollback_to_checkpoint(sid, cp.checkpoint_id) is True
+    assert manager.undo_rollback(sid) is True
 
 
 def test_the_result_carries_the_library_s_fields_it_does_not_name_yet() -> None:

@@ -189,6 +189,19 @@ pub enum Error {
 
     #[error("session {session} has nothing to redo: no undo is left to take back (a rollback after an undo starts a new history)")]
     NothingToRedo { session: String },
+
+    #[error("checkpoint {checkpoint} is the safety snapshot of operation {operation} in session {session}: undo and redo return to it, so it is kept; nothing was changed")]
+    SafetySnapshotInUse {
+        session: String,
+        checkpoint: String,
+        operation: String,
+    },
+
+    #[error("invalid remote {remote:?}: give the name of a git remote (`git remote -v` lists them) or a URL, not starting with '-'")]
+    InvalidRemote { remote: String },
+
+    #[error("remote {remote} has no checkpoints of {what}; push them from the machine that made them first, or check the remote and the session id")]
+    RemoteHasNoCheckpoints { remote: String, what: String },
 }
 
 impl Error {
@@ -213,7 +226,9 @@ impl Error {
             | Error::RefMoved { .. }
             | Error::LogPathNotPlain { .. }
             | Error::GitTooOld { .. }
-            | Error::EmptyText { .. } => ErrorKind::Invalid,
+            | Error::EmptyText { .. }
+            | Error::SafetySnapshotInUse { .. }
+            | Error::InvalidRemote { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }
@@ -223,7 +238,8 @@ impl Error {
             | Error::GitMissing { .. }
             | Error::GitOutput { .. }
             | Error::GitSpawn { .. }
-            | Error::GitIo { .. } => ErrorKind::Git,
+            | Error::GitIo { .. }
+            | Error::RemoteHasNoCheckpoints { .. } => ErrorKind::Git,
             Error::LockTimeout { .. }
             | Error::IndexLocked { .. }
             | Error::LockFileExists { .. } => ErrorKind::Busy,

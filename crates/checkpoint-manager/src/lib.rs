@@ -46,6 +46,7 @@ mod manager;
 mod model;
 mod ops;
 mod paths;
+mod remote;
 mod restore;
 mod session;
 mod snapshot;
@@ -58,12 +59,14 @@ pub use defaults::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{CheckpointId, OperationId, SessionId};
+pub use log::write_atomically;
 pub use manager::{CheckpointManager, CreateRequest, Created, NoticeSink, Options};
 pub use model::{
     BranchMove, Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType,
     DeleteOutcome, Notice, Operation, OperationKind, OperationState, RepairReport, ResetMode,
     RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot, ValidationResult,
 };
+pub use remote::{PullOutcome, PushOutcome, RemoteCheckpoint, RemoteConflict, Sessions};
 pub use validate::{validate_at, validate_at_with, TestRun, DEFAULT_TEST_TIMEOUT};
 
 /// Returns the JSON Schema (draft 2020-12) of a session's `checkpoints.json`, derived from the

@@ -228,6 +228,12 @@ impl SessionLog {
 /// Writes `bytes` to `path` so that a crash at any moment leaves the old file or the new one,
 /// with `verify` run after the temporary file is written and before it
 /// is renamed into place (a failure removes the temporary file and changes nothing).
+/// Writes `bytes` to `path` so that a crash at any moment leaves the old file or the new one
+/// (temp file in the same folder + fsync + rename + fsync of the folder).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_checked(path, bytes, || Ok(()))
+}
+
 fn write_checked(path: &Path, bytes: &[u8], verify: impl Fn() -> Result<()>) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()

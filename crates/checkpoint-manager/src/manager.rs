@@ -15,6 +15,7 @@ use crate::model::{
     Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
     Notice, Operation, RepairReport, ResetMode, RollbackOutcome, StateSnapshot, ValidationResult,
 };
+use crate::remote::{self, PullOutcome, PushOutcome, Sessions};
 use crate::validate;
 
 /// Settings of a manager; the defaults suit almost everyone. Closed to struct literals (a new
@@ -147,6 +148,9 @@ pub struct Created {
     pub warnings: Vec<String>,
     /// How checkpoint commits differ from the user's own, said once per repository.
     pub notices: Vec<String>,
+    /// True when nothing was created: [`CheckpointManager::create_if_changed`] found the files
+    /// exactly as the session's newest checkpoint holds them and returned that checkpoint.
+    pub unchanged: bool,
 }
 
 /// Said once per repository, on its first checkpoint commit.
@@ -203,7 +207,7 @@ impl CheckpointManager {
 
     /// Creates a checkpoint and records it in the session's log.
     pub fn create(&self, session: SessionId, request: &CreateRequest) -> Result<Checkpoint> {
-        self.create_inner(session, request, false)
+        self.create_inner(session, request, false, false)
             .map(|created| created.checkpoint)
     }
 
@@ -216,7 +220,19 @@ impl CheckpointManager {
         session: SessionId,
         request: &CreateRequest,
     ) -> Result<Created> {
-        self.create_inner(session, request, true)
+        self.create_inner(session, request, true, false)
+    }
+
+    /// Creates a checkpoint like [`create_with_notices`](Self::create_with_notices), unless the
+    /// files (the tree the new checkpoint would hold) are exactly those of the session's newest
+    /// checkpoint: then nothing is written and that checkpoint comes back with `unchanged` set.
+    /// For callers that checkpoint often (an agent's hook before every tool call).
+    pub fn create_if_changed(
+        &self,
+        session: SessionId,
+        request: &CreateRequest,
+    ) -> Result<Created> {
+        self.create_inner(session, request, true, true)
     }
 
     /// Returns the checkpoints the user or orchestrator created in a session, newest first (an
@@ -301,6 +317,46 @@ impl CheckpointManager {
         let _session_lock =
             lock::acquire(&self.session_lock_path(session), self.options.lock_timeout)?;
         self.rebuild(session, &log)
+    }
+
+    /// Sends the sessions' checkpoints to `remote` (default: git config
+    /// `checkpoint-manager.remote`, else `origin`); see `remote.rs`.
+    pub fn push(&self, remote: Option<&str>, sessions: Sessions) -> Result<PushOutcome> {
+        let remote = remote::resolve_remote(&self.repo, remote)?;
+        remote::push(self, &remote, sessions)
+    }
+
+    /// Fetches the sessions' checkpoints from `remote` and merges them into the local refs and
+    /// logs, under the repository lock.
+    pub fn pull(
+        &self,
+        remote: Option<&str>,
+        sessions: Sessions,
+        include_deleted: bool,
+    ) -> Result<PullOutcome> {
+        let remote = remote::resolve_remote(&self.repo, remote)?;
+        let _repo_lock = self.lock_repo()?;
+        remote::pull(self, &remote, sessions, include_deleted)
+    }
+
+    /// Deletes a checkpoint's refs on `remote` (its tag too with `with_tag`); returns them.
+    pub fn delete_on_remote(
+        &self,
+        remote: Option<&str>,
+        session: SessionId,
+        checkpoint: CheckpointId,
+        with_tag: bool,
+    ) -> Result<Vec<String>> {
+        let remote = remote::resolve_remote(&self.repo, remote)?;
+        remote::delete_on_remote(&self.repo, &remote, session, checkpoint, with_tag)
+    }
+
+    pub(crate) fn repo(&self) -> &Repo {
+        &self.repo
+    }
+
+    pub(crate) fn lock_timeout(&self) -> Duration {
+        self.options.lock_timeout
     }
 
     /// Returns (and forgets) what this manager's commands did on their own that the user should

@@ -60,6 +60,22 @@ impl CheckpointManager {
         }
     }
 
+    /// Fails with [`Error::LockFileExists`] when the checked-out branch's lock file exists.
+    pub(crate) fn require_branch_unlocked(&self, status: &crate::git::Status) -> Result<()> {
+        let Some(branch) = &status.head.branch else {
+            return Ok(());
+        };
+        let path = self
+            .repo
+            .common_dir()
+            .join("refs/heads")
+            .join(format!("{branch}.lock"));
+        if path.exists() {
+            return Err(Error::LockFileExists { path });
+        }
+        Ok(())
+    }
+
     /// Fails with [`Error::IndexLocked`] while another git holds the user's index: an operation
     /// that writes it checks before it starts, rather than failing halfway.
     pub(crate) fn require_index_unlocked(&self) -> Result<()> {

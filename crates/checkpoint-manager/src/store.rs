@@ -83,6 +83,11 @@ pub fn write_metadata_tag_with(
     )
 }
 
+/// Parses the metadata out of a tag object's raw content (`git cat-file tag`).
+pub fn parse_metadata_tag(raw: &[u8]) -> Option<(SessionId, Checkpoint)> {
+    parse_metadata(raw).map(|m| (m.session_id, m.checkpoint))
+}
+
 fn parse_metadata(raw: &[u8]) -> Option<Metadata> {
     let text = String::from_utf8_lossy(raw);
     let (_, message) = text.split_once("\n\n")?;

@@ -13,6 +13,8 @@ mod big_messages;
 mod create;
 #[path = "core/delete.rs"]
 mod delete;
+#[path = "core/if_changed.rs"]
+mod if_changed;
 #[path = "core/log.rs"]
 mod log;
 #[path = "core/open.rs"]

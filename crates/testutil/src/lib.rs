@@ -1,7 +1,18 @@
 //! Hermetic temporary git repositories for tests: no dependency on the machine's git config or
 //! identity (`GIT_CONFIG_GLOBAL=/dev/null`, `GIT_CONFIG_NOSYSTEM=1`, a private `HOME`), fixed
-//! dates, and nothing outside the temp dir is ever touched.
+//! dates, and nothing outside the temp dir is ever touched. Also what every test reads back from
+//! a repository: refs, trees, the status, the session log ([`queries`]), a snapshot of all that
+//! must stay put when an operation is refused ([`Observed`]), and checkpoint trees read as
+//! work-tree states ([`TreeReader`]).
 #![allow(clippy::unwrap_used, missing_debug_implementations)]
+
+mod observe;
+mod queries;
+mod state;
+
+pub use observe::{assert_same_for_user, observe, Observed};
+pub use queries::*;
+pub use state::{assert_state, diff_states, file, without, State, TreeReader};
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -61,6 +72,8 @@ impl TestRepo {
     }
 
     /// Runs git in the repository with a hermetic environment; panics unless it succeeds.
+    /// Reading commands never write: `--no-optional-locks` keeps `status` from refreshing the
+    /// index a test compares byte for byte.
     pub fn git(&self, args: &[&str]) -> String {
         let out = self.git_output(args);
         assert!(
@@ -74,7 +87,9 @@ impl TestRepo {
     /// Runs git and returns its raw output, whatever the exit code.
     pub fn git_output(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new("git");
-        cmd.current_dir(self.path()).args(args);
+        cmd.current_dir(self.path())
+            .arg("--no-optional-locks")
+            .args(args);
         for (k, v) in hermetic_env() {
             cmd.env(k, v);
         }
@@ -82,6 +97,49 @@ impl TestRepo {
             .env("GIT_COMMITTER_DATE", "2024-01-07T13:00:00Z")
             .env("HOME", self.path());
         cmd.output().unwrap()
+    }
+
+    /// Runs git and returns its raw stdout; panics unless it succeeds.
+    pub fn git_bytes(&self, args: &[&str]) -> Vec<u8> {
+        let out = self.git_output(args);
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// Runs git and returns its trimmed stdout, or `None` when git fails.
+    pub fn git_try(&self, args: &[&str]) -> Option<String> {
+        let out = self.git_output(args);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
+    }
+
+    /// Runs git with `input` on stdin and returns its trimmed stdout; panics unless it succeeds.
+    pub fn git_with_stdin(&self, args: &[&str], input: &str) -> String {
+        use std::io::Write;
+        let mut cmd = Command::new("git");
+        cmd.current_dir(self.path())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        for (k, v) in hermetic_env() {
+            cmd.env(k, v);
+        }
+        cmd.env("HOME", self.path());
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "git {args:?} failed");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// Writes a file (creating folders), returning its path.
@@ -124,9 +182,26 @@ impl TestRepo {
         self.git(&["rev-parse", "HEAD"])
     }
 
-    /// Returns `git status --porcelain=v1 -uall --ignored` (the whole observable state).
+    /// Returns `git status --porcelain=v1 -uall`: changes and untracked files, not ignored ones
+    /// (what a user sees; see [`TestRepo::status_with_ignored`] for everything).
     pub fn status(&self) -> String {
         self.git(&["status", "--porcelain=v1", "-uall"])
+    }
+
+    /// Returns `git status --porcelain=v1 -uall --ignored`, one line per entry, every ignored
+    /// file included but the tool's own session folder (hidden by `info/exclude`).
+    pub fn status_with_ignored(&self) -> String {
+        String::from_utf8_lossy(&self.git_bytes(&[
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "-uall",
+            "--ignored",
+        ]))
+        .split('\0')
+        .filter(|l| !l.is_empty() && !l.contains(" .flow/maestro/sessions/"))
+        .map(|l| format!("{l}\n"))
+        .collect()
     }
 
     /// Returns the raw bytes of the user's index file.

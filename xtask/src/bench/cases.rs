@@ -391,3 +391,64 @@ pub fn log_group<'a>(
         sides: vec![side("many", make(&logs.many)), side("one", make(&logs.one))],
     }
 }
+
+/// The Claude Code `PreToolUse` event the hook row feeds to `hook claude-code`.
+fn hook_payload(dir: &Path) -> serde_json::Value {
+    serde_json::json!({
+        "session_id": SESSION,
+        "transcript_path": "/tmp/bench-transcript.jsonl",
+        "cwd": dir,
+        "permission_mode": "default",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Edit",
+        "tool_input": {"file_path": dir.join("README.md"), "old_string": "a", "new_string": "b"},
+        "tool_use_id": "toolu_bench"
+    })
+}
+
+/// `hook claude-code` before a tool call on a tree that has not changed since the session's
+/// last checkpoint (the common case: an agent's reads and repeated calls), against `git status`.
+pub fn hook_group<'a>(repo: &'a BenchRepo, tools: &'a Tools) -> Group<'a> {
+    let dir = &repo.path;
+    Group {
+        name: format!("{} hook (unchanged tree)", repo.spec.name),
+        setup: Box::new(move || {
+            repo.reset()?;
+            repo.make_dirty()?;
+            let path = hook_event_path(repo);
+            fs::write(&path, hook_payload(dir).to_string())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            // The session's first checkpoint of this state; the timed call finds it unchanged.
+            run_hook(&mut Timer::start(), tools, repo)?;
+            // The hook exits 0 even when it fails: make sure it did its work.
+            anyhow::ensure!(
+                session_log::path(dir).exists(),
+                "hook claude-code made no checkpoint"
+            );
+            Ok(Prepared::default())
+        }),
+        sides: vec![
+            side("ours", move |_| {
+                let mut timer = Timer::start();
+                run_hook(&mut timer, tools, repo)?;
+                Ok(timer.stop())
+            }),
+            side("status", move |_| {
+                let mut timer = Timer::start();
+                timer.output(&mut tools.git(dir, ["status", "--porcelain=v2", "-uall"]))?;
+                Ok(timer.stop())
+            }),
+        ],
+    }
+}
+
+fn hook_event_path(repo: &BenchRepo) -> std::path::PathBuf {
+    repo.git_dir().join("bench-hook-event.json")
+}
+
+fn run_hook(timer: &mut Timer, tools: &Tools, repo: &BenchRepo) -> Result<()> {
+    timer.run_with_stdin(
+        &mut tools.ours(&repo.path, ["hook", "claude-code"]),
+        &hook_event_path(repo),
+    )
+}

@@ -190,6 +190,15 @@ impl Timer {
         Ok(())
     }
 
+    /// Runs `cmd` with the file `input` on its stdin (an agent's hook event).
+    pub fn run_with_stdin(&mut self, cmd: &mut Command, input: &Path) -> Result<()> {
+        let file = std::fs::File::open(input)
+            .with_context(|| format!("cannot open {}", input.display()))?;
+        let (_, rss) = spawn_and_wait_with(cmd, false, Stdio::from(file))?;
+        self.peak_rss_kib = self.peak_rss_kib.max(rss);
+        Ok(())
+    }
+
     /// Stops the clock.
     pub fn stop(self) -> Sample {
         Sample {
@@ -234,7 +243,16 @@ pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Result<()> {
 
 /// Runs `cmd`; returns its stdout (if `capture`) and the peak memory `rss-probe` reported.
 fn spawn_and_wait(cmd: &mut Command, capture: bool) -> Result<(Vec<u8>, Option<u64>)> {
-    cmd.stdin(Stdio::null())
+    spawn_and_wait_with(cmd, capture, Stdio::null())
+}
+
+/// Runs `cmd` with `stdin` like [`spawn_and_wait`].
+fn spawn_and_wait_with(
+    cmd: &mut Command,
+    capture: bool,
+    stdin: Stdio,
+) -> Result<(Vec<u8>, Option<u64>)> {
+    cmd.stdin(stdin)
         .stdout(if capture {
             Stdio::piped()
         } else {

@@ -249,6 +249,7 @@ fn measure_repo(repo: &BenchRepo, tools: &Tools, runs: usize) -> Result<Vec<Row>
         cases::commit_group(repo, tools),
         cases::snapshot_group(repo, tools),
         cases::rollback_group(repo, tools),
+        cases::hook_group(repo, tools),
     ];
     let mut stats = Vec::new();
     for group in &groups {
@@ -311,6 +312,13 @@ fn measure_repo(repo: &BenchRepo, tools: &Tools, runs: usize) -> Result<Vec<Row>
             2,
             "`rollback --hard-reset`",
             "`reset --hard`",
+            Target::Info,
+        ),
+        row(
+            3,
+            1,
+            "`hook claude-code` (PreToolUse, unchanged tree)",
+            "`status --porcelain=v2 -uall`",
             Target::Info,
         ),
     ])

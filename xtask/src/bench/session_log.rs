@@ -1,7 +1,10 @@
 //! A session log (`.flow/maestro/sessions/<session>/checkpoints.json`) with any number of
 //! checkpoints, written directly in the layout the tool writes, for the `list`/`get`/`create`
 //! rows at 10,000 checkpoints. `list` and `get` only read the log, and `create` only appends to
-//! it, so no refs are needed.
+//! it, so no refs are needed. The layout is declared here rather than built from the library's
+//! types (whose constructors the library keeps to itself); the tests below pin it to them: every
+//! generated checkpoint and summary reads into the library's model types and writes back the same,
+//! and the commit messages are the ones the library writes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -100,6 +103,18 @@ fn uuid(rng: &mut Rng) -> String {
     )
 }
 
+/// Returns the commit message the tool writes for a checkpoint (pinned to the library's by
+/// `tests::commit_messages_are_the_librarys`).
+fn commit_message(description: &str, id: &str, phase: &str, kind: &str, snapshot: bool) -> String {
+    if snapshot {
+        format!("checkpoint-manager snapshot: {description}")
+    } else {
+        format!(
+            "Checkpoint: {description}\n\nCheckpoint-Id: {id}\nCheckpoint-Phase: {phase}\nCheckpoint-Type: {kind}\n"
+        )
+    }
+}
+
 /// Generates a log of `count` checkpoints, one a minute, all on `commit` (whose tree is
 /// `tree`): four in five are commit-mode checkpoints with their tag, one in five a snapshot;
 /// one in seven was used for a rollback.
@@ -122,13 +137,7 @@ pub fn generate(count: usize, commit: &str, tree: &str) -> Result<SessionLog> {
         let snapshot = i % 5 == 4;
         *by_type.entry(kind).or_default() += 1;
         checkpoints.push(Checkpoint {
-            commit_message: if snapshot {
-                format!("checkpoint-manager snapshot: {description}")
-            } else {
-                format!(
-                    "Checkpoint: {description}\n\nCheckpoint-Id: {id}\nCheckpoint-Phase: {phase}\nCheckpoint-Type: {kind}\n"
-                )
-            },
+            commit_message: commit_message(&description, &id, phase, kind, snapshot),
             tags: if snapshot {
                 Vec::new()
             } else {
@@ -178,6 +187,11 @@ pub fn generate(count: usize, commit: &str, tree: &str) -> Result<SessionLog> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use checkpoint_manager::{
+        Checkpoint as LibCheckpoint, CheckpointManager, CheckpointMode, CheckpointPhase,
+        CheckpointSummary, CheckpointType, CreateRequest, SessionId,
+    };
+    use serde_json::Value;
 
     #[test]
     fn logs_are_reproducible_and_counted() {
@@ -193,5 +207,69 @@ mod tests {
         );
         assert_eq!(a.ids[0].len(), 36);
         assert_eq!(&a.ids[0][14..15], "4");
+    }
+
+    /// Reads `value` into the library's type `T` and writes it back: equal only when every
+    /// field the generator writes is one the library reads, with the same name and value shape,
+    /// and the library writes no field the generator leaves out.
+    fn round_trip<T: serde::de::DeserializeOwned + Serialize>(value: &Value, what: &str) {
+        let typed: T = serde_json::from_value(value.clone())
+            .unwrap_or_else(|e| panic!("{what} does not read as the library's type: {e}"));
+        let back = serde_json::to_value(&typed).expect("serializes");
+        assert_eq!(&back, value, "{what}: the library writes it differently");
+    }
+
+    #[test]
+    fn generated_logs_are_in_the_librarys_layout() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let log = generate(30, sha, "89abcdef0123456789abcdef0123456789abcdef").expect("log");
+        let v: Value = serde_json::from_slice(&log.bytes).expect("json");
+        let checkpoints = v["checkpoints"].as_array().expect("checkpoints");
+        for (i, cp) in checkpoints.iter().enumerate() {
+            round_trip::<LibCheckpoint>(cp, &format!("checkpoint {i}"));
+        }
+        assert!(checkpoints.iter().any(|cp| cp["mode"] == "snapshot"));
+        assert!(checkpoints.iter().any(|cp| cp["mode"] == "commit"));
+        round_trip::<CheckpointSummary>(&v["summary"], "summary");
+
+        let schema = checkpoint_manager::log_schema();
+        let known = schema["properties"].as_object().expect("properties");
+        for key in v.as_object().expect("object").keys() {
+            assert!(known.contains_key(key), "the log file has no field {key:?}");
+        }
+        for key in schema["required"].as_array().expect("required") {
+            let key = key.as_str().expect("name");
+            assert!(v.get(key).is_some(), "the generated log lacks {key:?}");
+        }
+    }
+
+    #[test]
+    fn commit_messages_are_the_librarys() {
+        let repo = testutil::repo_with_commit();
+        let manager = CheckpointManager::open(repo.path()).expect("open");
+        let session = SessionId::parse(&testutil::session_id(1)).expect("session");
+        for mode in [CheckpointMode::Commit, CheckpointMode::Snapshot] {
+            repo.write("work.txt", format!("{mode}\n"));
+            let request = CreateRequest {
+                checkpoint_type: CheckpointType::SafeState,
+                mode,
+                ..CreateRequest::new("Benchmark checkpoint 2", CheckpointPhase::Implement)
+            };
+            let cp = manager.create(session, &request).expect("create");
+            let ours = commit_message(
+                &cp.description,
+                &cp.checkpoint_id.to_string(),
+                cp.phase.as_str(),
+                cp.checkpoint_type.as_str(),
+                mode == CheckpointMode::Snapshot,
+            );
+            assert_eq!(cp.commit_message.as_deref(), Some(ours.as_str()), "{mode}");
+            let in_git = repo.git(&["log", "-1", "--format=%B", &cp.commit_sha]);
+            assert_eq!(
+                in_git.trim_end(),
+                ours.trim_end(),
+                "{mode}: the commit itself"
+            );
+        }
     }
 }

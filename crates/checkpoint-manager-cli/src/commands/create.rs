@@ -57,6 +57,11 @@ pub struct CreateArgs {
     #[arg(long)]
     pub snapshot: bool,
 
+    /// Make nothing when the files are exactly those of the session's newest checkpoint: print
+    /// that checkpoint with "unchanged": true instead (the output always has "unchanged")
+    #[arg(long)]
+    pub if_changed: bool,
+
     /// The session state as JSON, e.g. '{"tasks_completed": 15, "tests_passing": 42}' (missing fields are 0)
     #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     pub state_snapshot: Option<String>,
@@ -78,23 +83,33 @@ pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError>
     };
     let description = description(args)?;
     let manager = open(global)?;
-    let created = manager.create_with_notices(
-        session,
-        &CreateRequest {
-            description,
-            phase: args.phase,
-            checkpoint_type: args.checkpoint_type,
-            state_snapshot,
-            mode,
-        },
-    )?;
+    let request = CreateRequest {
+        description,
+        phase: args.phase,
+        checkpoint_type: args.checkpoint_type,
+        state_snapshot,
+        mode,
+    };
+    let created = if args.if_changed {
+        manager.create_if_changed(session, &request)?
+    } else {
+        manager.create_with_notices(session, &request)?
+    };
     for warning in &created.warnings {
         output::warn("warning", warning);
     }
     for notice in &created.notices {
         output::warn("note", notice);
     }
-    output::print(global.output, &created.checkpoint, output::checkpoint)?;
+    if args.if_changed {
+        let marked = output::MaybeCreated {
+            checkpoint: &created.checkpoint,
+            unchanged: created.unchanged,
+        };
+        output::print(global.output, &marked, output::maybe_created)?;
+    } else {
+        output::print(global.output, &created.checkpoint, output::checkpoint)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

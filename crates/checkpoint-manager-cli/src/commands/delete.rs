@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
+use checkpoint_manager::DeleteOutcome;
 use clap::Args;
+use serde::Serialize;
 
 use super::{checkpoint_id, open, session_id, CliError};
 use crate::cli::GlobalArgs;
@@ -25,12 +27,48 @@ pub struct DeleteArgs {
     /// Keep the git tag checkpoint-<uuid>
     #[arg(long)]
     pub keep_tag: bool,
+
+    /// Also delete the checkpoint's refs (and tag, unless --keep-tag) on this git remote,
+    /// before deleting it here
+    #[arg(long, value_name = "NAME")]
+    pub remote: Option<String>,
+}
+
+/// `delete --remote`: the local outcome and the refs deleted on the remote.
+#[derive(Debug, Serialize)]
+struct DeletedBoth<'a> {
+    #[serde(flatten)]
+    outcome: &'a DeleteOutcome,
+    remote: &'a str,
+    remote_deleted: &'a [String],
 }
 
 pub fn run(global: &GlobalArgs, args: &DeleteArgs) -> Result<ExitCode, CliError> {
     let session = session_id(&args.session_id)?;
     let checkpoint = checkpoint_id(&args.checkpoint_id)?;
-    let outcome = open(global)?.delete(session, checkpoint, !args.keep_tag)?;
-    output::print(global.output, &outcome, output::delete)?;
+    let manager = open(global)?;
+    let Some(remote) = &args.remote else {
+        let outcome = manager.delete(session, checkpoint, !args.keep_tag)?;
+        output::print(global.output, &outcome, output::delete)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    // Refused here first when it is not here; then the remote: if that fails, nothing
+    // changed here.
+    manager.get(session, checkpoint)?;
+    let remote_deleted =
+        manager.delete_on_remote(Some(remote), session, checkpoint, !args.keep_tag)?;
+    let outcome = manager.delete(session, checkpoint, !args.keep_tag)?;
+    let both = DeletedBoth {
+        outcome: &outcome,
+        remote,
+        remote_deleted: &remote_deleted,
+    };
+    output::print(global.output, &both, |out, style, b| {
+        output::delete(out, style, b.outcome)?;
+        for name in b.remote_deleted {
+            writeln!(out, "deleted {name} on {}", b.remote)?;
+        }
+        Ok(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ pub mod list;
 pub mod man;
 pub mod op_log;
 pub mod redo;
+pub mod remote;
 pub mod repair;
 pub mod rollback;
 pub mod schema;
@@ -41,11 +42,16 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::OpLog(args) => op_log::run(global, args),
         Command::Summary(args) => summary::run(global, args),
         Command::Delete(args) => delete::run(global, args),
+        Command::Push(args) => remote::push(global, args),
+        Command::Pull(args) => remote::pull(global, args),
         Command::Validate(args) => validate::run(global, args),
         Command::Repair(args) => repair::run(global, args),
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::Hook(args) => crate::agents::hook::run(global, args),
+        Command::Hooks(args) => crate::agents::install::run(global, args),
+        Command::Mcp(args) => crate::agents::mcp::run(global, args),
     };
     print_notices();
     result

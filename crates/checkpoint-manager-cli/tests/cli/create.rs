@@ -76,7 +76,7 @@ fn create_commits_everything_tags_it_prints_the_checkpoint_and_logs_it() {
         tree_paths(&repo, sha),
         ["README.md", "new dir/new file.txt"]
     );
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
 
     let log = log_json(&repo, &session);
     assert_eq!(log["session_id"], session.as_str());
@@ -125,19 +125,24 @@ fn every_phase_and_type_is_accepted_and_the_type_defaults_to_manual() {
         "manual",
     ] {
         let cp = create(&repo, &sid(2), "t", &["--checkpoint-type", kind]);
-        assert_eq!(cp["checkpoint_type"], kind);
+        assert_eq!(cp.checkpoint_type.as_str(), kind);
     }
-    let summary = ok_json(repo.path(), &["summary", "--session-id", &sid(2)]);
+    let summary: CheckpointSummary = ok_as(repo.path(), &["summary", "--session-id", &sid(2)]);
+    let by_type: Vec<(&str, usize)> = summary
+        .checkpoints_by_type
+        .iter()
+        .map(|(kind, n)| (kind.as_str(), *n))
+        .collect();
     assert_eq!(
-        summary["checkpoints_by_type"],
-        json!({
-            "phase_complete": 1,
-            "task_group_complete": 1,
-            "safe_state": 1,
-            "pre_risky_operation": 1,
-            "error_recovery": 1,
-            "manual": 1
-        })
+        by_type,
+        [
+            ("phase_complete", 1),
+            ("task_group_complete", 1),
+            ("safe_state", 1),
+            ("pre_risky_operation", 1),
+            ("error_recovery", 1),
+            ("manual", 1)
+        ]
     );
 }
 
@@ -161,13 +166,13 @@ fn the_state_snapshot_flag_fills_missing_fields_with_zero() {
         "tests_passing": 42,
         "tests_failing": 0
     });
-    assert_eq!(cp["state_snapshot"], expected);
+    assert_eq!(serde_json::to_value(cp.state_snapshot).unwrap(), expected);
     assert_eq!(
-        log_json(&repo, &sid(1))["checkpoints"][0]["state_snapshot"],
+        log_json(&repo, sid(1))["checkpoints"][0]["state_snapshot"],
         expected
     );
     let without = create(&repo, &sid(1), "without", &[]);
-    assert!(without.get("state_snapshot").is_none(), "{without}");
+    assert_eq!(without.state_snapshot, None);
 }
 
 #[test]
@@ -207,13 +212,13 @@ fn nothing_to_commit_tags_head_with_no_new_commit() {
     let repo = repo_with_commit();
     let head = repo.head();
     let cp = create(&repo, &sid(1), "clean", &[]);
-    assert_eq!(s(&cp, "commit_sha"), head);
+    assert_eq!(cp.commit_sha.as_str(), head);
     assert_eq!(repo.head(), head);
     assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]), "1");
-    assert_eq!(cp["commit_message"], Value::Null);
+    assert_eq!(cp.commit_message, None);
     assert_eq!(
         tags(&repo),
-        [format!("checkpoint-{}", s(&cp, "checkpoint_id"))]
+        [format!("checkpoint-{}", &cp.checkpoint_id.to_string())]
     );
 }
 
@@ -222,7 +227,7 @@ fn a_repository_with_no_commits_gets_a_root_commit() {
     let repo = TestRepo::new();
     repo.write("first.txt", "1\n");
     let cp = create(&repo, &sid(1), "root", &[]);
-    let sha = s(&cp, "commit_sha");
+    let sha = cp.commit_sha.as_str();
     assert_eq!(resolve(&repo, "refs/heads/main").as_deref(), Some(sha));
     assert_eq!(
         repo.git(&["rev-list", "--parents", "HEAD"]),
@@ -237,16 +242,16 @@ fn no_commit_tags_head_and_records_it() {
     let repo = repo_with_commit();
     let head = repo.head();
     let cp = create(&repo, &sid(1), "tag only", &["--no-commit"]);
-    assert_eq!(s(&cp, "commit_sha"), head);
-    assert_eq!(cp["mode"], "tag");
-    assert_eq!(cp["commit_message"], Value::Null);
+    assert_eq!(cp.commit_sha.as_str(), head);
+    assert_eq!(cp.mode, checkpoint_manager::CheckpointMode::Tag);
+    assert_eq!(cp.commit_message, None);
     assert_eq!(repo.head(), head);
-    let id = s(&cp, "checkpoint_id");
+    let id = &cp.checkpoint_id.to_string();
     assert_eq!(
         resolve(&repo, &format!("refs/tags/checkpoint-{id}")),
         Some(head)
     );
-    assert_eq!(log_json(&repo, &sid(1))["checkpoints"], json!([cp.clone()]));
+    assert_eq!(log_json(&repo, sid(1))["checkpoints"], json!([cp.clone()]));
 }
 
 #[test]
@@ -283,7 +288,7 @@ fn without_a_git_identity_the_commit_gets_the_tools_identity() {
     let repo = TestRepo::without_identity();
     repo.write("work.txt", "work\n");
     let cp = create(&repo, &sid(1), "no identity", &[]);
-    let sha = s(&cp, "commit_sha");
+    let sha = cp.commit_sha.as_str();
     assert_eq!(
         repo.git(&["log", "-1", "--format=%an <%ae>", sha]),
         "checkpoint-manager <checkpoint-manager@localhost>"
@@ -298,8 +303,8 @@ fn unicode_and_spaces_in_names_and_description() {
     repo.write("日本語 ファイル.md", "こんにちは\n");
     let description = "Étape «un» — 完成 ✓";
     let cp = create(&repo, &sid(1), description, &[]);
-    assert_eq!(cp["description"], description);
-    let mut paths = tree_paths(&repo, s(&cp, "commit_sha"));
+    assert_eq!(cp.description, description);
+    let mut paths = tree_paths(&repo, cp.commit_sha.as_str());
     paths.sort();
     assert_eq!(
         paths,
@@ -316,7 +321,7 @@ fn unicode_and_spaces_in_names_and_description() {
             "--session-id",
             &sid(1),
             "--checkpoint-id",
-            s(&cp, "checkpoint_id"),
+            &cp.checkpoint_id.to_string(),
         ],
     );
     assert_eq!(got["description"], description);
@@ -328,7 +333,7 @@ fn descriptions_are_never_run_as_shell() {
     repo.write("victim/file.txt", "safe\n");
     let description = "$(touch pwned) `touch pwned2`; rm -rf victim | tee pwned3 && exit 1";
     let cp = create(&repo, &sid(1), description, &[]);
-    assert_eq!(cp["description"], description);
+    assert_eq!(cp.description, description);
     for f in ["pwned", "pwned2", "pwned3"] {
         assert!(!repo.exists(f), "{f} was created");
     }

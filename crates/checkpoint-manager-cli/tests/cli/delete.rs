@@ -1,7 +1,5 @@
 //! `delete` end to end: the record and the tag go, `--keep-tag` keeps the tag.
 
-use serde_json::json;
-
 use crate::support::*;
 
 #[test]
@@ -12,26 +10,26 @@ fn delete_removes_the_record_and_the_tag() {
     repo.write("a.txt", "2\n");
     let c2 = create(&repo, &sid(1), "two", &[]);
     let head = repo.head();
-    let id = s(&c1, "checkpoint_id");
+    let id = &c1.checkpoint_id.to_string();
 
-    let outcome = ok_json(
+    let outcome: DeleteOutcome = ok_as(
         repo.path(),
         &["delete", "--session-id", &sid(1), "--checkpoint-id", id],
     );
 
-    assert_eq!(outcome["deleted"], true);
-    assert_eq!(outcome["checkpoint_id"], id);
-    assert_eq!(outcome["commit_sha"], c1["commit_sha"]);
-    assert_eq!(outcome["removed_tag"], format!("checkpoint-{id}"));
+    assert!(outcome.deleted);
+    assert_eq!(outcome.checkpoint_id, c1.checkpoint_id);
+    assert_eq!(outcome.commit_sha, c1.commit_sha);
+    assert_eq!(outcome.removed_tag, Some(format!("checkpoint-{id}")));
     assert_eq!(
         tags(&repo),
-        [format!("checkpoint-{}", s(&c2, "checkpoint_id"))]
+        [format!("checkpoint-{}", &c2.checkpoint_id.to_string())]
     );
     assert_eq!(
-        ok_json(repo.path(), &["list", "--session-id", &sid(1)]),
-        json!([c2.clone()])
+        ok_as::<Vec<Checkpoint>>(repo.path(), &["list", "--session-id", &sid(1)]),
+        std::slice::from_ref(&c2)
     );
-    assert_eq!(log_json(&repo, &sid(1))["summary"]["total_checkpoints"], 1);
+    assert_eq!(log_json(&repo, sid(1))["summary"]["total_checkpoints"], 1);
     assert_eq!(repo.head(), head, "the branch does not move");
     fails(
         repo.path(),
@@ -49,9 +47,9 @@ fn delete_removes_the_record_and_the_tag() {
 fn keep_tag_removes_only_the_record() {
     let repo = repo_with_commit();
     let cp = create(&repo, &sid(1), "one", &["--no-commit"]);
-    let id = s(&cp, "checkpoint_id");
+    let id = &cp.checkpoint_id.to_string();
 
-    let outcome = ok_json(
+    let outcome: DeleteOutcome = ok_as(
         repo.path(),
         &[
             "delete",
@@ -63,15 +61,15 @@ fn keep_tag_removes_only_the_record() {
         ],
     );
 
-    assert_eq!(outcome["deleted"], true);
-    assert_eq!(outcome["removed_tag"], serde_json::Value::Null);
+    assert!(outcome.deleted);
+    assert_eq!(outcome.removed_tag, None);
     assert_eq!(tags(&repo), [format!("checkpoint-{id}")]);
     assert_eq!(
         resolve(&repo, &format!("checkpoint-{id}")).as_deref(),
-        Some(s(&cp, "commit_sha"))
+        Some(cp.commit_sha.as_str())
     );
     assert_eq!(
-        ok_json(repo.path(), &["list", "--session-id", &sid(1)]),
-        json!([])
+        ok_as::<Vec<Checkpoint>>(repo.path(), &["list", "--session-id", &sid(1)]),
+        []
     );
 }

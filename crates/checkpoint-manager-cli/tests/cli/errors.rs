@@ -2,7 +2,16 @@
 //! (3), unknown session or checkpoint (4), git failures (5, see `create`). Every error is one
 //! line on stderr with nothing on stdout, and a refused command leaves nothing behind.
 
+use std::collections::BTreeSet;
+
+use insta::assert_snapshot;
+
 use crate::support::*;
+
+/// The distinct messages, one a line, in order: what a snapshot pins.
+fn lines(messages: &BTreeSet<String>) -> String {
+    messages.iter().map(|m| format!("{m}\n")).collect()
+}
 
 const UNKNOWN: &str = "00000000-0000-4000-8000-0000000000ff";
 
@@ -73,7 +82,7 @@ fn ids_that_are_not_uuids_are_exit_3_and_nothing_is_created() {
     let repo = repo_with_commit();
     repo.write("README.md", "uncommitted\n");
     let good_cp = create(&repo, &sid(2), "exists", &[]);
-    let good_cp = s(&good_cp, "checkpoint_id").to_owned();
+    let good_cp = good_cp.checkpoint_id.to_string();
     repo.write("README.md", "uncommitted again\n");
     let before = observe(&repo);
     let exclude = exclude_file(&repo);
@@ -82,25 +91,39 @@ fn ids_that_are_not_uuids_are_exit_3_and_nothing_is_created() {
         .map(|e| e.unwrap().file_name())
         .collect();
 
+    // Every command says the same about the same bad id: the set of messages is pinned.
+    let mut messages = BTreeSet::new();
     for template in COMMANDS {
         for bad in BAD_IDS {
             let args = fill(template, bad, &good_cp);
-            let message = fails(repo.path(), &strs(&args), 3);
-            assert!(
-                message.contains("invalid session id"),
-                "{args:?}: {message}"
-            );
-            assert!(message.contains(&format!("{bad:?}")), "{args:?}: {message}");
+            messages.insert(fails(repo.path(), &strs(&args), 3));
             if template.contains(&"{c}") {
                 let args = fill(template, &sid(2), bad);
-                let message = fails(repo.path(), &strs(&args), 3);
-                assert!(
-                    message.contains("invalid checkpoint id"),
-                    "{args:?}: {message}"
-                );
+                messages.insert(fails(repo.path(), &strs(&args), 3));
             }
         }
     }
+    let _filters = filters(repo.path()).bind_to_scope();
+    assert_snapshot!(lines(&messages), @r#"
+        invalid checkpoint id "": expected a UUID such as [ID]
+        invalid checkpoint id "-": expected a UUID such as [ID]
+        invalid checkpoint id "../../../../tmp/evil": expected a UUID such as [ID]
+        invalid checkpoint id "../x": expected a UUID such as [ID]
+        invalid checkpoint id "00000000-0000-4000-8000-00000000000/": expected a UUID such as [ID]
+        invalid checkpoint id "[TEST_ID_000000000001]/..": expected a UUID such as [ID]
+        invalid checkpoint id "00000000000040008000000000000001": expected a UUID such as [ID]
+        invalid checkpoint id "garbage": expected a UUID such as [ID]
+        invalid checkpoint id "{[TEST_ID_000000000001]}": expected a UUID such as [ID]
+        invalid session id "": expected a UUID such as [ID]
+        invalid session id "-": expected a UUID such as [ID]
+        invalid session id "../../../../tmp/evil": expected a UUID such as [ID]
+        invalid session id "../x": expected a UUID such as [ID]
+        invalid session id "00000000-0000-4000-8000-00000000000/": expected a UUID such as [ID]
+        invalid session id "[TEST_ID_000000000001]/..": expected a UUID such as [ID]
+        invalid session id "00000000000040008000000000000001": expected a UUID such as [ID]
+        invalid session id "garbage": expected a UUID such as [ID]
+        invalid session id "{[TEST_ID_000000000001]}": expected a UUID such as [ID]
+        "#);
 
     assert_eq!(observe(&repo), before);
     assert_eq!(exclude_file(&repo), exclude);
@@ -205,21 +228,26 @@ fn help_and_version_are_exit_0() {
 fn an_unknown_session_or_checkpoint_is_exit_4() {
     let repo = repo_with_commit();
     let cp = create(&repo, &sid(1), "exists", &[]);
-    let cp_id = s(&cp, "checkpoint_id").to_owned();
+    let cp_id = cp.checkpoint_id.to_string();
     let before = observe(&repo);
     let log_before = std::fs::read(repo.log_path(&sid(1))).unwrap();
 
+    let (mut unknown_checkpoint, mut unknown_session) = (BTreeSet::new(), BTreeSet::new());
     for template in COMMANDS.iter().filter(|t| t.contains(&"{c}")) {
         // A known session, an unknown checkpoint.
         let args = fill(template, &sid(1), UNKNOWN);
-        let message = fails(repo.path(), &strs(&args), 4);
-        assert!(message.contains(UNKNOWN), "{args:?}: {message}");
-        assert!(message.contains("not found"), "{args:?}: {message}");
+        unknown_checkpoint.insert(fails(repo.path(), &strs(&args), 4));
         // An unknown session.
         let args = fill(template, &sid(9), &cp_id);
-        let message = fails(repo.path(), &strs(&args), 4);
-        assert!(message.contains(&sid(9)), "{args:?}: {message}");
+        unknown_session.insert(fails(repo.path(), &strs(&args), 4));
     }
+    let _filters = filters(repo.path()).bind_to_scope();
+    assert_snapshot!(lines(&unknown_checkpoint), @r"
+        checkpoint [TEST_ID_0000000000ff] not found in session [TEST_ID_000000000001]; `checkpoint-manager list --session-id [TEST_ID_000000000001]` shows its checkpoints
+        ");
+    assert_snapshot!(lines(&unknown_session), @r"
+        session [TEST_ID_000000000009] has no checkpoints ([REPO]/.flow/maestro/sessions/[TEST_ID_000000000009]/checkpoints.json does not exist); check the session id, or create a checkpoint in it first
+        ");
 
     assert_eq!(observe(&repo), before);
     assert_eq!(std::fs::read(repo.log_path(&sid(1))).unwrap(), log_before);
@@ -292,6 +320,7 @@ fn a_corrupt_log_is_exit_3_naming_the_file_and_nothing_is_committed() {
     );
     repo.write("README.md", "work\n");
     let before = observe(&repo);
+    let mut messages = BTreeSet::new();
     for args in [
         vec!["list", "--session-id", &session],
         vec!["summary", "--session-id", &session],
@@ -306,9 +335,12 @@ fn a_corrupt_log_is_exit_3_naming_the_file_and_nothing_is_committed() {
             "plan",
         ],
     ] {
-        let message = fails(repo.path(), &args, 3);
-        assert!(message.contains("checkpoints.json"), "{args:?}: {message}");
+        messages.insert(fails(repo.path(), &args, 3));
     }
+    let _filters = filters(repo.path()).bind_to_scope();
+    assert_snapshot!(lines(&messages), @r"
+        [REPO]/.flow/maestro/sessions/[TEST_ID_000000000001]/checkpoints.json: checkpoints log is corrupt (key must be a string at line 1 column 3); nothing was changed; run `checkpoint-manager repair --session-id [TEST_ID_000000000001]`
+        ");
     assert_eq!(observe(&repo), before);
 }
 
@@ -329,11 +361,16 @@ fn errors_are_the_same_one_line_with_pretty_output() {
         ],
         4,
     );
-    assert!(message.contains(&session), "{message}");
+    let _filters = filters(repo.path()).bind_to_scope();
+    assert_snapshot!(message, @r"
+        session [TEST_ID_000000000001] has no checkpoints ([REPO]/.flow/maestro/sessions/[TEST_ID_000000000001]/checkpoints.json does not exist); check the session id, or create a checkpoint in it first
+        ");
     let message = fails(
         repo.path(),
         &["--output", "pretty", "list", "--session-id", "../x"],
         3,
     );
-    assert!(message.contains("invalid session id"), "{message}");
+    assert_snapshot!(message, @r#"
+        invalid session id "../x": expected a UUID such as [ID]
+        "#);
 }

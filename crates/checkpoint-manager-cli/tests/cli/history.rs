@@ -20,10 +20,7 @@ fn two_snapshots(repo: &TestRepo, session: &str) -> (String, String) {
     repo.write("a.txt", "2\n");
     let two = create(repo, session, "two", &["--snapshot"]);
     repo.write("a.txt", "3\n");
-    (
-        s(&one, "checkpoint_id").to_owned(),
-        s(&two, "checkpoint_id").to_owned(),
-    )
+    (one.checkpoint_id.to_string(), two.checkpoint_id.to_string())
 }
 
 #[test]
@@ -170,7 +167,7 @@ fn a_rollback_to_another_branch_says_which_branch_moved() {
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&on_feature, "checkpoint_id"),
+            &on_feature.checkpoint_id.to_string(),
         ],
     );
     let moved = &out["branch_moved"];
@@ -256,11 +253,14 @@ fn a_rollback_to_a_detached_head_checkpoint_says_it_in_words() {
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&detached, "checkpoint_id"),
+            &detached.checkpoint_id.to_string(),
         ],
     );
-    assert_eq!(repo.git(&["rev-parse", "main"]), s(&detached, "commit_sha"));
-    assert_ne!(main_tip, s(&detached, "commit_sha"));
+    assert_eq!(
+        repo.git(&["rev-parse", "main"]),
+        detached.commit_sha.as_str()
+    );
+    assert_ne!(main_tip, detached.commit_sha.as_str());
     assert_snapshot!(text, @r#"
         rolled back to checkpoint {ID1}------------------------------- (mixed, commit {SHORT1}----)
         branch main moved from {SHORT2}---- to {SHORT1}----, which is not in its history (the checkpoint was taken on another branch or a detached HEAD); {SHORT2}---- stays in the safety snapshot
@@ -277,7 +277,7 @@ fn a_rollback_to_a_detached_head_checkpoint_says_it_in_words() {
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&first, "checkpoint_id"),
+            &first.checkpoint_id.to_string(),
         ],
     );
     assert_snapshot!(text, @r#"

@@ -1,7 +1,7 @@
 //! `list`, `get` and `summary` end to end: newest first, the same objects the log holds, the
 //! summary by type.
 
-use serde_json::{json, Value};
+use checkpoint_manager::CheckpointType;
 
 use crate::support::*;
 
@@ -22,33 +22,29 @@ fn list_prints_the_logged_checkpoints_newest_first_and_get_prints_one() {
         ));
     }
 
-    let listed = ok_json(repo.path(), &["list", "--session-id", &sid(1)]);
+    let listed: Vec<Checkpoint> = ok_as(repo.path(), &["list", "--session-id", &sid(1)]);
 
-    let newest_first: Vec<Value> = created.iter().rev().cloned().collect();
-    assert_eq!(listed, Value::Array(newest_first));
-    let timestamps: Vec<&str> = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| s(c, "timestamp"))
-        .collect();
+    let newest_first: Vec<Checkpoint> = created.iter().rev().cloned().collect();
+    assert_eq!(listed, newest_first);
+    let timestamps: Vec<&str> = listed.iter().map(|c| c.timestamp.as_str()).collect();
     assert!(
         timestamps.windows(2).all(|w| w[0] >= w[1]),
         "{timestamps:?}"
     );
     // The log keeps creation order; list reverses it.
-    let log = log_json(&repo, &sid(1));
-    assert_eq!(log["checkpoints"], Value::Array(created.clone()));
+    // (The log is read raw on purpose: its own layout holds every field the list printed.)
+    let log = log_json(&repo, sid(1));
+    assert_eq!(log["checkpoints"], serde_json::to_value(&created).unwrap());
 
     for cp in &created {
-        let got = ok_json(
+        let got: Checkpoint = ok_as(
             repo.path(),
             &[
                 "get",
                 "--session-id",
                 &sid(1),
                 "--checkpoint-id",
-                s(cp, "checkpoint_id"),
+                &cp.checkpoint_id.to_string(),
             ],
         );
         assert_eq!(&got, cp);
@@ -58,7 +54,7 @@ fn list_prints_the_logged_checkpoints_newest_first_and_get_prints_one() {
 #[test]
 fn summary_counts_by_type_and_names_the_latest_commit() {
     let repo = repo_with_commit();
-    let mut last = Value::Null;
+    let mut last = None;
     for (i, kind) in [
         "phase_complete",
         "error_recovery",
@@ -69,21 +65,28 @@ fn summary_counts_by_type_and_names_the_latest_commit() {
     .enumerate()
     {
         repo.write("n.txt", format!("{i}\n"));
-        last = create(&repo, &sid(1), "x", &["--checkpoint-type", kind]);
+        last = Some(create(&repo, &sid(1), "x", &["--checkpoint-type", kind]));
     }
 
-    let summary = ok_json(repo.path(), &["summary", "--session-id", &sid(1)]);
+    let summary: CheckpointSummary = ok_as(repo.path(), &["summary", "--session-id", &sid(1)]);
 
     assert_eq!(
         summary,
-        json!({
-            "total_checkpoints": 4,
-            "checkpoints_by_type": {"phase_complete": 2, "error_recovery": 1, "manual": 1},
-            "checkpoints_used_for_rollback": 0,
-            "latest_checkpoint": last["commit_sha"],
-        })
+        CheckpointSummary {
+            total_checkpoints: 4,
+            checkpoints_by_type: [
+                (CheckpointType::PhaseComplete, 2),
+                (CheckpointType::ErrorRecovery, 1),
+                (CheckpointType::Manual, 1),
+            ]
+            .into(),
+            checkpoints_used_for_rollback: 0,
+            latest_checkpoint: last.map(|cp| cp.commit_sha),
+        }
     );
-    assert_eq!(log_json(&repo, &sid(1))["summary"], summary);
+    let logged: CheckpointSummary =
+        serde_json::from_value(log_json(&repo, sid(1))["summary"].clone()).unwrap();
+    assert_eq!(logged, summary);
 }
 
 #[test]
@@ -92,14 +95,11 @@ fn sessions_do_not_see_each_other() {
     let a = create(&repo, &sid(1), "a", &[]);
     repo.write("x.txt", "x\n");
     let b = create(&repo, &sid(2), "b", &[]);
-    assert_eq!(
-        ok_json(repo.path(), &["list", "--session-id", &sid(1)]),
-        json!([a])
-    );
-    assert_eq!(
-        ok_json(repo.path(), &["list", "--session-id", &sid(2)]),
-        json!([b.clone()])
-    );
+    let list = |session: &str| -> Vec<Checkpoint> {
+        ok_as(repo.path(), &["list", "--session-id", session])
+    };
+    assert_eq!(list(&sid(1)), [a]);
+    assert_eq!(list(&sid(2)), std::slice::from_ref(&b));
     fails(
         repo.path(),
         &[
@@ -107,7 +107,7 @@ fn sessions_do_not_see_each_other() {
             "--session-id",
             &sid(1),
             "--checkpoint-id",
-            s(&b, "checkpoint_id"),
+            &b.checkpoint_id.to_string(),
         ],
         4,
     );
@@ -118,15 +118,15 @@ fn uppercase_ids_name_the_same_session_and_checkpoint() {
     let repo = repo_with_commit();
     let session = "7C9E6679-7425-40DE-944B-E07FC1F90AE7";
     let cp = create(&repo, session, "upper", &[]);
-    let id = s(&cp, "checkpoint_id").to_uppercase();
-    let got = ok_json(
+    let id = &cp.checkpoint_id.to_string().to_uppercase();
+    let got: Checkpoint = ok_as(
         repo.path(),
         &[
             "get",
             "--session-id",
             &session.to_lowercase(),
             "--checkpoint-id",
-            &id,
+            id,
         ],
     );
     assert_eq!(got, cp);

@@ -102,7 +102,7 @@ fn rollback_mixed_and_hard() {
     repo.write("a.txt", "1\n");
     let cp = create(&repo, &session, "one", &[]);
     repo.write("a.txt", "2\n");
-    let id = s(&cp, "checkpoint_id").to_owned();
+    let id = cp.checkpoint_id.to_string();
     let mixed = pretty(
         &repo,
         &["rollback", "--session-id", &session, "--checkpoint-id", &id],
@@ -141,7 +141,7 @@ fn delete_with_and_without_the_tag() {
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&a, "checkpoint_id"),
+            &a.checkpoint_id.to_string(),
         ],
     );
     assert_snapshot!(deleted, @r#"
@@ -156,7 +156,7 @@ fn delete_with_and_without_the_tag() {
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&b, "checkpoint_id"),
+            &b.checkpoint_id.to_string(),
             "--keep-tag",
         ],
     );

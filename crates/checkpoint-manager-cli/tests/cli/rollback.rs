@@ -1,12 +1,10 @@
 //! `rollback` end to end: the printed outcome, mixed vs `--hard-reset`, the counters in `get`,
 //! `list` and `summary`, the log surviving, and the refusals.
 
-use serde_json::Value;
-
 use crate::support::*;
 
 /// Two checkpoints (`a.txt` = 1, then 2 with `b.txt`), then uncommitted `a.txt` = 3.
-fn two_checkpoints(repo: &TestRepo) -> (Value, Value) {
+fn two_checkpoints(repo: &TestRepo) -> (Checkpoint, Checkpoint) {
     repo.write("a.txt", "1\n");
     let c1 = create(repo, &sid(1), "one", &[]);
     repo.write("a.txt", "2\n");
@@ -16,27 +14,20 @@ fn two_checkpoints(repo: &TestRepo) -> (Value, Value) {
     (c1, c2)
 }
 
-fn rollback(repo: &TestRepo, cp: &Value, extra: &[&str]) -> Value {
+fn rollback(repo: &TestRepo, cp: &Checkpoint, extra: &[&str]) -> RollbackOutcome {
     let session = sid(1);
-    let mut args = vec![
-        "rollback",
-        "--session-id",
-        &session,
-        "--checkpoint-id",
-        s(cp, "checkpoint_id"),
-    ];
+    let id = cp.checkpoint_id.to_string();
+    let mut args = vec!["rollback", "--session-id", &session, "--checkpoint-id", &id];
     args.extend_from_slice(extra);
-    ok_json(repo.path(), &args)
+    ok_as(repo.path(), &args)
 }
 
-fn assert_outcome(outcome: &Value, cp: &Value, mode: &str) {
-    assert_eq!(outcome["success"], true);
-    assert_eq!(outcome["checkpoint_id"], cp["checkpoint_id"]);
-    assert_eq!(outcome["commit_sha"], cp["commit_sha"]);
-    assert_eq!(outcome["mode"], mode);
-    let safety = s(outcome, "safety_checkpoint_id");
-    assert_eq!(safety.len(), 36, "{outcome}");
-    assert_ne!(safety, s(cp, "checkpoint_id"));
+fn assert_outcome(outcome: &RollbackOutcome, cp: &Checkpoint, mode: ResetMode) {
+    assert!(outcome.success);
+    assert_eq!(outcome.checkpoint_id, cp.checkpoint_id);
+    assert_eq!(outcome.commit_sha, cp.commit_sha);
+    assert_eq!(outcome.mode, mode);
+    assert_ne!(outcome.safety_checkpoint_id, cp.checkpoint_id);
 }
 
 #[test]
@@ -47,8 +38,8 @@ fn rollback_defaults_to_mixed_keeping_files_and_moving_head_and_index() {
 
     let outcome = rollback(&repo, &c1, &[]);
 
-    assert_outcome(&outcome, &c1, "mixed");
-    assert_eq!(repo.head(), s(&c1, "commit_sha"));
+    assert_outcome(&outcome, &c1, ResetMode::Mixed);
+    assert_eq!(repo.head(), c1.commit_sha);
     assert_eq!(repo.git(&["symbolic-ref", "HEAD"]), "refs/heads/main");
     assert_eq!(
         repo.git(&["diff", "--cached", "--name-only"]),
@@ -56,7 +47,7 @@ fn rollback_defaults_to_mixed_keeping_files_and_moving_head_and_index() {
         "index = HEAD"
     );
     assert_eq!(repo.tree_state(), files, "files are kept");
-    assert_eq!(status(&repo), " M a.txt\n?? b.txt");
+    assert_eq!(repo.status(), " M a.txt\n?? b.txt");
 }
 
 #[test]
@@ -66,11 +57,11 @@ fn hard_reset_restores_the_files() {
 
     let outcome = rollback(&repo, &c1, &["--hard-reset"]);
 
-    assert_outcome(&outcome, &c1, "hard");
-    assert_eq!(repo.head(), s(&c1, "commit_sha"));
+    assert_outcome(&outcome, &c1, ResetMode::Hard);
+    assert_eq!(repo.head(), c1.commit_sha);
     assert_eq!(repo.read("a.txt"), b"1\n");
     assert!(!repo.exists("b.txt"));
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
 }
 
 #[test]
@@ -81,44 +72,34 @@ fn rollbacks_are_counted_and_every_checkpoint_survives_in_the_log() {
     rollback(&repo, &c2, &["--hard-reset"]);
     rollback(&repo, &c1, &[]);
 
-    let got = ok_json(
-        repo.path(),
-        &[
-            "get",
-            "--session-id",
-            &sid(1),
-            "--checkpoint-id",
-            s(&c1, "checkpoint_id"),
-        ],
-    );
-    assert_eq!(got["rollback_used"], true);
-    assert_eq!(got["rollback_count"], 2);
-    let got2 = ok_json(
-        repo.path(),
-        &[
-            "get",
-            "--session-id",
-            &sid(1),
-            "--checkpoint-id",
-            s(&c2, "checkpoint_id"),
-        ],
-    );
-    assert_eq!(got2["rollback_used"], true);
-    assert_eq!(got2["rollback_count"], 1);
+    let get = |cp: &Checkpoint| -> Checkpoint {
+        let id = cp.checkpoint_id.to_string();
+        ok_as(
+            repo.path(),
+            &["get", "--session-id", &sid(1), "--checkpoint-id", &id],
+        )
+    };
+    let got = get(&c1);
+    assert!(got.rollback_used);
+    assert_eq!(got.rollback_count, 2);
+    let got2 = get(&c2);
+    assert!(got2.rollback_used);
+    assert_eq!(got2.rollback_count, 1);
 
-    let listed = ok_json(repo.path(), &["list", "--session-id", &sid(1)]);
+    let listed: Vec<Checkpoint> = ok_as(repo.path(), &["list", "--session-id", &sid(1)]);
     for cp in [&c1, &c2] {
         let found = listed
-            .as_array()
-            .unwrap()
             .iter()
-            .find(|c| c["checkpoint_id"] == cp["checkpoint_id"])
-            .unwrap_or_else(|| panic!("{} lost: {listed}", cp["description"]));
-        assert_eq!(found["commit_sha"], cp["commit_sha"]);
+            .find(|c| c.checkpoint_id == cp.checkpoint_id)
+            .unwrap_or_else(|| panic!("{} lost: {listed:?}", cp.description));
+        assert_eq!(found.commit_sha, cp.commit_sha);
     }
-    let summary = ok_json(repo.path(), &["summary", "--session-id", &sid(1)]);
-    assert_eq!(summary["checkpoints_used_for_rollback"], 2);
-    assert_eq!(log_json(&repo, &sid(1))["summary"], summary);
+    let summary: CheckpointSummary = ok_as(repo.path(), &["summary", "--session-id", &sid(1)]);
+    assert_eq!(summary.checkpoints_used_for_rollback, 2);
+    // The log's own summary section, read raw: the same numbers.
+    let logged: CheckpointSummary =
+        serde_json::from_value(log_json(&repo, sid(1))["summary"].clone()).unwrap();
+    assert_eq!(logged, summary);
 }
 
 #[test]
@@ -128,15 +109,10 @@ fn rollback_in_the_middle_of_a_merge_is_exit_3_and_changes_nothing() {
     start_conflicted_merge(&repo);
     let before = observe(&repo);
     let log_before = std::fs::read(repo.log_path(&sid(1))).unwrap();
+    let id = cp.checkpoint_id.to_string();
     for extra in [&[][..], &["--hard-reset"][..]] {
         let session = sid(1);
-        let mut args = vec![
-            "rollback",
-            "--session-id",
-            &session,
-            "--checkpoint-id",
-            s(&cp, "checkpoint_id"),
-        ];
+        let mut args = vec!["rollback", "--session-id", &session, "--checkpoint-id", &id];
         args.extend_from_slice(extra);
         let message = fails(repo.path(), &args, 3);
         assert!(message.contains("merge is in progress"), "{message}");
@@ -152,22 +128,22 @@ fn rollback_from_a_subdirectory_and_through_repo() {
     repo.write("sub/keep.txt", "k\n");
     let (c1, c2) = two_checkpoints(&repo);
     let session = sid(1);
-    let outcome = ok_json(
+    let outcome = ok_as(
         &repo.join("sub"),
         &[
             "rollback",
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&c1, "checkpoint_id"),
+            &c1.checkpoint_id.to_string(),
             "--hard-reset",
         ],
     );
-    assert_outcome(&outcome, &c1, "hard");
+    assert_outcome(&outcome, &c1, ResetMode::Hard);
     assert_eq!(repo.read("a.txt"), b"1\n");
     let elsewhere = tempfile::tempdir().unwrap();
     let top = repo.path().display().to_string();
-    let outcome = ok_json(
+    let outcome = ok_as(
         elsewhere.path(),
         &[
             "--repo",
@@ -176,11 +152,11 @@ fn rollback_from_a_subdirectory_and_through_repo() {
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&c2, "checkpoint_id"),
+            &c2.checkpoint_id.to_string(),
             "--hard-reset",
         ],
     );
-    assert_outcome(&outcome, &c2, "hard");
+    assert_outcome(&outcome, &c2, ResetMode::Hard);
     assert_eq!(repo.read("a.txt"), b"2\n");
 }
 
@@ -191,11 +167,11 @@ fn a_stale_branch_lock_stops_a_rollback_before_anything_changes() {
     let snap = create(&repo, &sid(1), "snap", &["--snapshot"]);
     repo.write("a.txt", "precious work\n");
     repo.write("new.txt", "also precious\n");
-    // A crashed git left the branch's lock: the safety snapshot is recorded only together with
-    // a check that HEAD has not moved, which git cannot make while the branch is locked.
+    // A crashed git left the branch's lock: the restore could not move the branch at its end,
+    // so it stops before anything changes, naming the file (exit 6, as for index.lock).
     repo.write(".git/refs/heads/main.lock", "");
     let before = observe(&repo);
-    let log_before = log_json(&repo, &sid(1));
+    let log_before = log_json(&repo, sid(1));
     let message = fails(
         repo.path(),
         &[
@@ -203,14 +179,14 @@ fn a_stale_branch_lock_stops_a_rollback_before_anything_changes() {
             "--session-id",
             &sid(1),
             "--checkpoint-id",
-            s(&snap, "checkpoint_id"),
+            &snap.checkpoint_id.to_string(),
             "--hard-reset",
         ],
-        5,
+        6,
     );
     assert!(message.contains("main.lock"), "{message}");
     assert_eq!(observe(&repo), before);
-    assert_eq!(log_json(&repo, &sid(1)), log_before);
+    assert_eq!(log_json(&repo, sid(1)), log_before);
     assert_eq!(repo.read("a.txt"), b"precious work\n");
     assert_eq!(repo.read("new.txt"), b"also precious\n");
 }
@@ -246,7 +222,7 @@ fn a_hard_rollback_over_a_nested_repository_is_exit_3_naming_it_and_changes_noth
         "--session-id",
         &session,
         "--checkpoint-id",
-        s(&cp, "checkpoint_id"),
+        &cp.checkpoint_id.to_string(),
         "--hard-reset",
     ];
     let message = fails(repo.path(), &args, 3);

@@ -4,20 +4,15 @@
 
 use std::path::Path;
 
+pub use checkpoint_manager::{
+    Checkpoint, CheckpointSummary, DeleteOutcome, ResetMode, RollbackOutcome,
+};
 use serde_json::Value;
-pub use testutil::TestRepo;
+pub use testutil::*;
 
 /// The `n`th test session id as a string.
 pub fn sid(n: u32) -> String {
     testutil::session_id(n)
-}
-
-/// A repository with one commit holding `README.md`.
-pub fn repo_with_commit() -> TestRepo {
-    let repo = TestRepo::new();
-    repo.write("README.md", "hello\n");
-    repo.commit_all("initial");
-    repo
 }
 
 /// The binary, run in `dir` with no dependency on the machine's git config or the caller's
@@ -89,6 +84,19 @@ pub fn ok_json(dir: &Path, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {}", r.stdout))
 }
 
+/// Runs a command that must succeed silently on stderr (but for the note) and returns its JSON
+/// output read into a model type of the library (`Checkpoint`, `RollbackOutcome`, ...).
+#[track_caller]
+pub fn ok_as<T: serde::de::DeserializeOwned>(dir: &Path, args: &[&str]) -> T {
+    let value = ok_json(dir, args);
+    serde_json::from_value(value.clone()).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not a {}: {e}: {value}",
+            std::any::type_name::<T>()
+        )
+    })
+}
+
 /// Runs a command that must succeed (stderr empty but for the note) and returns its stdout
 /// (for `--output pretty`).
 pub fn ok_text(dir: &Path, args: &[&str]) -> String {
@@ -127,7 +135,7 @@ pub fn usage_error(dir: &Path, args: &[&str]) -> String {
 }
 
 /// `create` with the given extra flags; returns the printed checkpoint.
-pub fn create(repo: &TestRepo, session: &str, description: &str, extra: &[&str]) -> Value {
+pub fn create(repo: &TestRepo, session: &str, description: &str, extra: &[&str]) -> Checkpoint {
     let mut args = vec![
         "create",
         "--session-id",
@@ -138,7 +146,7 @@ pub fn create(repo: &TestRepo, session: &str, description: &str, extra: &[&str])
         "implement",
     ];
     args.extend_from_slice(extra);
-    ok_json(repo.path(), &args)
+    ok_as(repo.path(), &args)
 }
 
 /// Returns a string field of a JSON object.
@@ -148,100 +156,9 @@ pub fn s<'a>(value: &'a Value, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{key} is not a string in {value}"))
 }
 
-/// Returns every ref as `name oid`.
-pub fn refs(repo: &TestRepo) -> Vec<String> {
-    repo.git(&["for-each-ref", "--format=%(refname) %(objectname)"])
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Returns the tag names.
-pub fn tags(repo: &TestRepo) -> Vec<String> {
-    repo.git(&["tag", "--list"])
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Returns the commit `rev` names, if any.
-pub fn resolve(repo: &TestRepo, rev: &str) -> Option<String> {
-    let out = repo.git_output(&["rev-parse", "-q", "--verify", &format!("{rev}^{{commit}}")]);
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// Returns the files of `commit`.
-pub fn tree_paths(repo: &TestRepo, commit: &str) -> Vec<String> {
-    let out = repo.git_output(&["ls-tree", "-r", "-z", "--name-only", commit]);
-    assert!(out.status.success());
-    out.stdout
-        .split(|b| *b == 0)
-        .filter(|p| !p.is_empty())
-        .map(|p| String::from_utf8(p.to_vec()).unwrap())
-        .collect()
-}
-
-/// `git status --porcelain -uall` without refreshing the index file.
-pub fn status(repo: &TestRepo) -> String {
-    repo.git(&["--no-optional-locks", "status", "--porcelain=v1", "-uall"])
-}
-
-/// Everything a refused command must leave as it was.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Observed {
-    head: Option<String>,
-    refs: Vec<String>,
-    index: Vec<u8>,
-    files: Vec<(String, testutil::FileState)>,
-    status: String,
-    flow: bool,
-}
-
-/// Captures HEAD, refs, the index bytes, every file, the status and whether `.flow` exists.
-pub fn observe(repo: &TestRepo) -> Observed {
-    Observed {
-        head: resolve(repo, "HEAD"),
-        refs: refs(repo),
-        index: repo.index_bytes(),
-        files: repo.tree_state(),
-        status: status(repo),
-        flow: repo.exists(".flow"),
-    }
-}
-
 /// Returns the bytes of `.git/info/exclude`, if it exists.
 pub fn exclude_file(repo: &TestRepo) -> Option<Vec<u8>> {
     std::fs::read(repo.join(".git/info/exclude")).ok()
-}
-
-/// Returns the session's log parsed as JSON.
-pub fn log_json(repo: &TestRepo, session: &str) -> Value {
-    serde_json::from_slice(&std::fs::read(repo.log_path(session)).unwrap()).unwrap()
-}
-
-/// Puts the repository in the middle of a conflicted merge (`conflict.txt` unmerged).
-pub fn start_conflicted_merge(repo: &TestRepo) {
-    repo.write("conflict.txt", "base\n");
-    repo.commit_all("base");
-    repo.git(&["checkout", "-q", "-b", "other"]);
-    repo.write("conflict.txt", "other\n");
-    repo.commit_all("other side");
-    repo.git(&["checkout", "-q", "main"]);
-    repo.write("conflict.txt", "main\n");
-    repo.commit_all("main side");
-    assert!(!repo.git_output(&["merge", "other"]).status.success());
-}
-
-/// True when `ts` is ISO 8601 UTC with microseconds.
-pub fn is_utc_micros(ts: &str) -> bool {
-    let shape = "dddd-dd-ddTdd:dd:dd.ddddddZ";
-    ts.len() == shape.len()
-        && ts.chars().zip(shape.chars()).all(|(c, s)| match s {
-            'd' => c.is_ascii_digit(),
-            other => c == other,
-        })
 }
 
 /// Makes pretty output stable: the repository path becomes `[REPO]`; checkpoint ids, full and
@@ -314,4 +231,36 @@ pub fn redact(text: &str, repo: &Path) -> String {
         }
     }
     out
+}
+
+/// The insta settings every snapshot of messages uses: what varies from run to run becomes a
+/// placeholder (`[REPO]` for the repository's path, `[ID]`, `[SHA]`, `[SHORT]` and `[TIME]`),
+/// while the test ids (`00000000-0000-4000-8000-NNNNNNNNNNNN`) read `[TEST_ID_NNNNNNNNNNNN]`. Use as
+/// `let _guard = filters(repo.path()).bind_to_scope();` before `assert_snapshot!`.
+pub fn filters(repo: &Path) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for path in [std::fs::canonicalize(repo).unwrap(), repo.to_owned()] {
+        settings.add_filter(&regex_escape(&path.display().to_string()), "[REPO]");
+    }
+    settings.add_filter(
+        r"\b00000000-0000-4000-8000-([0-9a-f]{12})\b",
+        "[TEST_ID_$1]",
+    );
+    settings.add_filter(
+        r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+        "[ID]",
+    );
+    settings.add_filter(r"\b[0-9a-f]{40}\b", "[SHA]");
+    settings.add_filter(r"\b[0-9a-f]{12}\b", "[SHORT]");
+    settings.add_filter(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]");
+    settings
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$#&-~".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
 }

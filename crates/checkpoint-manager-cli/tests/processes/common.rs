@@ -1,20 +1,17 @@
 //! Helpers for tests that run real `checkpoint-manager` processes: building commands with a
 //! hermetic environment, reading the log and the refs straight from disk and git, a small
-//! seeded random generator, and a reader that turns any checkpoint's tree into a file state.
+//! seeded random generator. Observing a repository and reading checkpoint trees live in
+//! `testutil` (re-exported here).
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-use testutil::{hermetic_env, FileState, TestRepo};
+pub use testutil::*;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_checkpoint-manager");
-
-/// A work-tree state as `TestRepo::tree_state` reports it.
-pub type State = Vec<(String, FileState)>;
 
 /// A command of the binary in `repo`, with the hermetic environment.
 pub fn cm(repo: &TestRepo) -> Command {
@@ -56,26 +53,6 @@ pub fn session(n: u32) -> String {
     testutil::session_id(n)
 }
 
-/// Runs git without optional locks (never refreshing the user's index); `None` on failure.
-pub fn git_try(repo: &TestRepo, args: &[&str]) -> Option<Vec<u8>> {
-    let mut cmd = Command::new("git");
-    cmd.current_dir(repo.path())
-        .arg("--no-optional-locks")
-        .args(args);
-    for (k, v) in hermetic_env() {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("git");
-    out.status.success().then_some(out.stdout)
-}
-
-/// Runs git; panics unless it succeeds; returns trimmed text.
-#[track_caller]
-pub fn git(repo: &TestRepo, args: &[&str]) -> String {
-    let out = git_try(repo, args).unwrap_or_else(|| panic!("git {args:?} failed"));
-    String::from_utf8_lossy(&out).trim_end().to_owned()
-}
-
 /// Returns the git dir's private folder, where the repository lock lives.
 pub fn private_dir(repo: &TestRepo) -> PathBuf {
     repo.join(".git/checkpoint-manager")
@@ -111,27 +88,6 @@ pub fn read_log(repo: &TestRepo, session: &str) -> Result<Option<Vec<Value>>, St
     Ok(Some(cps))
 }
 
-/// Returns `refs/checkpoints/<session>/<id>` -> the commit it reaches, for every session.
-pub fn checkpoint_refs(repo: &TestRepo) -> HashMap<String, String> {
-    let out = git(
-        repo,
-        &[
-            "for-each-ref",
-            "--format=%(refname) %(objectname) %(*objectname)",
-            "refs/checkpoints/",
-        ],
-    );
-    out.lines()
-        .map(|l| {
-            let mut f = l.split(' ');
-            let name = f.next().expect("name").to_owned();
-            let direct = f.next().expect("oid").to_owned();
-            let peeled = f.next().filter(|p| !p.is_empty()).map(str::to_owned);
-            (name, peeled.unwrap_or(direct))
-        })
-        .collect()
-}
-
 /// Asserts the log of `session` parses and agrees with git: every logged checkpoint has its
 /// private ref, reaching its commit, which exists; no id is logged twice. Returns the log.
 #[track_caller]
@@ -152,13 +108,14 @@ pub fn assert_log_matches_refs(repo: &TestRepo, session: &str) -> Vec<Value> {
             "logged checkpoint {id} has no ref reaching {sha}"
         );
         assert!(
-            git_try(repo, &["cat-file", "-e", &format!("{sha}^{{commit}}")]).is_some(),
+            repo.git_try(&["cat-file", "-e", &format!("{sha}^{{commit}}")])
+                .is_some(),
             "the commit of {id} is missing"
         );
         for tag in cp["tags"].as_array().into_iter().flatten() {
             let tag = tag.as_str().expect("tag");
             assert_eq!(
-                git(repo, &["rev-parse", &format!("refs/tags/{tag}^{{commit}}")]),
+                repo.git(&["rev-parse", &format!("refs/tags/{tag}^{{commit}}")]),
                 sha,
                 "tag {tag}"
             );
@@ -194,113 +151,4 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0 % n.max(1)
     }
-}
-
-/// Reads checkpoint trees out of git as states, caching by tree id.
-#[derive(Default)]
-pub struct TreeReader {
-    trees: HashMap<String, State>,
-}
-
-impl TreeReader {
-    /// Returns the files of `commit`'s tree.
-    pub fn state(&mut self, repo: &TestRepo, commit: &str) -> State {
-        let tree = git(repo, &["rev-parse", &format!("{commit}^{{tree}}")]);
-        if let Some(s) = self.trees.get(&tree) {
-            return s.clone();
-        }
-        let raw = git_try(repo, &["ls-tree", "-r", "-z", "--full-tree", &tree]).expect("ls-tree");
-        let mut entries = Vec::new();
-        for rec in raw.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-            let tab = rec.iter().position(|b| *b == b'\t').expect("tab");
-            let meta = String::from_utf8_lossy(&rec[..tab]).into_owned();
-            let path = String::from_utf8_lossy(&rec[tab + 1..]).into_owned();
-            let f: Vec<&str> = meta.split(' ').collect();
-            if f[1] == "blob" {
-                entries.push((path, f[0].to_owned(), f[2].to_owned()));
-            }
-        }
-        let blobs = cat_blobs(repo, entries.iter().map(|e| e.2.as_str()));
-        let mut state: State = entries
-            .into_iter()
-            .zip(blobs)
-            .map(|((path, mode, _), bytes)| {
-                let fs = if mode == "120000" {
-                    FileState::Symlink(PathBuf::from(String::from_utf8_lossy(&bytes).into_owned()))
-                } else {
-                    FileState::File {
-                        bytes,
-                        executable: mode == "100755",
-                    }
-                };
-                (path, fs)
-            })
-            .collect();
-        state.sort_by(|a, b| a.0.cmp(&b.0));
-        self.trees.insert(tree, state.clone());
-        state
-    }
-
-    /// Returns the states of every checkpoint ref (private refs and the trash).
-    pub fn all_checkpoint_states(&mut self, repo: &TestRepo) -> Vec<State> {
-        let out = git(
-            repo,
-            &[
-                "for-each-ref",
-                "--format=%(objectname) %(*objectname)",
-                "refs/checkpoints/",
-                "refs/checkpoint-trash/",
-            ],
-        );
-        let commits: Vec<String> = out
-            .lines()
-            .map(|l| {
-                let mut f = l.split(' ');
-                let direct = f.next().expect("oid").to_owned();
-                f.next()
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
-                    .unwrap_or(direct)
-            })
-            .collect();
-        commits.iter().map(|c| self.state(repo, c)).collect()
-    }
-}
-
-fn cat_blobs<'a>(repo: &TestRepo, oids: impl Iterator<Item = &'a str>) -> Vec<Vec<u8>> {
-    let input: String = oids.map(|o| format!("{o}\n")).collect();
-    if input.is_empty() {
-        return Vec::new();
-    }
-    let mut cmd = Command::new("git");
-    cmd.current_dir(repo.path())
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
-    for (k, v) in hermetic_env() {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("cat-file");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || {
-        use std::io::Write;
-        stdin.write_all(input.as_bytes()).expect("write");
-    });
-    let out = child.wait_with_output().expect("output");
-    writer.join().expect("writer");
-    let mut rest = out.stdout.as_slice();
-    let mut blobs = Vec::new();
-    while !rest.is_empty() {
-        let end = rest.iter().position(|b| *b == b'\n').expect("header");
-        let header = String::from_utf8_lossy(&rest[..end]).into_owned();
-        let size: usize = header
-            .rsplit(' ')
-            .next()
-            .and_then(|s| s.parse().ok())
-            .expect("size");
-        rest = &rest[end + 1..];
-        blobs.push(rest[..size].to_vec());
-        rest = &rest[size + 1..];
-    }
-    blobs
 }

@@ -88,16 +88,16 @@ fn ten_commit_mode_creates_in_one_session_all_succeed_and_are_all_recorded() {
     );
     assert_recorded(&repo, &s, &ids);
     // Every file written before the last create started is committed, nothing is left behind.
-    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
     for i in 0..10 {
         assert_eq!(
-            git(&repo, &["show", &format!("HEAD:work/{i}.txt")]),
+            repo.git(&["show", &format!("HEAD:work/{i}.txt")]),
             format!("work {i}")
         );
     }
     assert!(!repo.join(".git/index.lock").exists());
-    assert_eq!(git(&repo, &["tag"]).lines().count(), 10, "one tag each");
-    git(&repo, &["fsck", "--no-progress"]);
+    assert_eq!(repo.git(&["tag"]).lines().count(), 10, "one tag each");
+    repo.git(&["fsck", "--no-progress"]);
 }
 
 #[test]
@@ -127,9 +127,9 @@ fn twelve_creates_across_four_sessions_in_both_modes_all_succeed_and_are_recorde
         assert_recorded(&repo, s, &ids);
     }
     // Snapshots never tag; commits do.
-    assert_eq!(git(&repo, &["tag"]).lines().count(), 6);
+    assert_eq!(repo.git(&["tag"]).lines().count(), 6);
     assert!(!repo.join(".git/index.lock").exists());
-    git(&repo, &["fsck", "--no-progress"]);
+    repo.git(&["fsck", "--no-progress"]);
 }
 
 #[test]
@@ -190,5 +190,5 @@ fn snapshots_rollbacks_and_undos_from_many_processes_keep_every_log_consistent()
     // base + one safety snapshot per rollback or undo that ran.
     assert!(log_a.len() >= 5, "{}", log_a.len());
     assert!(!repo.join(".git/index.lock").exists());
-    git(&repo, &["fsck", "--no-progress"]);
+    repo.git(&["fsck", "--no-progress"]);
 }

@@ -1,8 +1,9 @@
 //! Killed together with its git child (issue 8, item 7): a harness kills the whole process group
 //! of a `rollback --hard-reset` or an `undo` at a random moment, git child included, which can
-//! leave git's `index.lock` (or a ref lock) behind. The next `undo` must recover on its own (the
+//! leave git's `index.lock` (or a ref lock) behind. The next command must recover on its own (the
 //! journal of the killed operation proves the lock is its leftover; it says on stderr what it
-//! removed) and bring back every byte of the state from before the killed command.
+//! removed), and `undo` (or `redo`, for an undo that finished) brings back every byte of the
+//! state from before the killed command.
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -35,6 +36,24 @@ fn wait_for_group(pgid: u32) {
         assert!(Instant::now() < deadline, "group {pgid} did not exit");
         std::thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// Waits until git's `index.lock` appears (or the command ends, or 5 s pass).
+fn wait_for_index_lock(repo: &TestRepo, child: &mut std::process::Child) {
+    let lock = repo.join(".git/index.lock");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !lock.exists() && Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::hint::spin_loop();
+    }
+}
+
+/// The session's operation history, newest first.
+fn operations(repo: &TestRepo, session: &str) -> Vec<serde_json::Value> {
+    let listed = run_json(repo, &["op-log", "--session-id", session]);
+    listed.as_array().cloned().unwrap_or_default()
 }
 
 #[test]
@@ -85,6 +104,14 @@ fn undo_recovers_after_the_whole_process_group_was_killed() {
     );
     run_json(&repo, &["undo", "--session-id", &s]);
 
+    let rollback: Vec<&str> = vec![
+        "rollback",
+        "--session-id",
+        &s,
+        "--checkpoint-id",
+        &v1,
+        "--hard-reset",
+    ];
     let (mut killed_mid_way, mut recovered) = (0, 0);
     let began = Instant::now();
     for round in 0..24 {
@@ -92,26 +119,28 @@ fn undo_recovers_after_the_whole_process_group_was_killed() {
             format!("work/r{round}.txt"),
             format!("uncommitted {round}\n"),
         );
-        let before = repo.tree_state();
+        // Even rounds kill a rollback; odd rounds kill the undo of a rollback that went through.
         let args: Vec<&str> = if round % 2 == 0 {
-            vec![
-                "rollback",
-                "--session-id",
-                &s,
-                "--checkpoint-id",
-                &v1,
-                "--hard-reset",
-            ]
+            rollback.clone()
         } else {
+            run_json(&repo, &rollback);
             vec!["undo", "--session-id", &s]
         };
+        let before = repo.tree_state();
+        let entries_before = operations(&repo, &s).len();
         let mut child = cm(&repo)
             .args(&args)
             .process_group(0)
             .spawn()
             .expect("spawn");
         let pgid = child.id();
-        std::thread::sleep(Duration::from_micros(rng.below(150_000)));
+        if round % 4 < 2 {
+            // Half the rounds kill at a random moment; the others as soon as git holds the
+            // index lock, so that a leftover lock is certain to be met, whatever the load.
+            std::thread::sleep(Duration::from_micros(rng.below(150_000)));
+        } else {
+            wait_for_index_lock(&repo, &mut child);
+        }
         let killed = Command::new("kill")
             .args(["-KILL", "--", &format!("-{pgid}")])
             .status()
@@ -122,14 +151,43 @@ fn undo_recovers_after_the_whole_process_group_was_killed() {
         if killed.success() && status.code().is_none() {
             killed_mid_way += 1;
         }
-        let now = repo.tree_state();
 
-        // No manual step: the next undo works, and says what it removed.
-        let out = run(&repo, &["undo", "--session-id", &s]);
+        // No manual step: the next command works, says what it removed, and the state from
+        // before the killed command comes back. The killed command's entry (recorded with its
+        // safety snapshot before anything changed) says how: a finished undo is taken back by
+        // redo; a finished rollback, or any operation that was cut short, by undo. Without an
+        // entry nothing changed, and a snapshot (which takes the repository lock) must work.
+        let ops = operations(&repo, &s);
+        let back = match ops.first().filter(|_| ops.len() > entries_before) {
+            Some(op) if op["kind"] == "undo" && op["state"] == "done" => "redo",
+            Some(_) => "undo",
+            None => {
+                assert_eq!(
+                    repo.tree_state(),
+                    before,
+                    "{what}: no entry, yet files changed"
+                );
+                "create"
+            }
+        };
+        let next: Vec<&str> = match back {
+            "create" => vec![
+                "create",
+                "--session-id",
+                &s,
+                "--description",
+                "after the kill",
+                "--phase",
+                "implement",
+                "--snapshot",
+            ],
+            other => vec![other, "--session-id", &s],
+        };
+        let out = run(&repo, &next);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(
             out.status.success(),
-            "{what}: undo after the kill failed: {stderr}"
+            "{what}: {back} after the kill failed: {stderr}"
         );
         if stderr.contains("removed") {
             assert!(
@@ -138,14 +196,14 @@ fn undo_recovers_after_the_whole_process_group_was_killed() {
             );
             recovered += 1;
         }
-        let after = repo.tree_state();
-        assert!(
-            now == before || after == before,
-            "{what}: neither the state after the kill nor the undo is the state from before"
+        assert_eq!(
+            repo.tree_state(),
+            before,
+            "{what}: {back} did not bring back every byte"
         );
         assert!(!repo.join(".git/index.lock").exists(), "{what}");
         assert!(
-            git_try(&repo, &["status", "--porcelain"]).is_some(),
+            repo.git_try(&["status", "--porcelain"]).is_some(),
             "{what}: git status"
         );
     }

@@ -183,7 +183,7 @@ fn sigkill_at_random_moments_never_corrupts_the_log_or_loses_a_state() {
         );
         // The state before the command is still recoverable.
         let now = user_state(&repo);
-        let held = reader.all_checkpoint_states(&repo);
+        let held = reader.checkpoint_states(&repo);
         assert!(
             now == before || held.contains(&before),
             "{what}: the state before the killed command is lost"
@@ -243,7 +243,7 @@ fn sigkill_at_random_moments_never_corrupts_the_log_or_loses_a_state() {
         ],
     );
     run_json(&repo, &["undo", "--session-id", &s]);
-    git(&repo, &["fsck", "--no-progress"]);
+    repo.git(&["fsck", "--no-progress"]);
     let leftovers: Vec<String> = std::fs::read_dir(private_dir(&repo))
         .expect("private dir")
         .flatten()

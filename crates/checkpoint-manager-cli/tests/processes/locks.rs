@@ -13,10 +13,10 @@ use crate::common::*;
 /// Everything a failed command must leave alone.
 fn snapshot_of_everything(repo: &TestRepo, s: &str) -> (String, String, Vec<u8>, String) {
     (
-        git(repo, &["for-each-ref", "--format=%(refname) %(objectname)"]),
-        git(repo, &["status", "--porcelain", "-uall"]),
+        repo.git(&["for-each-ref", "--format=%(refname) %(objectname)"]),
+        repo.git(&["status", "--porcelain", "-uall"]),
         std::fs::read(repo.log_path(s)).unwrap_or_default(),
-        git(repo, &["rev-parse", "HEAD"]),
+        repo.git(&["rev-parse", "HEAD"]),
     )
 }
 
@@ -179,7 +179,7 @@ fn a_busy_session_lock_fails_with_exit_6_before_anything_changes() {
         false,
     );
     let before = snapshot_of_everything(&repo, &s);
-    let tags = git(&repo, &["tag"]);
+    let tags = repo.git(&["tag"]);
     let out = cm(&repo)
         .args(["--lock-timeout", "0.3", "create", "--session-id", &s])
         .args(["--description", "blocked", "--phase", "plan"])
@@ -191,7 +191,7 @@ fn a_busy_session_lock_fails_with_exit_6_before_anything_changes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(git(&repo, &["tag"]), tags, "a tag was made");
+    assert_eq!(repo.git(&["tag"]), tags, "a tag was made");
     assert_eq!(
         before,
         snapshot_of_everything(&repo, &s),

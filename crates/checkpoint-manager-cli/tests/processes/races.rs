@@ -42,10 +42,7 @@ fn user_commit(repo: &TestRepo, round: u32) -> Option<String> {
     let text = String::from_utf8_lossy(&out.stdout);
     let summary = text.lines().next().unwrap_or_default();
     let id = summary.split(']').next()?.rsplit(' ').next()?.to_owned();
-    Some(git(
-        repo,
-        &["rev-parse", "--verify", &format!("{id}^{{commit}}")],
-    ))
+    Some(repo.git(&["rev-parse", "--verify", &format!("{id}^{{commit}}")]))
 }
 
 #[test]
@@ -130,7 +127,8 @@ fn a_user_commit_racing_a_rollback_or_an_undo_is_never_lost() {
         }
 
         // Every commit the user made so far is reachable from a ref, with its file's bytes.
-        let reachable: HashSet<String> = git(&repo, &["rev-list", "--all"])
+        let reachable: HashSet<String> = repo
+            .git(&["rev-list", "--all"])
             .lines()
             .map(str::to_owned)
             .collect();
@@ -140,7 +138,7 @@ fn a_user_commit_racing_a_rollback_or_an_undo_is_never_lost() {
                 "round {round}: the user's commit of round {r} ({commit}) is reachable from no ref ({args:?} exited {code}: {stderr})"
             );
             assert_eq!(
-                git(&repo, &["show", &format!("{commit}:user/r{r}.txt")]),
+                repo.git(&["show", &format!("{commit}:user/r{r}.txt")]),
                 format!("the user's work of round {r}"),
             );
         }

@@ -21,6 +21,8 @@ from ._models import (
     CheckpointPhase,
     CheckpointSummary,
     CheckpointType,
+    PullResult,
+    PushResult,
     RepairReport,
     RollbackResult,
     StateSnapshot,
@@ -257,6 +259,44 @@ class CheckpointManager:
         """Rebuilds the session's ``checkpoints.json`` from the metadata kept in git."""
         raw = self._native().repair(self._session(session_id))
         return RepairReport.from_dict(json.loads(raw))
+
+    def _sessions(self, session_id: Optional[IdLike], all_sessions: bool) -> Optional[str]:
+        if all_sessions:
+            if session_id is not None:
+                raise CheckpointValueError("give session_id or all_sessions=True, not both")
+            return None
+        return self._session(session_id)
+
+    def push(
+        self,
+        session_id: Optional[IdLike] = None,
+        *,
+        remote: Optional[str] = None,
+        all_sessions: bool = False,
+    ) -> PushResult:
+        """Sends the session's checkpoints (every session's with ``all_sessions=True``) to a git
+        remote: their private refs and ``checkpoint-<uuid>`` tags, never a branch. ``remote``
+        defaults to git config ``checkpoint-manager.remote``, else ``origin``. A second push
+        sends nothing (``up_to_date``). Raises ``GitCommandError`` when git fails."""
+        raw = self._native().push(self._sessions(session_id, all_sessions), remote)
+        return PushResult.from_dict(json.loads(raw))
+
+    def pull(
+        self,
+        session_id: Optional[IdLike] = None,
+        *,
+        remote: Optional[str] = None,
+        all_sessions: bool = False,
+        include_deleted: bool = False,
+    ) -> PullResult:
+        """Fetches checkpoints from a git remote and merges them into the local refs and logs;
+        then they work as local ones. Nothing local is dropped or overwritten: ids both sides
+        hold differently are in ``conflicts``. Checkpoints deleted here stay deleted unless
+        ``include_deleted``."""
+        raw = self._native().pull(
+            self._sessions(session_id, all_sessions), remote, include_deleted
+        )
+        return PullResult.from_dict(json.loads(raw))
 
     def __repr__(self) -> str:
         return (

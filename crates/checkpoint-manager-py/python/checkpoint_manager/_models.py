@@ -21,6 +21,7 @@ __all__ = [
     "ResetMode",
     "BranchMoved",
     "RollbackResult",
+    "Operation",
 ]
 
 
@@ -105,6 +106,11 @@ class SnapshotInfo:
     skipped: List[SkippedPath] = field(default_factory=list)
     safety: bool = False
     """True for the automatic snapshot a rollback or undo takes first."""
+    raw_tree: Optional[str] = None
+    """A tree of the exact bytes of the files git's filters would not give back as they were
+    (CRLF under ``text=auto``, say); a restore writes them over the filtered checkout."""
+    assume_unchanged: List[str] = field(default_factory=list)
+    """Index entries marked ``assume-unchanged`` when captured; a hard restore marks them again."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SnapshotInfo:
@@ -115,11 +121,13 @@ class SnapshotInfo:
             index_commit=data["index_commit"],
             skipped=[SkippedPath.from_dict(s) for s in data.get("skipped", [])],
             safety=data.get("safety", False),
+            raw_tree=data.get("raw_tree"),
+            assume_unchanged=list(data.get("assume_unchanged", [])),
         )
 
     def to_dict(self) -> Dict[str, Any]:
-        """Returns the ``checkpoints.json`` form, which leaves out an empty ``skipped`` and a
-        false ``safety``."""
+        """Returns the ``checkpoints.json`` form, which leaves out an empty ``skipped`` and
+        ``assume_unchanged``, a false ``safety`` and a missing ``raw_tree``."""
         data: Dict[str, Any] = {
             "base_commit": self.base_commit,
             "branch": self.branch,
@@ -130,6 +138,10 @@ class SnapshotInfo:
             data["skipped"] = [s.to_dict() for s in self.skipped]
         if self.safety:
             data["safety"] = True
+        if self.raw_tree is not None:
+            data["raw_tree"] = self.raw_tree
+        if self.assume_unchanged:
+            data["assume_unchanged"] = list(self.assume_unchanged)
         return data
 
 
@@ -272,6 +284,77 @@ class RepairReport:
         )
 
 
+@dataclass
+class RemoteCheckpoint:
+    """A checkpoint named by session and id, as ``pull`` reports it."""
+
+    session_id: str
+    checkpoint_id: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RemoteCheckpoint:
+        return cls(session_id=data["session_id"], checkpoint_id=data["checkpoint_id"])
+
+
+@dataclass
+class RemoteConflict:
+    """A checkpoint id both sides hold with different metadata or commit; left as it is."""
+
+    session_id: str
+    checkpoint_id: str
+    detail: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RemoteConflict:
+        return cls(
+            session_id=data["session_id"],
+            checkpoint_id=data["checkpoint_id"],
+            detail=data["detail"],
+        )
+
+
+@dataclass
+class PushResult:
+    """What ``push`` sent: the refs (private refs and ``checkpoint-<uuid>`` tags) the remote
+    lacked; ``up_to_date`` when it had them all."""
+
+    remote: str
+    pushed: List[str]
+    up_to_date: bool
+    conflicts: List[RemoteConflict] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PushResult:
+        return cls(
+            remote=data["remote"],
+            pushed=list(data["pushed"]),
+            up_to_date=data["up_to_date"],
+            conflicts=[RemoteConflict.from_dict(c) for c in data.get("conflicts", [])],
+        )
+
+
+@dataclass
+class PullResult:
+    """What ``pull`` brought: checkpoints new here, those deleted here and so not brought back,
+    and ids both sides hold differently (never overwritten)."""
+
+    remote: str
+    pulled: List[RemoteCheckpoint]
+    up_to_date: bool
+    skipped_deleted: List[RemoteCheckpoint] = field(default_factory=list)
+    conflicts: List[RemoteConflict] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PullResult:
+        return cls(
+            remote=data["remote"],
+            pulled=[RemoteCheckpoint.from_dict(c) for c in data["pulled"]],
+            up_to_date=data["up_to_date"],
+            skipped_deleted=[RemoteCheckpoint.from_dict(c) for c in data.get("skipped_deleted", [])],
+            conflicts=[RemoteConflict.from_dict(c) for c in data.get("conflicts", [])],
+        )
+
+
 class ResetMode(Enum):
     """How a rollback treated the index and the working tree."""
 
@@ -356,3 +439,51 @@ class RollbackResult:
             branch_moved=None if moved is None else BranchMoved.from_dict(moved),
             extra=_extra(data, cls._KNOWN),
         )
+
+
+@dataclass
+class Operation:
+    """One entry of a session's operation history (``operations`` in ``checkpoints.json``):
+    every rollback, undo and redo, recorded with its safety snapshot before anything changes."""
+
+    operation_id: str
+    kind: str
+    """``rollback``, ``undo`` or ``redo``."""
+    target_checkpoint_id: str
+    """The checkpoint restored (for undo and redo: the safety snapshot returned to)."""
+    safety_checkpoint_id: str
+    """The snapshot of the state before this operation, taken first."""
+    mode: ResetMode
+    timestamp: str
+    state: str
+    """``started`` (written before anything changes), ``done`` or ``failed``."""
+    undid: Optional[str] = None
+    """For an undo: the operation it undid; for a redo: the undo it took back."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Operation:
+        return cls(
+            operation_id=data["operation_id"],
+            kind=data["kind"],
+            target_checkpoint_id=data["target_checkpoint_id"],
+            safety_checkpoint_id=data["safety_checkpoint_id"],
+            mode=ResetMode(data["mode"]),
+            timestamp=data["timestamp"],
+            state=data["state"],
+            undid=data.get("undid"),
+        )
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Returns the ``checkpoints.json`` form, which leaves out a missing ``undid``."""
+        data: Dict[str, Any] = {
+            "operation_id": self.operation_id,
+            "kind": self.kind,
+            "target_checkpoint_id": self.target_checkpoint_id,
+            "safety_checkpoint_id": self.safety_checkpoint_id,
+            "mode": self.mode.value,
+            "timestamp": self.timestamp,
+            "state": self.state,
+        }
+        if self.undid is not None:
+            data["undid"] = self.undid
+        return data

@@ -17,6 +17,7 @@ mod index;
 mod objects;
 mod refname;
 mod refs;
+mod remote;
 mod repo;
 mod status;
 mod trees;
@@ -42,6 +43,9 @@ pub use refname::is_valid_branch_ref;
 pub use refs::{
     any_ref_under, delete_ref, move_ref, read_refs, resolve, set_symbolic_head, tag_objects_under,
     tree_of, RefTransaction,
+};
+pub use remote::{
+    check_remote, default_remote, fetch_into, local_refs, ls_remote, push, RemoteUpdate,
 };
 pub use repo::Repo;
 pub use status::{Head, Status, StatusEntry};

@@ -29,6 +29,10 @@ impl RefTransaction {
     /// Checks that `name` is still `old` (`None`: does not exist), changing nothing: the whole
     /// transaction fails if it moved.
     pub fn verify(&mut self, name: &str, old: Option<&str>) -> &mut Self {
+        // `no-deref`: a plain `verify` of HEAD (or of the branch it points at) writes a bogus
+        // entry (new id all zeros, no message) into HEAD's reflog; with `no-deref` git still
+        // compares the value HEAD resolves to, and logs nothing.
+        self.lines.push_str("option no-deref\n");
         match old {
             Some(old) => self.lines.push_str(&format!("verify {name} {old}\n")),
             None => self.lines.push_str(&format!("verify {name}\n")),

@@ -363,6 +363,14 @@ impl Repo {
         )
         .map_err(|e| Error::io(&path, e))
     }
+
+    /// Returns the tree of each commit, in order (one `git rev-parse`). The commits must be
+    /// object ids (hex), never options.
+    pub fn tree_ids(&self, commits: &[&str]) -> Result<Vec<String>> {
+        let specs = commits.iter().map(|c| format!("{c}^{{tree}}"));
+        let text = self.git().arg("rev-parse").args(specs).run_text()?;
+        Ok(text.lines().map(str::to_owned).collect())
+    }
 }
 
 /// Finds an ordinary repository by walking up from `start` to the first `.git` (a folder, or a

@@ -9,6 +9,7 @@ use crate::ids::{CheckpointId, SessionId};
 use crate::log::{now_timestamp, SESSIONS_EXCLUDE};
 use crate::manager::{CheckpointManager, CreateRequest, Created, COMMIT_NOTICE};
 use crate::model::{Checkpoint, CheckpointMode, SkipReason, SkippedPath, SnapshotInfo};
+use crate::ops::rollback::is_object_id;
 use crate::snapshot::{self, Captured, IndexFile, IndexStamp, TempIndex};
 use crate::store;
 use crate::validate;
@@ -19,6 +20,7 @@ impl CheckpointManager {
         session: SessionId,
         request: &CreateRequest,
         announce: bool,
+        if_changed: bool,
     ) -> Result<Created> {
         if request.description.trim().is_empty() {
             return Err(Error::EmptyText {
@@ -46,6 +48,16 @@ impl CheckpointManager {
         let mut refs = RefTransaction::default();
         let (new_index, made_commit) =
             self.write_by_mode(request, &status, index_copy, &mut checkpoint, &mut refs)?;
+        if if_changed {
+            if let Some(newest) = self.same_files_as_newest(&open.checkpoints, &checkpoint) {
+                return Ok(Created {
+                    checkpoint: newest,
+                    warnings: Vec::new(),
+                    notices: Vec::new(),
+                    unchanged: true,
+                });
+            }
+        }
         if request.mode != CheckpointMode::Snapshot {
             let tag = store::tag_name(id);
             refs.create(&format!("refs/tags/{tag}"), &checkpoint.commit_sha);
@@ -88,7 +100,27 @@ impl CheckpointManager {
             checkpoint,
             warnings,
             notices,
+            unchanged: false,
         })
+    }
+
+    /// Returns the session's newest checkpoint when its tree is `candidate`'s. Only the objects
+    /// of `candidate` exist yet (no ref, no log entry), so dropping it changes nothing. A
+    /// newest checkpoint whose commit git cannot read counts as different: a new one is made.
+    fn same_files_as_newest(
+        &self,
+        checkpoints: &[Checkpoint],
+        candidate: &Checkpoint,
+    ) -> Option<Checkpoint> {
+        let newest = crate::log::newest_first(checkpoints).into_iter().next()?;
+        if !is_object_id(&candidate.commit_sha) || !is_object_id(&newest.commit_sha) {
+            return None;
+        }
+        let trees = self
+            .repo
+            .tree_ids(&[&candidate.commit_sha, &newest.commit_sha])
+            .ok()?;
+        (trees.len() == 2 && trees[0] == trees[1]).then_some(newest)
     }
 
     /// Writes what the mode asks for and fills `checkpoint` in: a tag checkpoint needs a clean

@@ -1,11 +1,11 @@
 //! Deleting a checkpoint: its refs go to the trash (so a delete can be taken back) and the
 //! record leaves the log.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::git::RefTransaction;
 use crate::ids::{CheckpointId, SessionId};
 use crate::manager::{find, CheckpointManager};
-use crate::model::DeleteOutcome;
+use crate::model::{DeleteOutcome, Operation};
 use crate::store;
 
 impl CheckpointManager {
@@ -19,6 +19,7 @@ impl CheckpointManager {
     ) -> Result<DeleteOutcome> {
         let mut open = self.lock_session(session, true)?;
         let target = find(&open.checkpoints, session, checkpoint)?.clone();
+        refuse_deleting_what_undo_needs(&open.operations, session, checkpoint)?;
         let tag_ref = format!("refs/tags/{}", store::tag_name(checkpoint));
         let private = store::private_ref(session, checkpoint);
         let trash = store::trash_ref(session, checkpoint);
@@ -61,5 +62,24 @@ impl CheckpointManager {
             removed_tag,
             kept_ref,
         })
+    }
+}
+
+/// A safety snapshot the operation history names is where undo or redo returns: it stays.
+fn refuse_deleting_what_undo_needs(
+    operations: &[Operation],
+    session: SessionId,
+    checkpoint: CheckpointId,
+) -> Result<()> {
+    match operations
+        .iter()
+        .find(|op| op.safety_checkpoint_id == checkpoint)
+    {
+        Some(op) => Err(Error::SafetySnapshotInUse {
+            session: session.as_string(),
+            checkpoint: checkpoint.as_string(),
+            operation: op.operation_id.to_string(),
+        }),
+        None => Ok(()),
     }
 }

@@ -211,7 +211,9 @@ impl CheckpointManager {
         let tag_object =
             store::write_metadata_tag_with(&self.repo, session, &safety, Some(&operation))?;
         // Recorded only if HEAD is still what status read: a commit made meanwhile stops the
-        // operation here, with nothing changed.
+        // operation here, with nothing changed. So does a lock on the branch, which the
+        // restore's last step (moving it) could not take.
+        self.require_branch_unlocked(&status)?;
         RefTransaction::default()
             .verify("HEAD", status.head.oid.as_deref())
             .create(

@@ -33,7 +33,7 @@ fn commits_tracked_changes_deletions_and_untracked_files_then_tags_the_commit() 
     assert_eq!(blob(&repo, &cp.commit_sha, "edit.txt"), b"new\n");
     assert_eq!(blob(&repo, &cp.commit_sha, "fresh/untracked.txt"), b"hi\n");
     // Like `git add -A && git commit`: nothing is left uncommitted, files are untouched.
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
     assert_eq!(repo.read("edit.txt"), b"new\n");
 
     let tag = format!("checkpoint-{}", cp.checkpoint_id);
@@ -77,7 +77,7 @@ fn staged_changes_staged_deletions_and_mode_changes_are_committed() {
         ["README.md", "script.sh", "staged.txt"]
     );
     assert_eq!(mode_of(&repo, &cp.commit_sha, "script.sh"), "100755");
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn a_repository_without_commits_gets_a_root_commit() {
         ["dir/second.txt", "first.txt"]
     );
     assert_eq!(tags(&repo), [format!("checkpoint-{}", cp.checkpoint_id)]);
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
 }
 
 #[test]
@@ -235,7 +235,7 @@ fn file_names_with_unicode_spaces_and_quotes_are_committed_exactly() {
             format!("content {i}\n").into_bytes()
         );
     }
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
 }
 
 #[test]
@@ -297,7 +297,7 @@ fn the_sessions_folder_is_never_in_any_commit_and_never_shows_in_status() {
     }
     assert!(all.contains(&b.commit_sha) && all.contains(&c.commit_sha));
     // A user's own `git add -A` never picks the log up either.
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
     repo.git(&["add", "-A"]);
     assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "");
 }
@@ -313,7 +313,7 @@ fn the_sessions_folder_is_excluded_even_without_an_info_exclude_file() {
         tree_paths(&repo, &second.commit_sha),
         ["README.md", "a.txt"]
     );
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
 }
 
 #[test]
@@ -600,7 +600,7 @@ fn unmerged_without_an_operation(repo: &TestRepo) {
     repo.commit_all("committed");
     assert!(!repo.git_output(&["stash", "pop"]).status.success());
     assert!(!repo.exists(".git/MERGE_HEAD"));
-    assert!(status(repo).contains("UU conflict.txt"));
+    assert!(repo.status().contains("UU conflict.txt"));
 }
 
 #[test]
@@ -677,7 +677,7 @@ fn any_description_round_trips() {
                 blob(&repo, &cp.commit_sha, "a.txt"),
                 format!("{n}\n").into_bytes()
             );
-            proptest::prop_assert_eq!(status(&repo), "");
+            proptest::prop_assert_eq!(repo.status(), "");
             Ok(())
         })
         .unwrap();
@@ -714,7 +714,7 @@ fn type_changes_symlinks_intent_to_add_and_newlines_in_names_are_committed_like_
     assert_eq!(mode_of(&repo, &cp.commit_sha, "link"), "120000");
     assert_eq!(blob(&repo, &cp.commit_sha, "link"), b"a/b.txt");
     assert_eq!(blob(&repo, &cp.commit_sha, "ita.txt"), b"intent to add\n");
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
 }
 
 #[test]
@@ -777,7 +777,7 @@ fn a_blank_description_is_refused_in_every_mode_and_changes_nothing() {
     }
     assert_eq!(repo.head(), head);
     assert!(!repo.exists(".flow"));
-    assert_eq!(status(&repo), "?? a.txt");
+    assert_eq!(repo.status(), "?? a.txt");
 }
 
 /// The warnings and the once-per-repository notice come back from `create_with_notices`; plain
@@ -809,5 +809,5 @@ fn commit_mode_returns_size_warnings_and_the_commit_notice_once() {
         .create_with_notices(sid(1), &request("second"))
         .unwrap();
     assert_eq!(second.notices, Vec::<String>::new());
-    assert_eq!(status(&repo), "?? big.bin");
+    assert_eq!(repo.status(), "?? big.bin");
 }

@@ -59,7 +59,7 @@ fn mixed_rollback_moves_head_and_index_and_keeps_every_file() {
     assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "");
     // Files are exactly as they were.
     assert_eq!(repo.tree_state(), files_before);
-    assert_eq!(status(repo), " M a.txt\n?? b.txt\n?? u.txt");
+    assert_eq!(repo.status(), " M a.txt\n?? b.txt\n?? u.txt");
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn hard_rollback_restores_the_checkpoints_files() {
     assert!(!repo.exists("b.txt"), "committed after the checkpoint");
     // Like `git reset --hard`, a file git never tracked stays.
     assert_eq!(repo.read("u.txt"), b"untracked\n");
-    assert_eq!(status(repo), "?? u.txt");
+    assert_eq!(repo.status(), "?? u.txt");
     let mut expected = t.files_at_c1.clone();
     expected.push((
         "u.txt".to_owned(),
@@ -111,7 +111,7 @@ fn hard_rollback_restores_unicode_names_and_modes() {
         .unwrap();
 
     assert_eq!(repo.tree_state(), at_c1);
-    assert_eq!(status(&repo), "");
+    assert_eq!(repo.status(), "");
 }
 
 #[test]
@@ -283,20 +283,6 @@ fn rollback_to_an_unknown_checkpoint_or_session_is_not_found_and_changes_nothing
     assert_eq!(observe(repo), before);
     assert_eq!(log_bytes(repo, sid(1)), log_before);
     assert!(!repo.exists(format!(".flow/maestro/sessions/{}", sid(2))));
-}
-
-/// Commits `conflict.txt` = "base", then a branch `other` that sets it to "other", then `main`
-/// setting it to "main", and returns the base commit.
-fn diverged(repo: &TestRepo) -> String {
-    repo.write("conflict.txt", "base\n");
-    let base = repo.commit_all("base");
-    repo.git(&["checkout", "-q", "-b", "other"]);
-    repo.write("conflict.txt", "other\n");
-    repo.commit_all("other side");
-    repo.git(&["checkout", "-q", "main"]);
-    repo.write("conflict.txt", "main\n");
-    repo.commit_all("main side");
-    base
 }
 
 type Setup = fn(&TestRepo) -> &'static str;

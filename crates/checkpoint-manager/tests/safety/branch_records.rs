@@ -45,12 +45,10 @@ fn undo_refuses_a_branch_name_git_would_refuse() {
         let err = fx.mgr.undo(fx.session).expect_err(bad);
         assert!(matches!(err, Error::InvalidRecord { .. }), "{bad}: {err}");
         assert!(err.to_string().contains("is not a branch"), "{bad}: {err}");
-        assert_same(&before, &fx.observe(), bad);
+        assert_same_for_user(&before, &fx.observe(), bad);
         assert_eq!(
-            git(
-                &fx.repo,
-                &["for-each-ref", "--format=%(refname)", "refs/heads/"]
-            ),
+            fx.repo
+                .git(&["for-each-ref", "--format=%(refname)", "refs/heads/"]),
             "refs/heads/main",
             "{bad}: no branch was made"
         );
@@ -67,7 +65,7 @@ fn a_valid_branch_of_unusual_shape_is_still_re_attached() {
     fx.repo.git(&["switch", "-q", "--detach"]);
     fx.undo();
     assert_eq!(
-        git(&fx.repo, &["symbolic-ref", "HEAD"]),
+        fx.repo.git(&["symbolic-ref", "HEAD"]),
         "refs/heads/feature/x-1@2"
     );
     assert_eq!(fx.repo.read("tracked.txt"), b"before the rollback\n");
@@ -75,7 +73,8 @@ fn a_valid_branch_of_unusual_shape_is_still_re_attached() {
 
 /// Paths marked assume-unchanged in the index (lowercase tag of `ls-files -v`).
 fn assume_unchanged(fx: &Fixture) -> Vec<String> {
-    git(&fx.repo, &["ls-files", "-v"])
+    fx.repo
+        .git(&["ls-files", "-v"])
         .lines()
         .filter(|l| l.starts_with(|c: char| c.is_ascii_lowercase()))
         .map(|l| l[2..].to_owned())

@@ -71,7 +71,7 @@ fn repeated_undo_walks_back_through_the_history_and_redo_walks_forward() {
     let before = fx.observe();
     let err = fx.mgr.undo(fx.session).expect_err("nothing left to undo");
     assert!(matches!(err, Error::NothingToUndo { .. }), "{err}");
-    assert_same(&before, &fx.observe(), "a refused undo");
+    assert_same_for_user(&before, &fx.observe(), "a refused undo");
 
     let r1 = fx.mgr.redo(fx.session).expect("redo");
     assert_state(
@@ -414,10 +414,7 @@ fn a_rollback_across_branches_names_the_branch_it_moved() {
     assert_eq!(moved.new_commit, feature_tip);
     // main's old commit is an ancestor of feature's here: the new commit is not in main's history.
     assert!(!moved.in_history);
-    assert_eq!(
-        git(&fx.repo, &["rev-parse", "refs/heads/main"]),
-        feature_tip
-    );
+    assert_eq!(fx.repo.git(&["rev-parse", "refs/heads/main"]), feature_tip);
 
     let undone = fx.undo();
     let back = undone.branch_moved.expect("undo moves main back");
@@ -464,5 +461,41 @@ fn an_operation_killed_before_its_entry_is_not_undone() {
     assert!(
         fx.mgr.get(fx.session, orphan.safety_checkpoint_id).is_ok(),
         "its safety snapshot is kept"
+    );
+}
+
+#[test]
+fn a_safety_snapshot_the_history_needs_cannot_be_deleted_and_undo_keeps_working() {
+    let fx = Fixture::new();
+    let (_, b, c, [_, cp_b]) = three_states(&fx);
+    let rollback = fx.rollback_hard(&cp_b);
+    assert_state(&b, &fx.repo.tree_state(), "rollback to B");
+    let before = fx.observe();
+    let log_before = std::fs::read(fx.repo.log_path(&fx.session.to_string())).expect("log");
+    let err = fx
+        .mgr
+        .delete(fx.session, rollback.safety_checkpoint_id, true)
+        .expect_err("undo needs it");
+    assert!(matches!(err, Error::SafetySnapshotInUse { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&rollback.operation.operation_id.to_string()),
+        "{err}"
+    );
+    assert_same_for_user(&before, &fx.observe(), "a refused delete");
+    assert_eq!(
+        std::fs::read(fx.repo.log_path(&fx.session.to_string())).expect("log"),
+        log_before,
+        "the log is unchanged"
+    );
+    // The checkpoint the rollback went to can be deleted; undo still returns to C.
+    fx.mgr
+        .delete(fx.session, cp_b.checkpoint_id, true)
+        .expect("delete the target");
+    fx.undo();
+    assert_state(
+        &c,
+        &fx.repo.tree_state(),
+        "undo after the target was deleted",
     );
 }

@@ -29,7 +29,7 @@ fn assert_hard_rollback_refused(fx: &Fixture, target: &Checkpoint, path: &str) {
     let message = err.to_string();
     assert!(message.contains(path), "names the path: {message}");
     assert!(!message.contains('\n'), "one line: {message}");
-    assert_same(&before, &fx.observe(), "a refused rollback");
+    assert_same_for_user(&before, &fx.observe(), "a refused rollback");
     assert_eq!(
         fs::read(fx.repo.log_path(&fx.session.as_string())).expect("log"),
         log_before,
@@ -157,7 +157,7 @@ const NOTES: &str = ".flow/maestro/sessions/notes.md";
 
 /// Lists the index entries under the sessions folder.
 fn sessions_index(repo: &TestRepo) -> String {
-    git(repo, &["ls-files", "-s", "--", ".flow/maestro/sessions"])
+    repo.git(&["ls-files", "-s", "--", ".flow/maestro/sessions"])
 }
 
 /// Every file under the sessions folder with its bytes, but the running session's own log.
@@ -271,13 +271,13 @@ fn a_file_the_target_skipped_and_the_user_tracked_since_is_left_alone() {
         )
         .expect("snapshot");
     fx.repo.git(&["add", "big.bin"]);
-    let entry = git(&fx.repo, &["ls-files", "-s", "big.bin"]);
+    let entry = fx.repo.git(&["ls-files", "-s", "big.bin"]);
     let before = stamp(&fx.repo.join("big.bin"));
     capped
         .rollback(fx.session, target.checkpoint_id, ResetMode::Hard)
         .expect("rollback");
     assert_eq!(stamp(&fx.repo.join("big.bin")), before);
-    assert_eq!(git(&fx.repo, &["ls-files", "-s", "big.bin"]), entry);
+    assert_eq!(fx.repo.git(&["ls-files", "-s", "big.bin"]), entry);
 }
 
 #[test]
@@ -360,9 +360,9 @@ fn a_restore_leaves_files_that_already_hold_the_target_bytes_alone() {
     );
     assert_eq!(fx.repo.read("tracked.txt"), b"tracked v1\n");
     assert!(
-        !status(&fx.repo).contains("staged.txt"),
+        !fx.repo.status_with_ignored().contains("staged.txt"),
         "{}",
-        status(&fx.repo)
+        fx.repo.status_with_ignored()
     );
 }
 
@@ -428,14 +428,20 @@ fn crlf_bytes_git_calls_clean_under_eol_lf_come_back_as_crlf() {
     repo.git(&["add", "--renormalize", "."]);
     repo.commit_all("eol=lf");
     let fx = Fixture::over(repo, Options::default());
-    assert!(!status(&fx.repo).contains("crlf.txt"), "git calls it clean");
+    assert!(
+        !fx.repo.status_with_ignored().contains("crlf.txt"),
+        "git calls it clean"
+    );
     let commit = fx.create(CheckpointMode::Tag, "the commit");
     let target = fx.snapshot("clean state");
     fx.repo.write("crlf.txt", "changed\n");
     let changed = fx.snapshot("crlf.txt changed");
     fx.repo.write("crlf.txt", &crlf);
     fx.repo.git(&["update-index", "--refresh"]);
-    assert!(!status(&fx.repo).contains("crlf.txt"), "git calls it clean");
+    assert!(
+        !fx.repo.status_with_ignored().contains("crlf.txt"),
+        "git calls it clean"
+    );
     fx.repo.write("other.txt", "other, edited\n");
     for cp in [&changed, &commit, &target] {
         fx.rollback_hard(cp);

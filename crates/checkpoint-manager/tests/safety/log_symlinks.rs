@@ -39,10 +39,8 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 fn checkpoint_refs(fx: &Fixture) -> String {
-    git(
-        &fx.repo,
-        &["for-each-ref", "--format=%(refname) %(objectname)"],
-    )
+    fx.repo
+        .git(&["for-each-ref", "--format=%(refname) %(objectname)"])
 }
 
 #[track_caller]
@@ -86,14 +84,15 @@ fn create_through_a_symlinked_folder_is_refused_and_writes_nothing() {
                     .expect_err("refused");
                 assert_refused(err, &link);
             }
-            assert_same(&before, &fx.observe(), &link);
+            assert_same_for_user(&before, &fx.observe(), &link);
             assert_eq!(checkpoint_refs(&fx), refs, "{link}: no ref was made");
             assert!(files_under(&target).is_empty(), "{link}: wrote through it");
             // Listing reads through nothing either.
             assert_refused(fx.mgr.list(fx.session).expect_err("refused"), &link);
             // The symlink itself was never committed.
             assert_eq!(
-                git(&fx.repo, &["ls-tree", "-r", "--name-only", "HEAD", ".flow"]),
+                fx.repo
+                    .git(&["ls-tree", "-r", "--name-only", "HEAD", ".flow"]),
                 ""
             );
         }
@@ -134,7 +133,7 @@ fn rollback_and_undo_through_a_symlinked_folder_are_refused() {
                     .expect_err("refused"),
                 &link,
             );
-            assert_same(&before, &fx.observe(), &link);
+            assert_same_for_user(&before, &fx.observe(), &link);
             assert_eq!(checkpoint_refs(&fx), refs, "{link}: no safety snapshot");
             assert_eq!(files_under(&moved), logged, "{link}: the log was rewritten");
         }

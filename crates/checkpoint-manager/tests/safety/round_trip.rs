@@ -212,13 +212,13 @@ fn undo_reattaches_a_detached_head_where_it_was() {
 
     fx.rollback_hard(&cp);
     assert_eq!(
-        git(&fx.repo, &["rev-parse", "main"]),
+        fx.repo.git(&["rev-parse", "main"]),
         x,
         "rolling back on a detached HEAD must not move main"
     );
     fx.undo();
     assert_exactly(&fx.repo, &b, &b_staged, "undo on a detached HEAD");
-    assert_eq!(git(&fx.repo, &["rev-parse", "main"]), x);
+    assert_eq!(fx.repo.git(&["rev-parse", "main"]), x);
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn a_commit_sha_that_is_not_an_object_id_is_refused_before_anything_changes() {
         .expect_err("an option as a commit");
     assert!(matches!(err, Error::InvalidRecord { .. }), "{err}");
     assert!(err.to_string().contains("repair"), "{err}");
-    assert_same(&before, &fx.observe(), "a refused rollback");
+    assert_same_for_user(&before, &fx.observe(), "a refused rollback");
 }
 
 #[test]
@@ -54,22 +54,17 @@ fn index_and_raw_trees_come_from_the_snapshot_commit_not_from_the_log() {
     let want = fx.observe();
     // A tree that would write into .git if it were believed.
     let evil_config = fx.repo.write("evil", "[alias]\n\tpwned = !echo PWNED\n");
-    let blob = git(
-        &fx.repo,
-        &["hash-object", "-w", evil_config.to_str().expect("utf-8")],
-    );
+    let blob = fx
+        .repo
+        .git(&["hash-object", "-w", evil_config.to_str().expect("utf-8")]);
     fs::remove_file(evil_config).expect("rm");
-    let inner = git_with_stdin(
-        &fx.repo,
-        &["mktree"],
-        &format!("100644 blob {blob}\tconfig\n"),
-    );
-    let evil = git_with_stdin(
-        &fx.repo,
-        &["mktree"],
-        &format!("040000 tree {inner}\t.git\n"),
-    );
-    let head_tree = git(&fx.repo, &["rev-parse", "HEAD^{tree}"]);
+    let inner = fx
+        .repo
+        .git_with_stdin(&["mktree"], &format!("100644 blob {blob}\tconfig\n"));
+    let evil = fx
+        .repo
+        .git_with_stdin(&["mktree"], &format!("040000 tree {inner}\t.git\n"));
+    let head_tree = fx.repo.git(&["rev-parse", "HEAD^{tree}"]);
     tamper(&fx, &cp.checkpoint_id.to_string(), |c| {
         c["snapshot"]["raw_tree"] = evil.clone().into();
         c["snapshot"]["index_tree"] = head_tree.clone().into();
@@ -109,9 +104,9 @@ fn undo_refuses_to_move_a_branch_that_is_not_checked_out_and_has_moved() {
         .undo(fx.session)
         .expect_err("main moved and is not checked out");
     assert!(matches!(err, Error::BranchMoved { .. }), "{err}");
-    assert_same(&before, &fx.observe(), "a refused undo");
+    assert_same_for_user(&before, &fx.observe(), "a refused undo");
     assert_eq!(
-        git(&fx.repo, &["rev-parse", "main"]),
+        fx.repo.git(&["rev-parse", "main"]),
         m,
         "main keeps its new commit"
     );
@@ -119,10 +114,9 @@ fn undo_refuses_to_move_a_branch_that_is_not_checked_out_and_has_moved() {
     fx.repo.git(&["switch", "-q", "main"]);
     fx.undo();
     assert_eq!(fx.repo.read("tracked.txt"), b"before the rollback\n");
-    let kept = git(
-        &fx.repo,
-        &["for-each-ref", "--contains", &m, "--format=%(refname)"],
-    );
+    let kept = fx
+        .repo
+        .git(&["for-each-ref", "--contains", &m, "--format=%(refname)"]);
     assert!(!kept.is_empty(), "M is reachable from some ref");
 }
 
@@ -147,5 +141,5 @@ fn undo_refuses_to_take_a_branch_checked_out_in_another_worktree() {
         "{err}"
     );
     assert!(err.to_string().contains("wt"), "{err}");
-    assert_same(&before, &fx.observe(), "a refused undo");
+    assert_same_for_user(&before, &fx.observe(), "a refused undo");
 }

@@ -37,15 +37,19 @@ fn a_snapshot_leaves_head_branch_index_files_status_and_tags_exactly_as_they_wer
         "the user's index file was rewritten"
     );
     assert_eq!(before.status, after.status, "git status");
-    assert_eq!(before.public_refs, after.public_refs, "branches and tags");
-    assert_eq!(after.tags, "", "git tag must stay empty");
+    assert_eq!(
+        before.public_refs(),
+        after.public_refs(),
+        "branches and tags"
+    );
+    assert!(after.tags().is_empty(), "git tag must stay empty");
     assert_state(&before.files, &after.files, "after a snapshot");
     assert!(cp.tags.is_empty(), "a snapshot has no tag: {:?}", cp.tags);
     assert_eq!(cp.mode, CheckpointMode::Snapshot);
     assert!(!fx.repo.join(".git/index.lock").exists());
     assert!(!fx.repo.join(".git/refs/stash").exists(), "no stash entry");
     assert_eq!(
-        git(&fx.repo, &["rev-list", "--count", "main"]),
+        fx.repo.git(&["rev-list", "--count", "main"]),
         "1",
         "no commit on the branch"
     );
@@ -68,18 +72,16 @@ fn a_snapshot_holds_the_work_tree_and_the_index_as_their_own_trees() {
     assert_eq!(info.branch.as_deref(), Some("refs/heads/main"));
     // Shaped like a stash: parents [HEAD, I], I's tree is the index tree.
     assert_eq!(
-        git(&fx.repo, &["rev-parse", &format!("{}^1", cp.commit_sha)]),
+        fx.repo.git(&["rev-parse", &format!("{}^1", cp.commit_sha)]),
         head
     );
     assert_eq!(
-        git(&fx.repo, &["rev-parse", &format!("{}^2", cp.commit_sha)]),
+        fx.repo.git(&["rev-parse", &format!("{}^2", cp.commit_sha)]),
         info.index_commit
     );
     assert_eq!(
-        git(
-            &fx.repo,
-            &["rev-parse", &format!("{}^{{tree}}", info.index_commit)]
-        ),
+        fx.repo
+            .git(&["rev-parse", &format!("{}^{{tree}}", info.index_commit)]),
         info.index_tree
     );
 
@@ -109,13 +111,14 @@ fn a_snapshot_in_a_repository_without_commits_touches_nothing() {
     let fx = Fixture::over(repo, Default::default());
     let before = fx.observe();
     let cp = fx.snapshot("unborn");
-    assert_same(&before, &fx.observe(), "snapshot");
+    assert_same_for_user(&before, &fx.observe(), "snapshot");
     let info = cp.snapshot.expect("info");
     assert_eq!(info.base_commit, None);
     assert_eq!(info.branch.as_deref(), Some("refs/heads/main"));
     // No HEAD: W's only parent is I.
     assert_eq!(
-        git(&fx.repo, &["rev-list", "--parents", "-n1", &cp.commit_sha]),
+        fx.repo
+            .git(&["rev-list", "--parents", "-n1", &cp.commit_sha]),
         format!("{} {}", cp.commit_sha, info.index_commit)
     );
 }
@@ -129,7 +132,7 @@ fn a_snapshot_on_a_detached_head_records_no_branch_and_touches_nothing() {
     fx.repo.write("wip.txt", "wip\n");
     let before = fx.observe();
     let cp = fx.snapshot("detached");
-    assert_same(&before, &fx.observe(), "snapshot");
+    assert_same_for_user(&before, &fx.observe(), "snapshot");
     let info = cp.snapshot.expect("info");
     assert_eq!(info.branch, None);
     assert_eq!(info.base_commit, before.head);
@@ -140,7 +143,7 @@ fn a_snapshot_of_a_clean_tree_is_still_a_checkpoint_and_still_touches_nothing() 
     let fx = Fixture::new();
     let before = fx.observe();
     let cp = fx.snapshot("clean");
-    assert_same(&before, &fx.observe(), "snapshot");
+    assert_same_for_user(&before, &fx.observe(), "snapshot");
     let mut reader = TreeReader::default();
     assert_state(
         &fx.repo.tree_state(),
@@ -161,7 +164,7 @@ fn every_mode_keeps_its_checkpoint_alive_through_gc_and_snapshots_leave_no_tag()
     assert_eq!(commit.tags.len(), 1);
     assert_eq!(tag.tags.len(), 1);
     assert!(snap.tags.is_empty());
-    let tags = git(&fx.repo, &["tag"]);
+    let tags = fx.repo.git(&["tag"]);
     assert_eq!(
         tags.lines().count(),
         2,
@@ -180,7 +183,7 @@ fn every_mode_keeps_its_checkpoint_alive_through_gc_and_snapshots_leave_no_tag()
     fx.repo.git(&["fsck", "--no-progress", "--strict"]);
     // The checkpoint refs are not branches: `git branch` lists only main.
     assert_eq!(
-        git(&fx.repo, &["branch", "--format=%(refname)"]),
+        fx.repo.git(&["branch", "--format=%(refname)"]),
         "refs/heads/main"
     );
 }

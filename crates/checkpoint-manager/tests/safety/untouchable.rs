@@ -146,7 +146,7 @@ fn rollback_refused_or_harmless(fx: &Fixture, target: &checkpoint_manager::Check
         checkpoint_manager::ResetMode::Hard,
     ) {
         assert_eq!(e.kind(), checkpoint_manager::ErrorKind::Invalid, "{e}");
-        assert_same(&before, &fx.observe(), "a refused rollback");
+        assert_same_for_user(&before, &fx.observe(), "a refused rollback");
     }
 }
 
@@ -373,7 +373,7 @@ fn an_ignored_file_at_a_path_the_target_tracks_is_recoverable_from_the_safety_sn
     fx.repo.git(&["commit", "-q", "-am", "ignore settings"]);
     fx.repo
         .write("settings.local", "PRIVATE: the user's own settings\n");
-    assert!(status(&fx.repo).contains("!! settings.local"));
+    assert!(fx.repo.status_with_ignored().contains("!! settings.local"));
 
     for (target, want) in [(&snap, "checkpoint's settings\n"), (&commit, "x\n")] {
         let outcome = fx.rollback_hard(target);
@@ -465,7 +465,7 @@ fn a_restore_never_writes_or_deletes_outside_the_repository_through_a_symlink() 
             assert_outside_untouched(outside.path());
             fx.undo();
         }
-        Err(_) => assert_same(&before, &fx.observe(), "a refused rollback"),
+        Err(_) => assert_same_for_user(&before, &fx.observe(), "a refused rollback"),
     }
     assert_outside_untouched(outside.path());
     // A snapshot of the symlinks, a restore that removes them, and an undo.
