@@ -63,64 +63,24 @@ impl Status {
 
     /// Parses NUL-separated porcelain v2 output.
     pub fn parse(bytes: &[u8]) -> Result<Status> {
-        let bad = |detail: String| Error::GitOutput {
-            args: "status --porcelain=v2".to_owned(),
-            detail,
-        };
         let mut status = Status::default();
         let mut records = bytes.split(|b| *b == 0).filter(|r| !r.is_empty());
         while let Some(record) = records.next() {
-            let line = String::from_utf8_lossy(record);
             let (tag, rest) = split_field(record);
             match tag {
-                b"#" => {
-                    let rest = String::from_utf8_lossy(rest);
-                    if let Some(oid) = rest.strip_prefix("branch.oid ") {
-                        status.head.oid = (oid != "(initial)").then(|| oid.to_owned());
-                    } else if let Some(head) = rest.strip_prefix("branch.head ") {
-                        status.head.branch = (head != "(detached)").then(|| head.to_owned());
-                    }
-                }
+                b"#" => status.head.read_header(rest),
                 b"1" | b"2" => {
-                    // 1 XY sub mH mI mW hH hI path ; 2 adds a score field, then path NUL origPath.
-                    let skip = if tag == b"1" { 7 } else { 8 };
-                    let (xy, rest) = split_field(rest);
-                    // sub: "N..." for a path, "S<c><m><u>" for a submodule.
-                    let (sub, mut rest) = split_field(rest);
-                    for _ in 2..skip {
-                        rest = split_field(rest).1;
-                    }
-                    if rest.is_empty() || xy.len() != 2 {
-                        return Err(bad(format!("short entry {line:?}")));
-                    }
-                    status.entries.push(StatusEntry::Changed {
-                        x: char::from(xy[0]),
-                        y: char::from(xy[1]),
-                        path: rest.to_vec(),
-                        dirty_submodule: sub.first() == Some(&b'S')
-                            && (sub.get(2) == Some(&b'M') || sub.get(3) == Some(&b'U')),
-                    });
+                    status.entries.push(parse_changed(record, tag, rest)?);
                     if tag == b"2" {
                         records.next(); // the original path of a rename
                     }
                 }
-                b"u" => {
-                    let mut rest = rest;
-                    for _ in 0..9 {
-                        rest = split_field(rest).1;
-                    }
-                    if rest.is_empty() {
-                        return Err(bad(format!("short entry {line:?}")));
-                    }
-                    status.entries.push(StatusEntry::Unmerged {
-                        path: rest.to_vec(),
-                    });
-                }
+                b"u" => status.entries.push(parse_unmerged(record, rest)?),
                 b"?" => status.entries.push(StatusEntry::Untracked {
                     path: rest.to_vec(),
                 }),
                 b"!" => {}
-                _ => return Err(bad(format!("unknown entry {line:?}"))),
+                _ => return Err(bad_entry("unknown", record)),
             }
         }
         Ok(status)
@@ -175,6 +135,67 @@ impl Status {
 /// readable), so that a crafted file name cannot forge a status line.
 fn quote_path(path: &[u8]) -> String {
     String::from_utf8_lossy(&c_quoted(path)).into_owned()
+}
+
+impl Head {
+    /// Reads a `# branch.oid` or `# branch.head` header line (others say nothing about HEAD).
+    fn read_header(&mut self, rest: &[u8]) {
+        let rest = String::from_utf8_lossy(rest);
+        if let Some(oid) = rest.strip_prefix("branch.oid ") {
+            self.oid = (oid != "(initial)").then(|| oid.to_owned());
+        } else if let Some(head) = rest.strip_prefix("branch.head ") {
+            self.branch = (head != "(detached)").then(|| head.to_owned());
+        }
+    }
+}
+
+/// Parses an ordinary (`1`) or renamed (`2`) entry; `rest` follows the tag.
+fn parse_changed(record: &[u8], tag: &[u8], rest: &[u8]) -> Result<StatusEntry> {
+    // 1 XY sub mH mI mW hH hI path ; 2 adds a score field, then path NUL origPath.
+    let skip = if tag == b"1" { 7 } else { 8 };
+    let (xy, rest) = split_field(rest);
+    // sub: "N..." for a path, "S<c><m><u>" for a submodule.
+    let (sub, rest) = split_field(rest);
+    let path = skip_fields(rest, skip - 2);
+    if path.is_empty() || xy.len() != 2 {
+        return Err(bad_entry("short", record));
+    }
+    Ok(StatusEntry::Changed {
+        x: char::from(xy[0]),
+        y: char::from(xy[1]),
+        path: path.to_vec(),
+        // A submodule with modified content (m) or untracked files (u) inside.
+        dirty_submodule: sub.first() == Some(&b'S')
+            && (sub.get(2) == Some(&b'M') || sub.get(3) == Some(&b'U')),
+    })
+}
+
+/// Parses an unmerged (`u`) entry: nine fields, then the path.
+fn parse_unmerged(record: &[u8], rest: &[u8]) -> Result<StatusEntry> {
+    let path = skip_fields(rest, 9);
+    if path.is_empty() {
+        return Err(bad_entry("short", record));
+    }
+    Ok(StatusEntry::Unmerged {
+        path: path.to_vec(),
+    })
+}
+
+/// The error for an entry this parser cannot read.
+fn bad_entry(what: &str, record: &[u8]) -> Error {
+    let line = String::from_utf8_lossy(record);
+    Error::GitOutput {
+        args: "status --porcelain=v2".to_owned(),
+        detail: format!("{what} entry {line:?}"),
+    }
+}
+
+/// Drops `n` space-separated fields.
+fn skip_fields(mut bytes: &[u8], n: usize) -> &[u8] {
+    for _ in 0..n {
+        bytes = split_field(bytes).1;
+    }
+    bytes
 }
 
 /// Splits off the first space-separated field.

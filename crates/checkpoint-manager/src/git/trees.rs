@@ -56,41 +56,79 @@ pub fn edit_tree_from_worktree(
     let mut edits: BTreeMap<Vec<u8>, Edit> = BTreeMap::new();
     let mut regular: Vec<(&[u8], &'static [u8])> = Vec::new();
     for path in paths {
-        let full = repo.workdir().join(bytes_to_path(path));
-        // Behind a folder that is now a symlink or a file, the path is gone for git.
-        if behind_non_folder(repo.workdir(), path) {
-            edits.insert(path.clone(), Edit::Delete);
-            continue;
-        }
-        match fs::symlink_metadata(&full) {
-            // git reads attributes from the index where the work tree has no .gitattributes
-            // any more; hash-object does not see the index: leave that case to update-index.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && is_attributes_file(path) => {
-                return Ok(None);
+        match plan_path(repo, &objects, path)? {
+            Planned::Edit(edit) => {
+                edits.insert(path.clone(), edit);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                edits.insert(path.clone(), Edit::Delete);
-            }
-            Err(e) => return Err(Error::io(full, e)),
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let target = fs::read_link(&full).map_err(|e| Error::io(&full, e))?;
-                let oid = objects.write(ObjectKind::Blob, target.as_os_str().as_bytes())?;
-                edits.insert(
-                    path.clone(),
-                    Edit::Set {
-                        mode: b"120000",
-                        oid,
-                    },
-                );
-            }
-            Ok(meta) if meta.is_file() => {
-                let executable = meta.permissions().mode() & 0o100 != 0;
-                regular.push((path, if executable { b"100755" } else { b"100644" }));
-            }
-            // A folder (a submodule, a nested repository): git's own staging knows what to do.
-            Ok(_) => return Ok(None),
+            Planned::Hash(mode) => regular.push((path, mode)),
+            Planned::LeaveToGit => return Ok(None),
         }
     }
+    let raw_edits = hash_regular_files(repo, &regular, &mut edits)?;
+    let mut trees = TreeReader::start(repo)?;
+    let tree = build(&mut trees, &objects, Some(base_tree), &edits)?
+        .map_or_else(|| objects.write(ObjectKind::Tree, b""), Ok)?;
+    let raw_tree = if raw_edits.is_empty() {
+        None
+    } else {
+        build(&mut trees, &objects, None, &raw_edits)?
+    };
+    Ok(Some(EditedTrees { tree, raw_tree }))
+}
+
+/// What to do with one changed path.
+enum Planned {
+    /// Known already: removed, or a symlink (its blob written).
+    Edit(Edit),
+    /// A regular file of this mode, to hash through the user's filters (in one batch).
+    Hash(&'static [u8]),
+    /// A case only git's index machinery gets right.
+    LeaveToGit,
+}
+
+/// Looks at one changed path in the work tree.
+fn plan_path(repo: &Repo, objects: &LooseObjects, path: &[u8]) -> Result<Planned> {
+    let full = repo.workdir().join(bytes_to_path(path));
+    // Behind a folder that is now a symlink or a file, the path is gone for git.
+    if behind_non_folder(repo.workdir(), path) {
+        return Ok(Planned::Edit(Edit::Delete));
+    }
+    match fs::symlink_metadata(&full) {
+        // git reads attributes from the index where the work tree has no .gitattributes
+        // any more; hash-object does not see the index: leave that case to update-index.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && is_attributes_file(path) => {
+            Ok(Planned::LeaveToGit)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Planned::Edit(Edit::Delete)),
+        Err(e) => Err(Error::io(full, e)),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            let target = fs::read_link(&full).map_err(|e| Error::io(&full, e))?;
+            let oid = objects.write(ObjectKind::Blob, target.as_os_str().as_bytes())?;
+            Ok(Planned::Edit(Edit::Set {
+                mode: b"120000",
+                oid,
+            }))
+        }
+        Ok(meta) if meta.is_file() => {
+            let executable = meta.permissions().mode() & 0o100 != 0;
+            Ok(Planned::Hash(if executable {
+                b"100755"
+            } else {
+                b"100644"
+            }))
+        }
+        // A folder (a submodule, a nested repository): git's own staging knows what to do.
+        Ok(_) => Ok(Planned::LeaveToGit),
+    }
+}
+
+/// Hashes the `regular` files through the user's filters into `edits`, and returns the edits
+/// of a raw-bytes tree when git's end-of-line conversion changed some file's bytes.
+fn hash_regular_files(
+    repo: &Repo,
+    regular: &[(&[u8], &'static [u8])],
+    edits: &mut BTreeMap<Vec<u8>, Edit>,
+) -> Result<BTreeMap<Vec<u8>, Edit>> {
     let names: Vec<&[u8]> = regular.iter().map(|(p, _)| *p).collect();
     let (filtered, lossy) = hash_files(repo, &names)?;
     let mut raw_edits: BTreeMap<Vec<u8>, Edit> = BTreeMap::new();
@@ -105,15 +143,7 @@ pub fn edit_tree_from_worktree(
     for ((path, mode), oid) in regular.iter().zip(filtered) {
         edits.insert(path.to_vec(), Edit::Set { mode, oid });
     }
-    let mut trees = TreeReader::start(repo)?;
-    let tree = build(&mut trees, &objects, Some(base_tree), &edits)?
-        .map_or_else(|| objects.write(ObjectKind::Tree, b""), Ok)?;
-    let raw_tree = if raw_edits.is_empty() {
-        None
-    } else {
-        build(&mut trees, &objects, None, &raw_edits)?
-    };
-    Ok(Some(EditedTrees { tree, raw_tree }))
+    Ok(raw_edits)
 }
 
 /// Returns true for a `.gitattributes` file (in any folder).

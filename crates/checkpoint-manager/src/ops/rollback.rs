@@ -384,97 +384,63 @@ impl CheckpointManager {
         target: &Checkpoint,
         reattach: bool,
     ) -> Result<RestoreTarget> {
-        let invalid = |detail: String| Error::InvalidRecord {
-            session: session.as_string(),
-            checkpoint: target.checkpoint_id.as_string(),
-            detail,
-        };
+        let invalid = |detail: String| invalid_record(session, target, detail);
+        let (base, branch) = checked_record(target, &invalid)?;
         let sha = &target.commit_sha;
-        if !is_object_id(sha) {
-            return Err(invalid(format!("commit_sha {sha:?} is not an object id")));
-        }
         let info = target.snapshot.as_ref();
-        let base = info.map_or_else(|| Some(sha.clone()), |i| i.base_commit.clone());
-        if let Some(base) = base.as_deref().filter(|b| !is_object_id(b)) {
-            return Err(invalid(format!("base_commit {base:?} is not an object id")));
-        }
-        let branch = info.and_then(|i| i.branch.clone());
-        // Git's own branch-name rules: a tampered record must not make `refs/heads/HEAD`.
-        if let Some(branch) = branch
-            .as_deref()
-            .filter(|b| !crate::git::is_valid_branch_ref(b))
-        {
-            return Err(invalid(format!("branch {branch:?} is not a branch")));
-        }
-        // W's parents: [base, I, R]; without a base (no commit yet): [I, R].
-        let index_parent = if base.is_some() { 2 } else { 1 };
-        let mut queries = vec![format!("{sha}^{{commit}}"), format!("{sha}^{{tree}}")];
-        if let (Some(_), Some(_)) = (info, &base) {
-            queries.push(format!("{sha}^1"));
-        }
-        if info.is_some() {
-            queries.push(format!("{sha}^{index_parent}^{{tree}}"));
-        }
-        if info.is_some_and(|i| i.raw_tree.is_some()) {
-            queries.push(format!("{sha}^{}^{{tree}}", index_parent + 1));
-        }
-        let found = crate::git::resolve_objects(&self.repo, &queries)?;
+        let asked = TargetQueries::new(sha, info, base.as_deref());
+        let found = crate::git::resolve_objects(&self.repo, &asked.queries)?;
         if found[0].is_none() {
-            // A tree or a blob is not "missing": the record names the wrong kind of object.
-            if let Some(kind) = self.repo.object_type(sha)?.filter(|k| k != "commit") {
-                return Err(invalid(format!(
-                    "commit_sha {sha} names a {kind}, not a commit"
-                )));
-            }
-            return Err(Error::MissingCommit {
-                session: session.as_string(),
-                checkpoint: target.checkpoint_id.as_string(),
-                commit: sha.clone(),
-            });
+            return Err(self.not_a_commit(session, target, &invalid)?);
         }
-        let tree_at = |i: usize| {
+        let answer = |i: usize| {
             found
                 .get(i)
                 .cloned()
                 .flatten()
-                .ok_or_else(|| invalid(format!("{} does not exist", queries[i])))
+                .ok_or_else(|| invalid(format!("{} does not exist", asked.queries[i])))
         };
-        // Answers after the commit and its tree: [base check], index tree, [raw tree].
-        let mut next = 2;
-        if let (Some(_), Some(base)) = (info, &base) {
-            if found[next].as_deref() != Some(base.as_str()) {
+        // A tampered record must not restore a snapshot onto a base it was not taken on.
+        if let (Some(i), Some(base)) = (asked.base_parent, &base) {
+            if found[i].as_deref() != Some(base.as_str()) {
                 return Err(invalid(format!(
                     "base_commit {base} is not the snapshot's parent"
                 )));
             }
-            next += 1;
         }
-        let index_tree = if info.is_some() {
-            next += 1;
-            tree_at(next - 1)?
-        } else {
-            tree_at(1)?
-        };
-        let raw_tree = if info.is_some_and(|i| i.raw_tree.is_some()) {
-            Some(tree_at(next)?)
-        } else {
-            None
-        };
-        let head = match branch {
-            _ if !reattach => HeadAfter::Keep,
-            Some(branch) => HeadAfter::Attach(branch),
-            None => HeadAfter::Detach,
-        };
+        let index_tree = answer(asked.index_tree)?;
+        let raw_tree = asked.raw_tree.map(answer).transpose()?;
         Ok(RestoreTarget {
             worktree_commit: sha.clone(),
             index_tree,
             base,
             exact: info.is_some(),
-            head,
+            head: head_after(branch, reattach),
             raw_tree,
             // HEAD is read by the status that runs beside this check; the flow fills it in.
             expected_head: Head::default(),
             keep: skipped_paths(target),
+        })
+    }
+
+    /// Returns the error for a `commit_sha` git does not resolve to a commit: a tree or a blob
+    /// is not "missing", the record names the wrong kind of object.
+    fn not_a_commit(
+        &self,
+        session: SessionId,
+        target: &Checkpoint,
+        invalid: &dyn Fn(String) -> Error,
+    ) -> Result<Error> {
+        let sha = &target.commit_sha;
+        if let Some(kind) = self.repo.object_type(sha)?.filter(|k| k != "commit") {
+            return Ok(invalid(format!(
+                "commit_sha {sha} names a {kind}, not a commit"
+            )));
+        }
+        Ok(Error::MissingCommit {
+            session: session.as_string(),
+            checkpoint: target.checkpoint_id.as_string(),
+            commit: sha.clone(),
         })
     }
 
@@ -509,6 +475,94 @@ impl CheckpointManager {
             }),
             _ => Ok(()),
         }
+    }
+}
+
+/// The error for a record that does not hold together.
+fn invalid_record(session: SessionId, target: &Checkpoint, detail: String) -> Error {
+    Error::InvalidRecord {
+        session: session.as_string(),
+        checkpoint: target.checkpoint_id.as_string(),
+        detail,
+    }
+}
+
+/// Checks the record's own fields before git is asked anything, and returns the base commit
+/// the restore moves HEAD to and the branch the state was captured on.
+fn checked_record(
+    target: &Checkpoint,
+    invalid: &dyn Fn(String) -> Error,
+) -> Result<(Option<String>, Option<String>)> {
+    let sha = &target.commit_sha;
+    if !is_object_id(sha) {
+        return Err(invalid(format!("commit_sha {sha:?} is not an object id")));
+    }
+    let info = target.snapshot.as_ref();
+    let base = info.map_or_else(|| Some(sha.clone()), |i| i.base_commit.clone());
+    if let Some(base) = base.as_deref().filter(|b| !is_object_id(b)) {
+        return Err(invalid(format!("base_commit {base:?} is not an object id")));
+    }
+    let branch = info.and_then(|i| i.branch.clone());
+    // Git's own branch-name rules: a tampered record must not make `refs/heads/HEAD`.
+    if let Some(branch) = branch
+        .as_deref()
+        .filter(|b| !crate::git::is_valid_branch_ref(b))
+    {
+        return Err(invalid(format!("branch {branch:?} is not a branch")));
+    }
+    Ok((base, branch))
+}
+
+/// The object queries that check a target against git in one process, and which answer says
+/// what: answer 0 is the commit, 1 its tree.
+struct TargetQueries {
+    queries: Vec<String>,
+    /// A snapshot's first parent, which must be its recorded base.
+    base_parent: Option<usize>,
+    /// The tree that becomes the index: a snapshot's I, else the commit's own tree.
+    index_tree: usize,
+    /// A snapshot's raw-bytes tree, when it has one.
+    raw_tree: Option<usize>,
+}
+
+impl TargetQueries {
+    fn new(sha: &str, info: Option<&SnapshotInfo>, base: Option<&str>) -> TargetQueries {
+        let mut queries = vec![format!("{sha}^{{commit}}"), format!("{sha}^{{tree}}")];
+        let mut ask = |query: String| {
+            queries.push(query);
+            queries.len() - 1
+        };
+        let Some(info) = info else {
+            return TargetQueries {
+                queries,
+                base_parent: None,
+                index_tree: 1,
+                raw_tree: None,
+            };
+        };
+        // W's parents: [base, I, R]; without a base (no commit yet): [I, R].
+        let index_parent = if base.is_some() { 2 } else { 1 };
+        let base_parent = base.map(|_| ask(format!("{sha}^1")));
+        let index_tree = ask(format!("{sha}^{index_parent}^{{tree}}"));
+        let raw_tree = info
+            .raw_tree
+            .as_ref()
+            .map(|_| ask(format!("{sha}^{}^{{tree}}", index_parent + 1)));
+        TargetQueries {
+            queries,
+            base_parent,
+            index_tree,
+            raw_tree,
+        }
+    }
+}
+
+/// Where HEAD ends up: a rollback keeps it; undo and redo re-attach it as it was captured.
+fn head_after(branch: Option<String>, reattach: bool) -> HeadAfter {
+    match branch {
+        _ if !reattach => HeadAfter::Keep,
+        Some(branch) => HeadAfter::Attach(branch),
+        None => HeadAfter::Detach,
     }
 }
 
