@@ -21,7 +21,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 use serde::Serialize;
 
-/// Hands a library notice (a log rebuilt from git) to Python as a `UserWarning`.
+/// Hands a library notice (a log rebuilt from git, a killed operation's lock file removed) to
+/// Python as a `UserWarning`. `create` here is the library's plain one, which tells the sink
+/// nothing: no size warning (the checkpoint's `skipped` says it) and no commit notice.
 fn warn(notice: &Notice) {
     let text = std::ffi::CString::new(format!("checkpoint-manager: {notice}")).unwrap_or_default();
     Python::attach(|py| {

@@ -9,6 +9,7 @@ import inspect
 import subprocess
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
@@ -224,6 +225,22 @@ def test_the_snapshot_size_cap_follows_the_command_line_s_rules(
         skipped(CheckpointManager())
     with pytest.raises(CheckpointValueError, match="lock_timeout"):
         CheckpointManager(lock_timeout=-1, max_file_size=0).list_checkpoints(sid)
+
+
+def test_a_commit_over_the_size_cap_warns_nothing_and_keeps_the_commit_notice(
+    repo: Repo, sid: str
+) -> None:
+    # The checkpoint's `skipped` says what was left out; the once-per-repository notice that
+    # checkpoint commits skip hooks is the command line's, so it is neither said nor used up.
+    repo.write("big.bin", "x" * 2048)
+    repo.write("a.txt", "1\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cp = CheckpointManager(max_file_size=1024).create_checkpoint(
+            sid, "capped", CheckpointPhase.PLAN
+        )
+    assert [(s.path, s.reason, s.size) for s in cp.skipped] == [("big.bin", "too_large", 2048)]
+    assert not repo.exists(".git/checkpoint-manager/commit-notice-shown")
 
 
 def test_snapshot_and_commit_first_false_are_exclusive(repo: Repo, sid: str) -> None:

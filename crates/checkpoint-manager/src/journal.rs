@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Notice;
+
 const JOURNAL_FILE: &str = "operation.json";
 
 /// Git sub-commands that lock the index they write (the user's, unless `GIT_INDEX_FILE` points
@@ -312,9 +314,9 @@ fn subcommand(args: &[String]) -> Option<&str> {
 }
 
 /// Recovers after an operation that was killed while holding the repository lock (call with
-/// the lock held): when the journal proves a lock file is its leftover, removes it. Returns one
-/// line per removed file, saying what was removed and why.
-pub fn recover(private_dir: &Path, grace: Duration) -> Vec<String> {
+/// the lock held): when the journal proves a lock file is its leftover, removes it. Returns a
+/// notice per removed file, saying what was removed and why.
+pub fn recover(private_dir: &Path, grace: Duration) -> Vec<Notice> {
     let path = private_dir.join(JOURNAL_FILE);
     let Some(record) = fs::read(&path)
         .ok()
@@ -342,12 +344,11 @@ pub fn recover(private_dir: &Path, grace: Duration) -> Vec<String> {
     let mut notices = Vec::new();
     for lock in &step.locks {
         if created_during(lock, step) && fs::remove_file(lock).is_ok() {
-            notices.push(format!(
-                "removed {}: left by checkpoint-manager process {} that was killed during {} (it and its git child are gone)",
-                lock.display(),
-                record.pid,
-                step.git
-            ));
+            notices.push(Notice::LockRemoved {
+                path: lock.clone(),
+                pid: record.pid,
+                step: step.git.clone(),
+            });
         }
     }
     let _ = fs::remove_file(&path);
@@ -497,7 +498,8 @@ mod tests {
         let notices = recover(dir.path(), Duration::from_millis(50));
         assert!(!lock.exists());
         assert_eq!(notices.len(), 1, "{notices:?}");
-        assert!(notices[0].contains("index.lock") && notices[0].contains(&dead.to_string()));
+        let line = notices[0].to_string();
+        assert!(line.contains("index.lock") && line.contains(&dead.to_string()));
         assert!(
             !dir.path().join(JOURNAL_FILE).exists(),
             "the journal is done with"

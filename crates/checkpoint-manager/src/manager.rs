@@ -29,7 +29,8 @@ pub struct Options {
     /// Untracked files larger than this are left out of snapshots and commit-mode commits (and
     /// reported as skipped); `None` captures everything.
     pub max_file_size: Option<u64>,
-    /// Hears what a command did on its own (a log rebuilt from git); the library prints nothing.
+    /// Hears what a command did on its own or left out (see [`Notice`]); the library prints
+    /// nothing.
     pub on_notice: Option<NoticeSink>,
 }
 
@@ -140,32 +141,20 @@ impl CreateRequest {
     }
 }
 
-/// A checkpoint just created, with what the user should be told about it.
+/// A checkpoint just created, or the newest one when nothing changed.
 #[derive(Debug, Clone)]
 pub struct Created {
     pub checkpoint: Checkpoint,
-    /// Something left out that the user may expect in it (a file over the size cap).
-    pub warnings: Vec<String>,
-    /// How checkpoint commits differ from the user's own, said once per repository.
-    pub notices: Vec<String>,
     /// True when nothing was created: [`CheckpointManager::create_if_changed`] found the files
     /// exactly as the session's newest checkpoint holds them and returned that checkpoint.
     pub unchanged: bool,
 }
-
-/// Said once per repository, on its first checkpoint commit.
-pub(crate) const COMMIT_NOTICE: &str =
-    "checkpoint commits are written with `git commit-tree`: your \
-pre-commit and commit-msg hooks do not run and the commits are not signed (commit.gpgSign is \
-not used); this is said once per repository";
 
 /// Checkpoints of one repository.
 #[derive(Debug, Clone)]
 pub struct CheckpointManager {
     pub(crate) repo: Repo,
     pub(crate) options: Options,
-    /// What commands did on their own that the user should hear of (see `take_notices`).
-    pub(crate) notices: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl CheckpointManager {
@@ -179,7 +168,6 @@ impl CheckpointManager {
         Ok(CheckpointManager {
             repo: Repo::discover(path.as_ref())?,
             options,
-            notices: Default::default(),
         })
     }
 
@@ -211,16 +199,17 @@ impl CheckpointManager {
             .map(|created| created.checkpoint)
     }
 
-    /// Creates a checkpoint like [`create`](Self::create) and returns what to tell the user:
-    /// a warning per untracked file left out of a commit for its size, and, on the first
-    /// checkpoint commit in this repository, a notice that such commits skip hooks and signing
-    /// (remembered in the git dir, so it is said once).
+    /// Creates a checkpoint like [`create`](Self::create) and tells the notice sink what the
+    /// user should hear: [`Notice::TooLarge`] per untracked file left out of a commit for its
+    /// size, and, on the first checkpoint commit in this repository,
+    /// [`Notice::CommitsSkipHooks`] (remembered in the git dir, so it is said once).
     pub fn create_with_notices(
         &self,
         session: SessionId,
         request: &CreateRequest,
-    ) -> Result<Created> {
+    ) -> Result<Checkpoint> {
         self.create_inner(session, request, true, false)
+            .map(|created| created.checkpoint)
     }
 
     /// Creates a checkpoint like [`create_with_notices`](Self::create_with_notices), unless the
@@ -359,10 +348,11 @@ impl CheckpointManager {
         self.options.lock_timeout
     }
 
-    /// Returns (and forgets) what this manager's commands did on their own that the user should
-    /// hear about, such as a lock file of a killed operation it removed. One line each.
-    pub fn take_notices(&self) -> Vec<String> {
-        std::mem::take(&mut *self.notices.lock().unwrap_or_else(|e| e.into_inner()))
+    /// Hands `notice` to the notice sink, when there is one.
+    pub(crate) fn notify(&self, notice: Notice) {
+        if let Some(sink) = &self.options.on_notice {
+            (sink.0)(&notice);
+        }
     }
 }
 

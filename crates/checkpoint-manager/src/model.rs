@@ -9,6 +9,7 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::defaults::MAX_FILE_SIZE_ENV;
 use crate::error::Error;
 use crate::ids::{CheckpointId, OperationId};
 
@@ -379,10 +380,30 @@ pub struct RepairReport {
     pub total_operations: usize,
 }
 
-/// Something a command did on its own that its user should hear about. The library prints
-/// nothing: it hands notices to [`crate::Options::on_notice`] (the CLI prints them on stderr).
+/// Something a command did on its own, or left out, that its user should hear about. The
+/// library prints nothing: it hands notices to [`crate::Options::on_notice`] (the CLI prints
+/// each as one line on stderr, Python raises a `UserWarning`). Each displays as one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Notice {
+    /// A lock file left by a killed operation's git step was removed (its journal proved it
+    /// was that step's leftover).
+    LockRemoved {
+        path: std::path::PathBuf,
+        /// The killed checkpoint-manager process.
+        pid: u32,
+        /// The git step it was killed during.
+        step: String,
+    },
+    /// An untracked file over the size cap was left out of a checkpoint commit (a warning).
+    TooLarge {
+        path: String,
+        size: Option<u64>,
+        cap: Option<u64>,
+    },
+    /// The first checkpoint commit in a repository: such commits skip hooks and signing. Said
+    /// once per repository (a marker in the git dir remembers it).
+    CommitsSkipHooks,
     /// The session's log was missing or behind the refs in git, and was rebuilt from git.
     LogRebuilt {
         session: String,
@@ -394,9 +415,37 @@ pub enum Notice {
     },
 }
 
+impl Notice {
+    /// True for what the user may have expected to happen and did not (a file left out of a
+    /// checkpoint); the others report what was done.
+    pub fn is_warning(&self) -> bool {
+        matches!(self, Notice::TooLarge { .. })
+    }
+}
+
 impl fmt::Display for Notice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Notice::LockRemoved { path, pid, step } => write!(
+                f,
+                "removed {}: left by checkpoint-manager process {pid} that was killed during {step} (it and its git child are gone)",
+                path.display()
+            ),
+            Notice::TooLarge { path, size, cap } => {
+                let size = size.map_or_else(String::new, |n| format!(" ({n} bytes)"));
+                let cap = cap.map_or_else(String::new, |n| format!(" of {n} bytes"));
+                write!(
+                    f,
+                    "{path}{size} is over the size cap{cap}: it was left out of the checkpoint \
+                     commit and is untouched on disk; set {MAX_FILE_SIZE_ENV} to a larger size \
+                     (0: no cap) to include it"
+                )
+            }
+            Notice::CommitsSkipHooks => f.write_str(
+                "checkpoint commits are written with `git commit-tree`: your pre-commit and \
+                 commit-msg hooks do not run and the commits are not signed (commit.gpgSign is \
+                 not used); this is said once per repository",
+            ),
             Notice::LogRebuilt {
                 session,
                 path,

@@ -43,14 +43,12 @@ impl CheckpointManager {
     /// After a holder of the repository lock was killed: removes the lock files its git step
     /// left when the journal proves they are that step's (waiting a moment for a git child that
     /// outlived it), and the temporary indexes killed processes left behind (only lock holders
-    /// make them, and we hold the lock now). What was removed becomes a notice.
+    /// make them, and we hold the lock now). Each lock file removed becomes a notice.
     pub(crate) fn recover_from_killed_holder(&self) {
         let grace = INDEX_LOCK_GRACE.min(self.options.lock_timeout);
-        let removed = journal::recover(&self.repo.private_dir(), grace);
-        self.notices
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(removed);
+        for removed in journal::recover(&self.repo.private_dir(), grace) {
+            self.notify(removed);
+        }
         if let Ok(entries) = std::fs::read_dir(self.repo.private_dir()) {
             for entry in entries.flatten() {
                 if entry.file_name().to_string_lossy().starts_with("index-") {

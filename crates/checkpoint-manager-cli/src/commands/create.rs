@@ -90,25 +90,18 @@ pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError>
         state_snapshot,
         mode,
     };
-    let created = if args.if_changed {
-        manager.create_if_changed(session, &request)?
-    } else {
-        manager.create_with_notices(session, &request)?
-    };
-    for warning in &created.warnings {
-        output::warn("warning", warning);
-    }
-    for notice in &created.notices {
-        output::warn("note", notice);
-    }
+    // Files left out for their size and the once-per-repository note reach stderr through the
+    // notice sink (see `open`).
     if args.if_changed {
+        let created = manager.create_if_changed(session, &request)?;
         let marked = output::MaybeCreated {
             checkpoint: &created.checkpoint,
             unchanged: created.unchanged,
         };
         output::print(global.output, &marked, output::maybe_created)?;
     } else {
-        output::print(global.output, &created.checkpoint, output::checkpoint)?;
+        let checkpoint = manager.create_with_notices(session, &request)?;
+        output::print(global.output, &checkpoint, output::checkpoint)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -32,7 +32,7 @@ use crate::cli::{Cli, Command, GlobalArgs};
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let global = &cli.global;
-    let result = match &cli.command {
+    match &cli.command {
         Command::Create(args) => create::run(global, args),
         Command::List(args) => list::run(global, args),
         Command::Get(args) => get::run(global, args),
@@ -52,24 +52,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Hook(args) => crate::agents::hook::run(global, args),
         Command::Hooks(args) => crate::agents::install::run(global, args),
         Command::Mcp(args) => crate::agents::mcp::run(global, args),
-    };
-    print_notices();
-    result
-}
-
-thread_local! {
-    /// The managers this command opened, whose notices are printed when it ends.
-    static OPENED: std::cell::RefCell<Vec<CheckpointManager>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Prints on stderr, one line each, what the library did on its own that the user should hear
-/// of (such as a lock file of a killed operation it removed).
-fn print_notices() {
-    let opened = OPENED.with(|o| std::mem::take(&mut *o.borrow_mut()));
-    for manager in opened {
-        for notice in manager.take_notices() {
-            let _ = writeln!(io::stderr(), "checkpoint-manager: {notice}");
-        }
     }
 }
 
@@ -165,10 +147,15 @@ pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
     })?;
     let options = Options::from_env()?
         .with_lock_timeout(lock_timeout)
-        // What the library did on its own (a log rebuilt from git): one line on stderr, so
-        // stdout stays the command's result.
+        // What the library did on its own or left out: one line on stderr as it happens (so it
+        // is seen even when the command then fails), stdout stays the command's result.
         .with_notice_sink(NoticeSink::new(|notice| {
-            let _ = writeln!(io::stderr(), "checkpoint-manager: note: {notice}");
+            let label = if notice.is_warning() {
+                "warning"
+            } else {
+                "note"
+            };
+            crate::output::warn(label, &notice.to_string());
         }));
     let manager = CheckpointManager::with_options(path, options).map_err(|e| match e {
         // Named after the flag the user gave, with the fix that applies to it.
@@ -179,7 +166,6 @@ pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
         )),
         e => CliError::Library(e),
     })?;
-    OPENED.with(|o| o.borrow_mut().push(manager.clone()));
     Ok(manager)
 }
 

@@ -191,7 +191,8 @@ fn undo_recovers_after_the_whole_process_group_was_killed() {
         );
         if stderr.contains("removed") {
             assert!(
-                stderr.contains(".lock: left by checkpoint-manager process"),
+                stderr.contains(".lock: left by checkpoint-manager process")
+                    && stderr.contains("checkpoint-manager: note: removed "),
                 "{what}: {stderr}"
             );
             recovered += 1;

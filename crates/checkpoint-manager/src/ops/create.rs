@@ -1,14 +1,14 @@
 //! Creating a checkpoint: tag, commit (staging in a copy of the index, then the commit
 //! written with the user's identity) or snapshot, recorded under both locks.
 
-use crate::defaults::{COMMIT_NOTICE_MARKER, MAX_FILE_SIZE_ENV};
+use crate::defaults::COMMIT_NOTICE_MARKER;
 use crate::error::{Error, Result};
 use crate::git::RefTransaction;
 use crate::git::{Author, Status};
 use crate::ids::{CheckpointId, SessionId};
 use crate::log::{now_timestamp, SESSIONS_EXCLUDE};
-use crate::manager::{CheckpointManager, CreateRequest, Created, COMMIT_NOTICE};
-use crate::model::{Checkpoint, CheckpointMode, SkipReason, SkippedPath, SnapshotInfo};
+use crate::manager::{CheckpointManager, CreateRequest, Created};
+use crate::model::{Checkpoint, CheckpointMode, Notice, SkipReason, SkippedPath, SnapshotInfo};
 use crate::ops::rollback::is_object_id;
 use crate::snapshot::{self, Captured, IndexFile, IndexStamp, TempIndex};
 use crate::store;
@@ -52,8 +52,6 @@ impl CheckpointManager {
             if let Some(newest) = self.same_files_as_newest(&open.checkpoints, &checkpoint) {
                 return Ok(Created {
                     checkpoint: newest,
-                    warnings: Vec::new(),
-                    notices: Vec::new(),
                     unchanged: true,
                 });
             }
@@ -86,20 +84,11 @@ impl CheckpointManager {
                     checkpoint: id.as_string(),
                 })?;
         }
-        let warnings = checkpoint
-            .skipped
-            .iter()
-            .map(|skipped| too_large_warning(skipped, self.options.max_file_size))
-            .collect();
-        let notices = if announce && made_commit && self.first_commit_notice() {
-            vec![COMMIT_NOTICE.to_owned()]
-        } else {
-            Vec::new()
-        };
+        if announce {
+            self.announce(&checkpoint, made_commit);
+        }
         Ok(Created {
             checkpoint,
-            warnings,
-            notices,
             unchanged: false,
         })
     }
@@ -176,6 +165,21 @@ impl CheckpointManager {
             }
         }
         Ok((new_index, made_commit))
+    }
+
+    /// Tells the notice sink of the files a commit left out for their size and, on the first
+    /// checkpoint commit in this repository, that such commits skip hooks and signing.
+    fn announce(&self, checkpoint: &Checkpoint, made_commit: bool) {
+        for skipped in &checkpoint.skipped {
+            self.notify(Notice::TooLarge {
+                path: skipped.path.clone(),
+                size: skipped.size,
+                cap: self.options.max_file_size,
+            });
+        }
+        if made_commit && self.first_commit_notice() {
+            self.notify(Notice::CommitsSkipHooks);
+        }
     }
 
     /// True the first time it is asked in this repository (best effort: when the marker cannot
@@ -293,19 +297,6 @@ pub(crate) fn snapshot_info(
         safety,
         raw_tree: captured.raw_tree,
     }
-}
-
-/// What a commit-mode checkpoint says about a file it left out for its size.
-pub(crate) fn too_large_warning(skipped: &SkippedPath, cap: Option<u64>) -> String {
-    let size = skipped
-        .size
-        .map_or_else(String::new, |n| format!(" ({n} bytes)"));
-    let cap = cap.map_or_else(String::new, |n| format!(" of {n} bytes"));
-    format!(
-        "{}{size} is over the size cap{cap}: it was left out of the checkpoint commit and is \
-         untouched on disk; set {MAX_FILE_SIZE_ENV} to a larger size (0: no cap) to include it",
-        skipped.path
-    )
 }
 
 /// The message of a commit-mode checkpoint: the description, then trailers a tool can parse.

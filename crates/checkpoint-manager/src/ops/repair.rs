@@ -73,8 +73,8 @@ impl CheckpointManager {
         };
         // A ref whose metadata cannot be read (not ours) brings nothing back: no news.
         let news = missing || !report.restored.is_empty();
-        if let (Some(sink), true) = (&self.options.on_notice, news) {
-            (sink.0)(&Notice::LogRebuilt {
+        if news {
+            self.notify(Notice::LogRebuilt {
                 session: session.as_string(),
                 path: log.path(),
                 missing,

@@ -780,34 +780,58 @@ fn a_blank_description_is_refused_in_every_mode_and_changes_nothing() {
     assert_eq!(repo.status(), "?? a.txt");
 }
 
-/// The warnings and the once-per-repository notice come back from `create_with_notices`; plain
-/// `create` records the same `skipped` but neither says the notice nor uses it up.
+/// The size warnings and the once-per-repository notice reach the notice sink from
+/// `create_with_notices`; plain `create` records the same `skipped` but tells the sink nothing
+/// and does not use the notice up.
 #[test]
-fn commit_mode_returns_size_warnings_and_the_commit_notice_once() {
+fn commit_mode_tells_the_sink_size_warnings_and_the_commit_notice_once() {
+    use checkpoint_manager::{Notice, NoticeSink};
+    use std::sync::{Arc, Mutex};
     let repo = repo_with_commit();
+    let heard: Arc<Mutex<Vec<Notice>>> = Arc::default();
+    let sink = heard.clone();
     let capped = checkpoint_manager::CheckpointManager::with_options(
         repo.path(),
-        checkpoint_manager::Options::default().with_max_file_size(Some(10)),
+        checkpoint_manager::Options::default()
+            .with_max_file_size(Some(10))
+            .with_notice_sink(NoticeSink::new(move |n| {
+                sink.lock().unwrap().push(n.clone())
+            })),
     )
     .unwrap();
+    let take = || std::mem::take(&mut *heard.lock().unwrap());
     repo.write("big.bin", [0u8; 11]);
     repo.write("a.txt", "1\n");
     let plain = capped.create(sid(1), &request("plain")).unwrap();
     assert_eq!(plain.skipped.len(), 1);
+    assert_eq!(take(), []);
     assert!(!repo.exists(".git/checkpoint-manager/commit-notice-shown"));
     repo.write("a.txt", "2\n");
     let first = capped
         .create_with_notices(sid(1), &request("first"))
         .unwrap();
-    assert_eq!(first.checkpoint.skipped[0].path, "big.bin");
-    assert_eq!(first.warnings.len(), 1);
-    assert!(first.warnings[0].starts_with("big.bin (11 bytes) is over the size cap of 10 bytes"));
-    assert_eq!(first.notices.len(), 1);
-    assert!(first.notices[0].contains("hooks do not run"));
+    assert_eq!(first.skipped[0].path, "big.bin");
+    let first_heard = take();
+    assert_eq!(
+        first_heard,
+        [
+            Notice::TooLarge {
+                path: "big.bin".to_owned(),
+                size: Some(11),
+                cap: Some(10),
+            },
+            Notice::CommitsSkipHooks,
+        ]
+    );
+    assert!(first_heard[0].is_warning() && !first_heard[1].is_warning());
+    assert!(first_heard[0]
+        .to_string()
+        .starts_with("big.bin (11 bytes) is over the size cap of 10 bytes"));
+    assert!(first_heard[1].to_string().contains("hooks do not run"));
     repo.write("a.txt", "3\n");
-    let second = capped
+    capped
         .create_with_notices(sid(1), &request("second"))
         .unwrap();
-    assert_eq!(second.notices, Vec::<String>::new());
+    assert!(!take().contains(&Notice::CommitsSkipHooks));
     assert_eq!(repo.status(), "?? big.bin");
 }
