@@ -238,7 +238,7 @@ fn pretty_capped(repo: &TestRepo, cap: &str, args: &[&str]) -> (String, String) 
     all.extend_from_slice(args);
     let r = run_capped(repo.path(), cap, &all);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    (redact(&r.stdout, repo.path()), without_note(&r.stderr))
+    (r.stdout, without_note(&r.stderr))
 }
 
 #[test]
@@ -249,29 +249,41 @@ fn pretty_create_names_skipped_files_with_the_json_words() {
     repo.write("small.txt", "s\n");
     let mut args = create_args(&session, "with a big file");
     args.push("--snapshot");
+    let head = repo.head();
     let (snapshot, _) = pretty_capped(&repo, "10", &args);
+    let (committed, stderr) = pretty_capped(&repo, "10", &create_args(&session, "committed"));
+    let listed: Vec<Checkpoint> = ok_as(repo.path(), &["list", "--session-id", &session]);
+    let [b, a] =
+        [&listed[0], &listed[1]].map(|c| (c.checkpoint_id.to_string(), c.commit_sha.to_string()));
+    let names = [
+        (head.as_str(), "[HEAD]"),
+        (a.0.as_str(), "[A]"),
+        (a.1.as_str(), "[A_SHA]"),
+        (b.0.as_str(), "[B]"),
+        (b.1.as_str(), "[B_SHA]"),
+    ];
+    let _filters = pretty_filters(repo.path(), &names).bind_to_scope();
     assert_snapshot!(snapshot, @r#"
-        checkpoint {ID1}-------------------------------
+        checkpoint [A]---------------------------------
           description  with a big file
-          commit       {SHA1}----------------------------------
-          time         {TIME1}--------------------
+          commit       [A_SHA]---------------------------------
+          time         [TIME]---------------------
           phase        implement
           type         manual
           mode         snapshot
           rollbacks    0
-          taken on     refs/heads/main at {SHORT1}----
+          taken on     refs/heads/main at [HEAD]------
           skipped      big.bin (too_large, 20 bytes)
     "#);
-    let (committed, stderr) = pretty_capped(&repo, "10", &create_args(&session, "committed"));
     assert_snapshot!(committed, @r#"
-        checkpoint {ID1}-------------------------------
+        checkpoint [B]---------------------------------
           description  committed
-          commit       {SHA1}----------------------------------
-          time         {TIME1}--------------------
+          commit       [B_SHA]---------------------------------
+          time         [TIME]---------------------
           phase        implement
           type         manual
           mode         commit
-          tags         checkpoint-{ID1}-------------------------------
+          tags         checkpoint-[B]---------------------------------
           rollbacks    0
           skipped      big.bin (too_large, 20 bytes)
     "#);
@@ -297,18 +309,20 @@ fn pretty_get_indents_every_line_of_a_description() {
     let id = cp.checkpoint_id.to_string();
     let mut all = vec!["--output", "pretty"];
     all.extend_from_slice(&["get", "--session-id", &session, "--checkpoint-id", &id]);
-    let got = redact(&ok_text(repo.path(), &all), repo.path());
+    let got = ok_text(repo.path(), &all);
+    let sha = cp.commit_sha.to_string();
+    let _filters = pretty_filters(repo.path(), &[(&id, "[A]"), (&sha, "[A_SHA]")]).bind_to_scope();
     assert_snapshot!(got, @r#"
-        checkpoint {ID1}-------------------------------
+        checkpoint [A]---------------------------------
           description  Refactor the parser
                        - split lexer
                        - add tests
-          commit       {SHA1}----------------------------------
-          time         {TIME1}--------------------
+          commit       [A_SHA]---------------------------------
+          time         [TIME]---------------------
           phase        implement
           type         manual
           mode         commit
-          tags         checkpoint-{ID1}-------------------------------
+          tags         checkpoint-[A]---------------------------------
           rollbacks    0
     "#);
 }
@@ -321,7 +335,7 @@ fn pretty_undo_says_what_was_undone() {
     let cp = create(&repo, &session, "one", &[]);
     repo.write("a.txt", "2\n");
     let id = cp.checkpoint_id.to_string();
-    ok_json(
+    let rolled: RollbackOutcome = ok_as(
         repo.path(),
         &[
             "rollback",
@@ -342,9 +356,12 @@ fn pretty_undo_says_what_was_undone() {
         "{text}"
     );
     assert!(!text.contains("rolled back to checkpoint"), "{text}");
-    assert_snapshot!(redact(&text, repo.path()), @r#"
-        undid the rollback to checkpoint {ID1}------------------------------- (operation {ID2}-------------------------------): branch, HEAD, index and files are as they were before it
-        safety snapshot {ID3}------------------------------- holds the previous state; `checkpoint-manager redo` returns to it
+    let op = rolled.operation.operation_id.to_string();
+    let _filters =
+        pretty_filters(repo.path(), &[(&id, "[A]"), (&op, "[ROLLBACK]")]).bind_to_scope();
+    assert_snapshot!(text, @r#"
+        undid the rollback to checkpoint [A]--------------------------------- (operation [ROLLBACK]--------------------------): branch, HEAD, index and files are as they were before it
+        safety snapshot [ID]-------------------------------- holds the previous state; `checkpoint-manager redo` returns to it
     "#);
 }
 
