@@ -7,12 +7,15 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use crate::support::*;
 
-/// Runs the binary in `dir` with `env` added; it must succeed. Returns its JSON.
-fn ok_with_env(dir: &Path, env: &[(&str, OsString)], args: &[&str]) -> Value {
+/// Runs the binary in `dir` with `env` added; it must succeed. Returns its JSON output read
+/// into a model type (`Checkpoint`, `RollbackOutcome`).
+fn ok_with_env<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    env: &[(&str, OsString)],
+    args: &[&str],
+) -> T {
     let out = cm(dir)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .args(args)
@@ -122,7 +125,7 @@ fn create_rollback_undo_act_on_b(
     let session = sid(1);
     let before_a = fingerprint(a);
     b.write("b.txt", "b v2\n");
-    let cp = ok_with_env(
+    let cp: Checkpoint = ok_with_env(
         start,
         env,
         &[
@@ -135,7 +138,7 @@ fn create_rollback_undo_act_on_b(
             "implement",
         ],
     );
-    let commit = s(&cp, "commit_sha").to_owned();
+    let commit = cp.commit_sha.as_str().to_owned();
     assert_eq!(b.head(), commit, "the commit is on b's branch");
     assert_eq!(
         git_with_env(start, env, &["rev-parse", "HEAD"]),
@@ -153,7 +156,7 @@ fn create_rollback_undo_act_on_b(
     assert_eq!(b.status(), "", "b's index followed the commit");
 
     b.write("b.txt", "b v3, after the checkpoint\n");
-    let rolled = ok_with_env(
+    let rolled: RollbackOutcome = ok_with_env(
         start,
         env,
         &[
@@ -161,13 +164,13 @@ fn create_rollback_undo_act_on_b(
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&cp, "checkpoint_id"),
+            &cp.checkpoint_id.to_string(),
             "--hard-reset",
         ],
     );
-    assert_eq!(rolled["success"], true);
+    assert!(rolled.success);
     assert_eq!(b.read("b.txt"), b"b v2\n");
-    ok_with_env(start, env, &["undo", "--session-id", &session]);
+    ok_with_env::<RollbackOutcome>(start, env, &["undo", "--session-id", &session]);
     assert_eq!(b.read("b.txt"), b"b v3, after the checkpoint\n");
     assert_eq!(fingerprint(a), before_a, "a was never touched");
 }
@@ -216,7 +219,7 @@ fn git_dir_alone_makes_the_current_folder_that_repositorys_work_tree() {
         a.path().canonicalize().unwrap().display().to_string()
     );
     let session = sid(2);
-    let cp = ok_with_env(
+    let cp: Checkpoint = ok_with_env(
         a.path(),
         &env,
         &[
@@ -230,7 +233,7 @@ fn git_dir_alone_makes_the_current_folder_that_repositorys_work_tree() {
             "--snapshot",
         ],
     );
-    let commit = s(&cp, "commit_sha");
+    let commit = cp.commit_sha.as_str();
     // The snapshot holds a's files, in b's object store, under b's refs.
     assert_eq!(
         b.git(&["show", &format!("{commit}:a-work.txt")]),
@@ -273,7 +276,7 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
     git_with_env(repo.path(), &env, &["add", "staged.txt"]);
     let default_index = repo.index_bytes();
     let session = sid(3);
-    let snap = ok_with_env(
+    let snap: Checkpoint = ok_with_env(
         repo.path(),
         &env,
         &[
@@ -287,7 +290,7 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
             "--snapshot",
         ],
     );
-    let snap_commit = s(&snap, "commit_sha").to_owned();
+    let snap_commit = snap.commit_sha.as_str().to_owned();
     assert_eq!(
         repo.git(&["rev-parse", &format!("{snap_commit}^2^{{tree}}")]),
         git_with_env(repo.path(), &env, &["write-tree"]),
@@ -296,7 +299,7 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
     assert_eq!(repo.index_bytes(), default_index, ".git/index untouched");
 
     repo.write("README.md", "changed\n");
-    let cp = ok_with_env(
+    let cp: Checkpoint = ok_with_env(
         repo.path(),
         &env,
         &[
@@ -309,7 +312,7 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
             "plan",
         ],
     );
-    let commit = s(&cp, "commit_sha").to_owned();
+    let commit = cp.commit_sha.as_str().to_owned();
     assert_eq!(repo.head(), commit);
     assert_eq!(
         git_with_env(repo.path(), &env, &["write-tree"]),
@@ -318,7 +321,7 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
     );
     assert_eq!(repo.index_bytes(), default_index, ".git/index untouched");
 
-    ok_with_env(
+    ok_with_env::<RollbackOutcome>(
         repo.path(),
         &env,
         &[
@@ -326,7 +329,7 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&snap, "checkpoint_id"),
+            &snap.checkpoint_id.to_string(),
             "--hard-reset",
         ],
     );
@@ -356,7 +359,7 @@ fn git_object_directory_receives_every_new_object() {
     let own_objects = files_under(&repo.join(".git/objects"));
     repo.write("new.txt", "new\n");
     let session = sid(4);
-    let snap = ok_with_env(
+    let snap: Checkpoint = ok_with_env(
         repo.path(),
         &env,
         &[
@@ -371,7 +374,7 @@ fn git_object_directory_receives_every_new_object() {
         ],
     );
     repo.write("new.txt", "newer\n");
-    let cp = ok_with_env(
+    let cp: Checkpoint = ok_with_env(
         repo.path(),
         &env,
         &[
@@ -385,7 +388,7 @@ fn git_object_directory_receives_every_new_object() {
         ],
     );
     let loose = |id: &str| PathBuf::from(&id[..2]).join(&id[2..]);
-    for id in [s(&snap, "commit_sha"), s(&cp, "commit_sha")] {
+    for id in [snap.commit_sha.as_str(), cp.commit_sha.as_str()] {
         assert!(
             objects.join(loose(id)).is_file(),
             "{id} is in GIT_OBJECT_DIRECTORY"
@@ -405,7 +408,7 @@ fn git_object_directory_receives_every_new_object() {
         "nothing new in .git/objects"
     );
     // And the objects are found again by every git child.
-    ok_with_env(
+    ok_with_env::<RollbackOutcome>(
         repo.path(),
         &env,
         &[
@@ -413,7 +416,7 @@ fn git_object_directory_receives_every_new_object() {
             "--session-id",
             &session,
             "--checkpoint-id",
-            s(&snap, "checkpoint_id"),
+            &snap.checkpoint_id.to_string(),
             "--hard-reset",
         ],
     );
@@ -436,7 +439,7 @@ fn git_common_dir_with_a_linked_work_tree_uses_the_main_repositorys_refs_and_exc
     ];
     fs::write(wt.join("side.txt"), "on the side\n").unwrap();
     let session = sid(5);
-    let cp = ok_with_env(
+    let cp: Checkpoint = ok_with_env(
         other.path(),
         &env,
         &[
@@ -449,7 +452,7 @@ fn git_common_dir_with_a_linked_work_tree_uses_the_main_repositorys_refs_and_exc
             "plan",
         ],
     );
-    let commit = s(&cp, "commit_sha");
+    let commit = cp.commit_sha.as_str();
     assert_eq!(main.git(&["rev-parse", "refs/heads/side"]), commit);
     assert_eq!(
         main.git(&["rev-parse", "refs/heads/main"]),
@@ -483,7 +486,7 @@ fn git_work_tree_alone_makes_that_folder_the_work_tree_of_the_repository_found_h
     );
     let own_files = repo.tree_state();
     let session = sid(6);
-    let snap = ok_with_env(
+    let snap: Checkpoint = ok_with_env(
         repo.path(),
         &env,
         &[
@@ -497,7 +500,7 @@ fn git_work_tree_alone_makes_that_folder_the_work_tree_of_the_repository_found_h
             "--snapshot",
         ],
     );
-    let commit = s(&snap, "commit_sha");
+    let commit = snap.commit_sha.as_str();
     assert_eq!(
         repo.git(&["show", &format!("{commit}:README.md")]),
         "hello from the other work tree"

@@ -1,5 +1,6 @@
-//! `--output pretty` for every command, pinned with inline snapshots after redacting what varies
-//! (ids, shas, times, the temp path; placeholders keep the width so column alignment shows).
+//! `--output pretty` for every command, pinned with inline snapshots through insta filters for
+//! what varies (ids, shas, times, the temp path; placeholders keep the width so column alignment
+//! shows, and the ids a test knows read as names: `[A]`, `[A_SHA]`).
 //! Also: no colour when stdout is not a terminal; colour on a terminal unless `NO_COLOR` is set.
 
 use insta::assert_snapshot;
@@ -11,7 +12,7 @@ fn pretty(repo: &TestRepo, args: &[&str]) -> String {
     all.extend_from_slice(args);
     let text = ok_text(repo.path(), &all);
     assert!(!text.contains('\u{1b}'), "no colour on a pipe: {text:?}");
-    redact(&text, repo.path())
+    text
 }
 
 #[test]
@@ -35,21 +36,24 @@ fn create_get_list_and_summary() {
             r#"{"tasks_completed": 15, "decisions_made": 8, "files_created": 2, "files_modified": 3, "tests_passing": 42, "tests_failing": 1}"#,
         ],
     );
+    let first: Vec<Checkpoint> = ok_as(repo.path(), &["list", "--session-id", &session]);
+    let id = first[0].checkpoint_id.to_string();
+    let a_sha = first[0].commit_sha.to_string();
+    let names = [(id.as_str(), "[A]"), (a_sha.as_str(), "[A_SHA]")];
+    let filters = pretty_filters(repo.path(), &names).bind_to_scope();
     assert_snapshot!(created, @r#"
-        checkpoint {ID1}-------------------------------
+        checkpoint [A]---------------------------------
           description  Planning complete
-          commit       {SHA1}----------------------------------
-          time         {TIME1}--------------------
+          commit       [A_SHA]---------------------------------
+          time         [TIME]---------------------
           phase        plan
           type         phase_complete
           mode         commit
-          tags         checkpoint-{ID1}-------------------------------
+          tags         checkpoint-[A]---------------------------------
           rollbacks    0
           state        tasks 15 decisions 8 files +2 ~3 tests 42 passing / 1 failing
     "#);
-
-    let first = ok_json(repo.path(), &["list", "--session-id", &session]);
-    let id = s(&first[0], "checkpoint_id").to_owned();
+    drop(filters);
     let got = pretty(
         &repo,
         &["get", "--session-id", &session, "--checkpoint-id", &id],
@@ -57,17 +61,24 @@ fn create_get_list_and_summary() {
     assert_eq!(got, created, "get shows what create showed");
 
     repo.write("a.txt", "b\n");
-    create(
+    let b = create(
         &repo,
         &session,
         "Second line one\nline two is not in the table",
         &[],
     );
+    let (b_id, b_sha) = (b.checkpoint_id.to_string(), b.commit_sha.to_string());
+    let names = [
+        (id.as_str(), "[A]"),
+        (b_id.as_str(), "[B]"),
+        (b_sha.as_str(), "[B_SHA]"),
+    ];
+    let _filters = pretty_filters(repo.path(), &names).bind_to_scope();
     let listed = pretty(&repo, &["list", "--session-id", &session]);
     assert_snapshot!(listed, @r#"
         ID                                    TIME                         PHASE           TYPE                 MODE       RB  DESCRIPTION
-        {ID1}-------------------------------  {TIME1}--------------------  implement       manual               commit      0  Second line one
-        {ID2}-------------------------------  {TIME2}--------------------  plan            phase_complete       commit      0  Planning complete
+        [B]---------------------------------  [TIME]---------------------  implement       manual               commit      0  Second line one
+        [A]---------------------------------  [TIME]---------------------  plan            phase_complete       commit      0  Planning complete
         2 checkpoint(s)
     "#);
 
@@ -77,7 +88,7 @@ fn create_get_list_and_summary() {
           phase_complete       1
           manual               1
         used for rollback  0
-        latest             {SHA1}----------------------------------
+        latest             [B_SHA]---------------------------------
     "#);
 }
 
@@ -85,6 +96,7 @@ fn create_get_list_and_summary() {
 fn a_session_without_checkpoints() {
     let repo = repo_with_commit();
     let session = sid(1);
+    let _filters = pretty_filters(repo.path(), &[]).bind_to_scope();
     assert_snapshot!(pretty(&repo, &["list", "--session-id", &session]), @r#"
         no checkpoints
     "#);
@@ -103,13 +115,15 @@ fn rollback_mixed_and_hard() {
     let cp = create(&repo, &session, "one", &[]);
     repo.write("a.txt", "2\n");
     let id = cp.checkpoint_id.to_string();
+    let sha = cp.commit_sha.to_string();
+    let _filters = pretty_filters(repo.path(), &[(&id, "[A]"), (&sha, "[A_SHA]")]).bind_to_scope();
     let mixed = pretty(
         &repo,
         &["rollback", "--session-id", &session, "--checkpoint-id", &id],
     );
     assert_snapshot!(mixed, @r#"
-        rolled back to checkpoint {ID1}------------------------------- (mixed, commit {SHORT1}----)
-        safety snapshot {ID2}------------------------------- holds the previous state; `checkpoint-manager undo` returns to it
+        rolled back to checkpoint [A]--------------------------------- (mixed, commit [A_SHA]-----)
+        safety snapshot [ID]-------------------------------- holds the previous state; `checkpoint-manager undo` returns to it
     "#);
     let hard = pretty(
         &repo,
@@ -123,8 +137,8 @@ fn rollback_mixed_and_hard() {
         ],
     );
     assert_snapshot!(hard, @r#"
-        rolled back to checkpoint {ID1}------------------------------- (hard, commit {SHORT1}----)
-        safety snapshot {ID2}------------------------------- holds the previous state; `checkpoint-manager undo` returns to it
+        rolled back to checkpoint [A]--------------------------------- (hard, commit [A_SHA]-----)
+        safety snapshot [ID]-------------------------------- holds the previous state; `checkpoint-manager undo` returns to it
     "#);
 }
 
@@ -134,6 +148,8 @@ fn delete_with_and_without_the_tag() {
     let session = sid(1);
     let a = create(&repo, &session, "a", &[]);
     let b = create(&repo, &session, "b", &[]);
+    let (a_id, b_id) = (a.checkpoint_id.to_string(), b.checkpoint_id.to_string());
+    let _filters = pretty_filters(repo.path(), &[(&a_id, "[A]"), (&b_id, "[B]")]).bind_to_scope();
     let deleted = pretty(
         &repo,
         &[
@@ -145,9 +161,9 @@ fn delete_with_and_without_the_tag() {
         ],
     );
     assert_snapshot!(deleted, @r#"
-        deleted checkpoint {ID1}-------------------------------
-        removed tag checkpoint-{ID1}-------------------------------
-        its commit stays reachable at refs/checkpoint-trash/00000000-0000-4000-8000-000000000001/{ID1}-------------------------------
+        deleted checkpoint [A]---------------------------------
+        removed tag checkpoint-[A]---------------------------------
+        its commit stays reachable at refs/checkpoint-trash/[TEST_ID_000000000001]/[A]---------------------------------
     "#);
     let kept = pretty(
         &repo,
@@ -161,14 +177,15 @@ fn delete_with_and_without_the_tag() {
         ],
     );
     assert_snapshot!(kept, @r#"
-        deleted checkpoint {ID1}-------------------------------
-        its commit stays reachable at refs/checkpoint-trash/00000000-0000-4000-8000-000000000001/{ID1}-------------------------------
+        deleted checkpoint [B]---------------------------------
+        its commit stays reachable at refs/checkpoint-trash/[TEST_ID_000000000001]/[B]---------------------------------
     "#);
 }
 
 #[test]
 fn validate_valid_dirty_and_invalid() {
     let repo = repo_with_commit();
+    let filters = pretty_filters(repo.path(), &[]).bind_to_scope();
     assert_snapshot!(pretty(&repo, &["validate"]), @r#"
         valid: a checkpoint can be made
     "#);
@@ -183,7 +200,9 @@ fn validate_valid_dirty_and_invalid() {
         ?? new_file.txt
     "#);
 
+    drop(filters);
     let merging = repo_with_commit();
+    let _filters = pretty_filters(merging.path(), &[]).bind_to_scope();
     start_conflicted_merge(&merging);
     let r = run(
         merging.path(),
@@ -191,7 +210,7 @@ fn validate_valid_dirty_and_invalid() {
     );
     assert_eq!(r.code, 3);
     assert_eq!(r.stderr, "");
-    assert_snapshot!(redact(&r.stdout, merging.path()), @r#"
+    assert_snapshot!(r.stdout, @r#"
         not valid
           error: a merge is in progress: finish it or abort it first
           error: unmerged paths: conflict.txt (resolve them and `git add` them first)

@@ -205,10 +205,7 @@ fn round_trip(url: &str) {
         true
     );
     assert_eq!(
-        ok_json(b.path(), &["list", "--session-id", &session])
-            .as_array()
-            .unwrap()
-            .len(),
+        ok_as::<Vec<Checkpoint>>(b.path(), &["list", "--session-id", &session]).len(),
         3
     );
     assert_eq!(b.status(), "", "the pulled log stays out of git's sight");
@@ -218,7 +215,7 @@ fn round_trip(url: &str) {
             .all(|r| !r.starts_with("refs/checkpoint-manager/")),
         "the staging refs are removed"
     );
-    let got = ok_json(
+    let got: Checkpoint = ok_as(
         b.path(),
         &[
             "get",
@@ -228,7 +225,7 @@ fn round_trip(url: &str) {
             &snap.checkpoint_id.to_string(),
         ],
     );
-    assert_eq!(got["description"], "snapshot");
+    assert_eq!(got.description, "snapshot");
 
     for (checkpoint, expected) in [
         (&commit, &at_commit),
@@ -236,7 +233,7 @@ fn round_trip(url: &str) {
         (&snap, &at_snapshot),
     ] {
         let id = checkpoint.checkpoint_id.to_string();
-        ok_json(
+        ok_as::<RollbackOutcome>(
             b.path(),
             &[
                 "rollback",
@@ -250,7 +247,7 @@ fn round_trip(url: &str) {
         assert_eq!(&state(&b), expected, "rollback on B to {id}");
     }
     assert_eq!(b.read("crlf.txt"), b"first\r\nsecond\r\n");
-    ok_json(b.path(), &["undo", "--session-id", &session]);
+    ok_as::<RollbackOutcome>(b.path(), &["undo", "--session-id", &session]);
     assert_eq!(state(&b), at_tag, "undo on B");
 }
 
@@ -344,7 +341,7 @@ fn deleted_checkpoints_stay_deleted() {
     let one = create(&a, &sid(1), "one", &[]);
     let id = one.checkpoint_id.to_string();
     ok_json(a.path(), &["push", "--session-id", &sid(1)]);
-    ok_json(
+    ok_as::<DeleteOutcome>(
         a.path(),
         &["delete", "--session-id", &sid(1), "--checkpoint-id", &id],
     );
@@ -356,7 +353,7 @@ fn deleted_checkpoints_stay_deleted() {
         &["pull", "--session-id", &sid(1), "--include-deleted"],
     );
     assert_eq!(ids(&back, "pulled"), [id.as_str()]);
-    ok_json(
+    ok_as::<Checkpoint>(
         a.path(),
         &["get", "--session-id", &sid(1), "--checkpoint-id", &id],
     );
@@ -417,7 +414,7 @@ fn a_conflicting_id_is_reported_not_overwritten() {
     git_in(&remote.path(), &["update-ref", &name, forged.trim()]);
     a.write("f", "y\n");
     let second = create(&a, &sid(1), "second", &[]);
-    ok_json(
+    ok_as::<RollbackOutcome>(
         a.path(),
         &[
             "rollback",
@@ -445,12 +442,12 @@ fn a_conflicting_id_is_reported_not_overwritten() {
         before,
         "the local ref is not overwritten"
     );
-    let got = ok_json(
+    let got: Checkpoint = ok_as(
         b.path(),
         &["get", "--session-id", &sid(1), "--checkpoint-id", &first_id],
     );
-    assert_eq!(got["description"], "first");
-    assert_eq!(got["rollback_count"], 1, "A's rollback counts on B");
+    assert_eq!(got.description, "first");
+    assert_eq!(got.rollback_count, 1, "A's rollback counts on B");
 }
 
 /// Failures: one line with git's reason, exit 5, and nothing changed here.

@@ -1,6 +1,6 @@
 //! Running the binary hermetically and reading what it did: exit code, stdout parsed as JSON,
-//! the one-line error on stderr; plus a redactor that makes `--output pretty` text stable
-//! (ids, shas, times and the temp path vary from run to run).
+//! the one-line error on stderr; plus insta filters that make messages and `--output pretty`
+//! text stable (ids, shas, times and the temp path vary from run to run).
 
 use std::path::Path;
 
@@ -161,76 +161,47 @@ pub fn exclude_file(repo: &TestRepo) -> Option<Vec<u8>> {
     std::fs::read(repo.join(".git/info/exclude")).ok()
 }
 
-/// Makes pretty output stable: the repository path becomes `[REPO]`; checkpoint ids, full and
-/// short shas and timestamps become numbered placeholders of the same width (`{ID1}-----...`),
-/// so column alignment stays visible. Test session ids (`00000000-0000-4000-8000-...`) stay.
-pub fn redact(text: &str, repo: &Path) -> String {
-    let mut text = text.to_owned();
-    for path in [std::fs::canonicalize(repo).unwrap(), repo.to_owned()] {
-        text = text.replace(&path.display().to_string(), "[REPO]");
-    }
-    let chars: Vec<char> = text.chars().collect();
-    let mut seen: Vec<(String, String)> = Vec::new();
-    let mut out = String::new();
-    let mut i = 0;
-    let boundary = |j: usize| j >= chars.len() || !chars[j].is_ascii_alphanumeric();
-    while i < chars.len() {
-        let at_start = i == 0 || !chars[i - 1].is_ascii_alphanumeric();
-        let matched = at_start
-            .then(|| {
-                [
-                    ("ID", "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh"),
-                    ("TIME", "dddd-dd-ddTdd:dd:dd.ddddddZ"),
-                    ("SHA", "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"),
-                    ("SHORT", "hhhhhhhhhhhh"),
-                ]
-                .into_iter()
-                .find(|(_, shape)| {
-                    let n = shape.len();
-                    i + n <= chars.len()
-                        && boundary(i + n)
-                        && shape.chars().zip(&chars[i..i + n]).all(|(s, c)| match s {
-                            'h' => c.is_ascii_hexdigit() && !c.is_ascii_uppercase(),
-                            'd' => c.is_ascii_digit(),
-                            other => *c == other,
-                        })
-                })
-            })
-            .flatten();
-        match matched {
-            Some((kind, shape)) => {
-                let n = shape.len();
-                let original: String = chars[i..i + n].iter().collect();
-                if original.starts_with("00000000-0000-4000-8000-") {
-                    out.push_str(&original);
-                } else {
-                    let prefix = format!("{{{kind}");
-                    let count = seen
-                        .iter()
-                        .filter(|(_, label)| {
-                            label.starts_with(&prefix)
-                                && label[prefix.len()..].starts_with(|c: char| c.is_ascii_digit())
-                        })
-                        .count();
-                    let label = match seen.iter().find(|(o, _)| *o == original) {
-                        Some((_, label)) => label.clone(),
-                        None => {
-                            let label = format!("{{{kind}{}}}", count + 1);
-                            seen.push((original, label.clone()));
-                            label
-                        }
-                    };
-                    out.push_str(&format!("{label:-<n$}"));
-                }
-                i += n;
-            }
-            None => {
-                out.push(chars[i]);
-                i += 1;
-            }
+/// The insta settings for `--output pretty` text: like [`filters`], but every placeholder keeps
+/// the width of what it replaces (`[ID]-----...`), so column alignment stays visible; and each
+/// `(value, name)` the test knows (a checkpoint or operation id, a commit sha) reads `name`
+/// instead, so the snapshot still tells two ids apart. A named 40-hex sha also names its
+/// 12-character short form. Use as `let _guard = pretty_filters(..).bind_to_scope();`.
+pub fn pretty_filters(repo: &Path, names: &[(&str, &str)]) -> insta::Settings {
+    let mut settings = insta::Settings::new();
+    for (value, name) in names {
+        settings.add_filter(
+            &format!(r"\b{}\b", regex_escape(value)),
+            padded(name, value.len()),
+        );
+        if value.len() == 40 {
+            settings.add_filter(&format!(r"\b{}\b", &value[..12]), padded(name, 12));
         }
     }
-    out
+    for path in [std::fs::canonicalize(repo).unwrap(), repo.to_owned()] {
+        settings.add_filter(&regex_escape(&path.display().to_string()), "[REPO]");
+    }
+    settings.add_filter(
+        r"\b00000000-0000-4000-8000-([0-9a-f]{12})\b",
+        "[TEST_ID_$1]",
+    );
+    for (pattern, name, width) in [
+        (
+            r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+            "[ID]",
+            36,
+        ),
+        (r"\b[0-9a-f]{40}\b", "[SHA]", 40),
+        (r"\b[0-9a-f]{12}\b", "[SHORT]", 12),
+        (r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", "[TIME]", 27),
+    ] {
+        settings.add_filter(pattern, padded(name, width));
+    }
+    settings
+}
+
+/// `name` followed by dashes up to `width` characters.
+fn padded(name: &str, width: usize) -> String {
+    format!("{name:-<width$}")
 }
 
 /// The insta settings every snapshot of messages uses: what varies from run to run becomes a

@@ -1,11 +1,13 @@
 //! `validate` end to end: the ValidationResult object, exit 0 when valid and 3 when not (the
 //! object printed either way), and the test command.
 
+use checkpoint_manager::ValidationResult;
 use serde_json::{json, Value};
 
 use crate::support::*;
 
-fn validate(dir: &std::path::Path, args: &[&str], code: i32) -> Value {
+/// The printed object as raw JSON (to pin the wire format).
+fn validate_raw(dir: &std::path::Path, args: &[&str], code: i32) -> Value {
     let mut all = vec!["validate"];
     all.extend_from_slice(args);
     let r = run(dir, &all);
@@ -14,11 +16,15 @@ fn validate(dir: &std::path::Path, args: &[&str], code: i32) -> Value {
     serde_json::from_str(&r.stdout).unwrap()
 }
 
+fn validate(dir: &std::path::Path, args: &[&str], code: i32) -> ValidationResult {
+    serde_json::from_value(validate_raw(dir, args, code)).unwrap()
+}
+
 #[test]
 fn a_clean_repository_is_valid() {
     let repo = repo_with_commit();
     assert_eq!(
-        validate(repo.path(), &[], 0),
+        validate_raw(repo.path(), &[], 0),
         json!({
             "is_valid": true,
             "errors": [],
@@ -36,11 +42,11 @@ fn uncommitted_changes_are_a_warning_and_still_valid() {
     repo.write("README.md", "changed\n");
     repo.write("naïve_new.txt", "n\n");
     let v = validate(repo.path(), &[], 0);
-    assert_eq!(v["is_valid"], true);
-    assert_eq!(v["has_uncommitted_changes"], true);
-    assert_eq!(v["errors"], json!([]));
-    assert_eq!(v["warnings"].as_array().unwrap().len(), 1, "{v}");
-    assert_eq!(v["git_status"], " M README.md\n?? naïve_new.txt\n");
+    assert!(v.is_valid);
+    assert!(v.has_uncommitted_changes);
+    assert!(v.errors.is_empty());
+    assert_eq!(v.warnings.len(), 1, "{v:?}");
+    assert_eq!(v.git_status, " M README.md\n?? naïve_new.txt\n");
 }
 
 #[test]
@@ -48,10 +54,9 @@ fn a_detached_head_is_a_warning() {
     let repo = repo_with_commit();
     repo.git(&["checkout", "-q", "--detach"]);
     let v = validate(repo.path(), &[], 0);
-    assert_eq!(v["is_valid"], true);
-    let warnings = v["warnings"].as_array().unwrap();
-    assert_eq!(warnings.len(), 1, "{v}");
-    assert!(warnings[0].as_str().unwrap().contains("detached"), "{v}");
+    assert!(v.is_valid);
+    assert_eq!(v.warnings.len(), 1, "{v:?}");
+    assert!(v.warnings[0].contains("detached"), "{v:?}");
 }
 
 #[test]
@@ -59,30 +64,25 @@ fn a_merge_in_progress_is_invalid_exit_3_with_the_object_printed() {
     let repo = repo_with_commit();
     start_conflicted_merge(&repo);
     let v = validate(repo.path(), &[], 3);
-    assert_eq!(v["is_valid"], false);
-    let errors: Vec<&str> = v["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e.as_str().unwrap())
-        .collect();
-    assert_eq!(errors.len(), 2, "{v}");
+    assert!(!v.is_valid);
+    let errors = &v.errors;
+    assert_eq!(errors.len(), 2, "{v:?}");
     assert!(errors[0].contains("merge"), "{errors:?}");
     assert!(errors[1].contains("conflict.txt"), "{errors:?}");
-    assert_eq!(v["git_status"], "UU conflict.txt\n");
+    assert_eq!(v.git_status, "UU conflict.txt\n");
 }
 
 #[test]
 fn the_test_command_sets_tests_passing_and_the_exit_code() {
     let repo = repo_with_commit();
     let passing = validate(repo.path(), &["--test-command", "true"], 0);
-    assert_eq!(passing["tests_passing"], true);
-    assert_eq!(passing["is_valid"], true);
+    assert_eq!(passing.tests_passing, Some(true));
+    assert!(passing.is_valid);
 
     let failing = validate(repo.path(), &["--test-command", "false"], 3);
-    assert_eq!(failing["tests_passing"], false);
-    assert_eq!(failing["is_valid"], false);
-    assert_eq!(failing["errors"].as_array().unwrap().len(), 1, "{failing}");
+    assert_eq!(failing.tests_passing, Some(false));
+    assert!(!failing.is_valid);
+    assert_eq!(failing.errors.len(), 1, "{failing:?}");
 }
 
 #[test]
@@ -98,10 +98,10 @@ fn the_test_commands_output_never_reaches_the_tools_output() {
     );
     assert_eq!(r.code, 0);
     assert_eq!(r.stderr, "");
-    let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["tests_passing"], true);
+    let v: ValidationResult = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v.tests_passing, Some(true));
     // Only inside the JSON, as the tail of its output.
-    assert_eq!(v["test_output"], "to-stdout\nto-stderr\n");
+    assert_eq!(v.test_output.as_deref(), Some("to-stdout\nto-stderr\n"));
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn the_test_command_runs_in_the_work_tree_exactly_as_given() {
         ],
         0,
     );
-    assert_eq!(v["tests_passing"], true);
+    assert_eq!(v.tests_passing, Some(true));
     assert!(repo.exists("made by the test command"));
     assert!(!repo.exists("sub/made by the test command"));
 }
@@ -128,10 +128,9 @@ fn validate_outside_a_repository_prints_an_invalid_result_naming_the_path() {
     let path = std::fs::canonicalize(plain.path()).unwrap();
     let text = path.display().to_string();
     let v = validate(&path, &["--repo", &text], 3);
-    assert_eq!(v["is_valid"], false);
-    let errors = v["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 1, "{v}");
-    assert!(errors[0].as_str().unwrap().contains(&text), "{v}");
+    assert!(!v.is_valid);
+    assert_eq!(v.errors.len(), 1, "{v:?}");
+    assert!(v.errors[0].contains(&text), "{v:?}");
 }
 
 #[test]
@@ -149,9 +148,9 @@ fn test_timeout_kills_a_command_that_never_ends_and_fails_the_tests() {
         3,
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
-    assert_eq!(v["tests_passing"], false);
-    assert_eq!(v["test_output"], "serving\n");
-    let errors = v["errors"].to_string();
+    assert_eq!(v.tests_passing, Some(false));
+    assert_eq!(v.test_output.as_deref(), Some("serving\n"));
+    let errors = v.errors.join("\n");
     assert!(errors.contains("timed out after 2.5 s"), "{errors}");
 }
 
@@ -161,7 +160,7 @@ fn a_server_left_running_by_the_test_command_does_not_hold_validate() {
     let started = std::time::Instant::now();
     let v = validate(repo.path(), &["--test-command", "sleep 30 & exit 0"], 0);
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
-    assert_eq!(v["tests_passing"], true);
+    assert_eq!(v.tests_passing, Some(true));
 }
 
 #[test]

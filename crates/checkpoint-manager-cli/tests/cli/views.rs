@@ -4,6 +4,8 @@
 
 use insta::assert_snapshot;
 
+use checkpoint_manager::{SkipReason, SkippedPath, ValidationResult};
+
 use crate::support::*;
 
 /// Runs the binary with `CHECKPOINT_MANAGER_MAX_FILE_SIZE` set.
@@ -39,8 +41,8 @@ fn a_description_starting_with_a_dash_is_taken_as_it_is() {
     let repo = repo_with_commit();
     for description in ["- fixed the parser", "-x", "--hard-reset", "-"] {
         repo.write("a.txt", description);
-        let cp = ok_json(repo.path(), &create_args(&sid(1), description));
-        assert_eq!(cp["description"], description);
+        let cp: Checkpoint = ok_as(repo.path(), &create_args(&sid(1), description));
+        assert_eq!(cp.description, description);
     }
     let logged = log_json(&repo, sid(1));
     assert_eq!(
@@ -70,10 +72,10 @@ fn a_test_command_starting_with_a_dash_is_taken_as_it_is() {
     // `sh -c "-v"` is not a command that succeeds, but it is the user's command, not a flag.
     let r = run(repo.path(), &["validate", "--test-command", "-v"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    let result: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(result["tests_passing"], false);
-    let ok = ok_json(repo.path(), &["validate", "--test-command", "true"]);
-    assert_eq!(ok["tests_passing"], true);
+    let result: ValidationResult = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(result.tests_passing, Some(false));
+    let ok: ValidationResult = ok_as(repo.path(), &["validate", "--test-command", "true"]);
+    assert_eq!(ok.tests_passing, Some(true));
 }
 
 // ---- item 5: messages ----
@@ -194,7 +196,7 @@ fn undo_writes_a_reflog_message() {
     let cp = create(&repo, &session, "one", &[]);
     repo.write("a.txt", "2\n");
     let id = cp.checkpoint_id.to_string();
-    ok_json(
+    ok_as::<RollbackOutcome>(
         repo.path(),
         &[
             "rollback",
@@ -205,7 +207,7 @@ fn undo_writes_a_reflog_message() {
             "--hard-reset",
         ],
     );
-    ok_json(repo.path(), &["undo", "--session-id", &session]);
+    ok_as::<RollbackOutcome>(repo.path(), &["undo", "--session-id", &session]);
     // `git reflog` hides entries whose new id is all zeros: read the file itself. Every entry
     // moves HEAD to a real commit and says why.
     let raw = std::fs::read_to_string(repo.join(".git/logs/HEAD")).expect("HEAD's reflog");
@@ -238,7 +240,7 @@ fn pretty_capped(repo: &TestRepo, cap: &str, args: &[&str]) -> (String, String) 
     all.extend_from_slice(args);
     let r = run_capped(repo.path(), cap, &all);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    (redact(&r.stdout, repo.path()), without_note(&r.stderr))
+    (r.stdout, without_note(&r.stderr))
 }
 
 #[test]
@@ -249,29 +251,41 @@ fn pretty_create_names_skipped_files_with_the_json_words() {
     repo.write("small.txt", "s\n");
     let mut args = create_args(&session, "with a big file");
     args.push("--snapshot");
+    let head = repo.head();
     let (snapshot, _) = pretty_capped(&repo, "10", &args);
+    let (committed, stderr) = pretty_capped(&repo, "10", &create_args(&session, "committed"));
+    let listed: Vec<Checkpoint> = ok_as(repo.path(), &["list", "--session-id", &session]);
+    let [b, a] =
+        [&listed[0], &listed[1]].map(|c| (c.checkpoint_id.to_string(), c.commit_sha.to_string()));
+    let names = [
+        (head.as_str(), "[HEAD]"),
+        (a.0.as_str(), "[A]"),
+        (a.1.as_str(), "[A_SHA]"),
+        (b.0.as_str(), "[B]"),
+        (b.1.as_str(), "[B_SHA]"),
+    ];
+    let _filters = pretty_filters(repo.path(), &names).bind_to_scope();
     assert_snapshot!(snapshot, @r#"
-        checkpoint {ID1}-------------------------------
+        checkpoint [A]---------------------------------
           description  with a big file
-          commit       {SHA1}----------------------------------
-          time         {TIME1}--------------------
+          commit       [A_SHA]---------------------------------
+          time         [TIME]---------------------
           phase        implement
           type         manual
           mode         snapshot
           rollbacks    0
-          taken on     refs/heads/main at {SHORT1}----
+          taken on     refs/heads/main at [HEAD]------
           skipped      big.bin (too_large, 20 bytes)
     "#);
-    let (committed, stderr) = pretty_capped(&repo, "10", &create_args(&session, "committed"));
     assert_snapshot!(committed, @r#"
-        checkpoint {ID1}-------------------------------
+        checkpoint [B]---------------------------------
           description  committed
-          commit       {SHA1}----------------------------------
-          time         {TIME1}--------------------
+          commit       [B_SHA]---------------------------------
+          time         [TIME]---------------------
           phase        implement
           type         manual
           mode         commit
-          tags         checkpoint-{ID1}-------------------------------
+          tags         checkpoint-[B]---------------------------------
           rollbacks    0
           skipped      big.bin (too_large, 20 bytes)
     "#);
@@ -297,18 +311,20 @@ fn pretty_get_indents_every_line_of_a_description() {
     let id = cp.checkpoint_id.to_string();
     let mut all = vec!["--output", "pretty"];
     all.extend_from_slice(&["get", "--session-id", &session, "--checkpoint-id", &id]);
-    let got = redact(&ok_text(repo.path(), &all), repo.path());
+    let got = ok_text(repo.path(), &all);
+    let sha = cp.commit_sha.to_string();
+    let _filters = pretty_filters(repo.path(), &[(&id, "[A]"), (&sha, "[A_SHA]")]).bind_to_scope();
     assert_snapshot!(got, @r#"
-        checkpoint {ID1}-------------------------------
+        checkpoint [A]---------------------------------
           description  Refactor the parser
                        - split lexer
                        - add tests
-          commit       {SHA1}----------------------------------
-          time         {TIME1}--------------------
+          commit       [A_SHA]---------------------------------
+          time         [TIME]---------------------
           phase        implement
           type         manual
           mode         commit
-          tags         checkpoint-{ID1}-------------------------------
+          tags         checkpoint-[A]---------------------------------
           rollbacks    0
     "#);
 }
@@ -321,7 +337,7 @@ fn pretty_undo_says_what_was_undone() {
     let cp = create(&repo, &session, "one", &[]);
     repo.write("a.txt", "2\n");
     let id = cp.checkpoint_id.to_string();
-    ok_json(
+    let rolled: RollbackOutcome = ok_as(
         repo.path(),
         &[
             "rollback",
@@ -342,9 +358,12 @@ fn pretty_undo_says_what_was_undone() {
         "{text}"
     );
     assert!(!text.contains("rolled back to checkpoint"), "{text}");
-    assert_snapshot!(redact(&text, repo.path()), @r#"
-        undid the rollback to checkpoint {ID1}------------------------------- (operation {ID2}-------------------------------): branch, HEAD, index and files are as they were before it
-        safety snapshot {ID3}------------------------------- holds the previous state; `checkpoint-manager redo` returns to it
+    let op = rolled.operation.operation_id.to_string();
+    let _filters =
+        pretty_filters(repo.path(), &[(&id, "[A]"), (&op, "[ROLLBACK]")]).bind_to_scope();
+    assert_snapshot!(text, @r#"
+        undid the rollback to checkpoint [A]--------------------------------- (operation [ROLLBACK]--------------------------): branch, HEAD, index and files are as they were before it
+        safety snapshot [ID]-------------------------------- holds the previous state; `checkpoint-manager redo` returns to it
     "#);
 }
 
@@ -363,16 +382,19 @@ fn commit_mode_leaves_untracked_files_over_the_cap_out_of_the_commit() {
     repo.write("small.txt", "s\n");
     let r = run(repo.path(), &create_args(&session, "work"));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let cp: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(
-        cp["skipped"],
-        serde_json::json!([{"path": "big.bin", "reason": "too_large", "size": 120_000_000}])
-    );
+    let cp: Checkpoint = serde_json::from_str(&r.stdout).unwrap();
+    let skipped = [SkippedPath {
+        path: "big.bin".to_owned(),
+        reason: SkipReason::TooLarge,
+        size: Some(120_000_000),
+    }];
+    assert_eq!(cp.skipped, skipped);
+    // The log keeps the same list (read raw: this pins the log's layout).
     assert_eq!(
         log_json(&repo, &session)["checkpoints"][0]["skipped"],
-        cp["skipped"]
+        serde_json::json!([{"path": "big.bin", "reason": "too_large", "size": 120_000_000}])
     );
-    let commit = s(&cp, "commit_sha");
+    let commit = cp.commit_sha.as_str();
     assert_eq!(resolve(&repo, "HEAD").as_deref(), Some(commit));
     assert_eq!(tree_paths(&repo, commit), ["README.md", "small.txt"]);
     assert_eq!(std::fs::metadata(&big).unwrap().len(), 120_000_000);
@@ -392,18 +414,20 @@ fn commit_mode_with_only_a_file_over_the_cap_makes_no_empty_commit() {
     repo.write("big.bin", [1u8; 20]);
     let r = run_capped(repo.path(), "10", &create_args(&sid(1), "only big"));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let cp: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(s(&cp, "commit_sha"), head);
+    let cp: Checkpoint = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(cp.commit_sha, head);
     assert_eq!(repo.head(), head);
-    assert_eq!(cp["skipped"][0]["reason"], "too_large");
+    assert_eq!(cp.skipped[0].reason, SkipReason::TooLarge);
     assert_eq!(repo.status(), "?? big.bin");
     // No cap: the file is committed as `git add -A` would.
     let r = run_capped(repo.path(), "0", &create_args(&sid(1), "no cap"));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let cp: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert!(cp.get("skipped").is_none(), "{cp}");
+    // Read raw: an empty list is left out of the JSON.
+    let raw: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(raw.get("skipped").is_none(), "{raw}");
+    let cp: Checkpoint = serde_json::from_value(raw).unwrap();
     assert_eq!(
-        tree_paths(&repo, s(&cp, "commit_sha")),
+        tree_paths(&repo, cp.commit_sha.as_str()),
         ["README.md", "big.bin"]
     );
 }
@@ -457,8 +481,8 @@ fn each_mode_leaves_exactly_what_the_readme_says() {
         let head = repo.head();
         let mut args = create_args(&session, "cp");
         args.extend(flag);
-        let cp = ok_json(repo.path(), &args);
-        let id = s(&cp, "checkpoint_id");
+        let cp: Checkpoint = ok_as(repo.path(), &args);
+        let id = &cp.checkpoint_id.to_string();
         let tag = format!("checkpoint-{id}");
         let mut expected = vec![
             "refs/checkpoints/<session>/<id> tag".to_owned(),
