@@ -49,7 +49,10 @@ fn exception_class(kind: ErrorKind) -> &'static str {
 
 /// Turns a library error into the package's exception of its kind, with the library's message.
 fn py_err(err: Error) -> PyErr {
-    let message = err.to_string();
+    let message = match python_hint(&err) {
+        Some(hint) => format!("{err}; {hint}"),
+        None => err.to_string(),
+    };
     Python::attach(|py| {
         let class = py
             .import(ERRORS_MODULE)
@@ -61,6 +64,18 @@ fn py_err(err: Error) -> PyErr {
             Err(import_error) => PyRuntimeError::new_err(format!("{message} (and {import_error})")),
         }
     })
+}
+
+/// The keyword arguments of `create_checkpoint` that act on an error (the library names modes,
+/// not Python parameters).
+fn python_hint(err: &Error) -> Option<&'static str> {
+    match err {
+        Error::UncommittedChanges { .. } => {
+            Some("commit_first=True commits them, snapshot=True leaves them in place")
+        }
+        Error::NothingToTag => Some("create with commit_first=True"),
+        _ => None,
+    }
 }
 
 fn to_json<T: Serialize>(value: &T) -> PyResult<String> {
@@ -139,16 +154,17 @@ impl Manager {
         mode: &str,
     ) -> PyResult<String> {
         let session = session(session_id)?;
-        let request = CreateRequest {
-            description,
-            phase: phase.parse::<CheckpointPhase>().map_err(py_err)?,
-            checkpoint_type: checkpoint_type.parse::<CheckpointType>().map_err(py_err)?,
-            state_snapshot: state_snapshot
-                .map(StateSnapshot::from_json)
-                .transpose()
-                .map_err(py_err)?,
-            mode: mode.parse::<CheckpointMode>().map_err(py_err)?,
-        };
+        let phase = phase.parse::<CheckpointPhase>().map_err(py_err)?;
+        let checkpoint_type = checkpoint_type.parse::<CheckpointType>().map_err(py_err)?;
+        let state_snapshot = state_snapshot
+            .map(StateSnapshot::from_json)
+            .transpose()
+            .map_err(py_err)?;
+        let mode = mode.parse::<CheckpointMode>().map_err(py_err)?;
+        let request = CreateRequest::new(description, phase)
+            .with_type(checkpoint_type)
+            .with_state_snapshot(state_snapshot)
+            .with_mode(mode);
         let created = py
             .detach(|| self.inner.create(session, &request))
             .map_err(py_err)?;

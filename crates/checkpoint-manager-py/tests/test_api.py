@@ -162,10 +162,12 @@ def test_a_manager_works_from_a_subfolder(
 
 def test_commit_first_false_refuses_uncommitted_changes(repo: Repo, sid: str) -> None:
     repo.write("src/app.py", "print('dirty')\n")
-    with pytest.raises(ValueError, match="uncommitted change"):
+    refusal = "uncommitted change.*commit_first=True commits them"
+    with pytest.raises(ValueError, match=refusal) as info:
         CheckpointManager().create_checkpoint(
             sid, "tag only", CheckpointPhase.PLAN, commit_first=False
         )
+    assert "--no-commit" not in str(info.value)
     assert repo.git("tag") == ""
 
 

@@ -54,18 +54,16 @@ pub enum Error {
         operation: &'static str,
     },
 
-    #[error("--no-commit refused: {count} uncommitted change(s) would be left out of the checkpoint; commit them, or create without --no-commit (or with --snapshot)")]
+    #[error("tag-only checkpoint refused: {count} uncommitted change(s) would be left out of it; tag-only checkpoints need a clean tree: commit first, or make a commit checkpoint or a snapshot instead")]
     UncommittedChanges { count: usize },
 
-    #[error(
-        "--no-commit refused: the repository has no commit yet to tag; create without --no-commit"
-    )]
+    #[error("tag-only checkpoint refused: the repository has no commit yet to tag; make a commit checkpoint instead")]
     NothingToTag,
 
     #[error("cannot restore: the checkpoint has files at {path:?}, where a nested repository is; nothing was changed; move the repository away first (checkpoint-manager never touches one)")]
     NestedRepositoryInTheWay { path: String },
 
-    #[error("{}: checkpoints log is corrupt ({detail}); nothing was changed; run `checkpoint-manager repair --session-id {session}`", path.display())]
+    #[error("{}: checkpoints log is corrupt ({detail}); nothing was changed; repair the log of session {session} (repair) to rebuild it from git", path.display())]
     CorruptLog {
         path: PathBuf,
         session: String,
@@ -75,13 +73,13 @@ pub enum Error {
     #[error("session {session} has no checkpoints ({} does not exist); check the session id, or create a checkpoint in it first", path.display())]
     SessionNotFound { session: String, path: PathBuf },
 
-    #[error("checkpoint {checkpoint} not found in session {session}; `checkpoint-manager list --session-id {session}` shows its checkpoints")]
+    #[error("checkpoint {checkpoint} not found in session {session}; listing the session (list) shows its checkpoints")]
     CheckpointNotFound { session: String, checkpoint: String },
 
     #[error("session {session} has nothing to undo: no rollback, undo or redo is left in its operation history")]
     NothingToUndo { session: String },
 
-    #[error("checkpoint {checkpoint} in session {session} has an invalid record ({detail}); nothing was changed; run `checkpoint-manager repair --session-id {session}` to rebuild the log from git")]
+    #[error("checkpoint {checkpoint} in session {session} has an invalid record ({detail}); nothing was changed; repair the log of session {session} (repair) to rebuild it from git")]
     InvalidRecord {
         session: String,
         checkpoint: String,
@@ -94,7 +92,7 @@ pub enum Error {
     #[error("undo would move branch {branch}, which is not checked out and has moved since the rollback (now at {tip}); nothing was changed; check it out first, then undo")]
     BranchMoved { branch: String, tip: String },
 
-    #[error("checkpoint {checkpoint}: its commit {commit} is missing from the repository; nothing was changed; `checkpoint-manager repair --session-id {session}` drops records whose commit is gone")]
+    #[error("checkpoint {checkpoint}: its commit {commit} is missing from the repository; nothing was changed; repairing the log of session {session} (repair) drops records whose commit is gone")]
     MissingCommit {
         session: String,
         checkpoint: String,
@@ -137,14 +135,14 @@ pub enum Error {
         waited_ms: u128,
     },
 
-    #[error("{source}; nothing is lost: safety snapshot {safety} holds the state from before, and `checkpoint-manager undo --session-id {session}` returns to it")]
+    #[error("{source}; nothing is lost: safety snapshot {safety} holds the state from before, and undoing the last operation of session {session} (undo) returns to it")]
     Interrupted {
         source: Box<Error>,
         session: String,
         safety: String,
     },
 
-    #[error("{source}; checkpoint {checkpoint} was made in git but is not in the log: `checkpoint-manager repair --session-id {session}` adds it")]
+    #[error("{source}; checkpoint {checkpoint} was made in git but is not in the log: repairing the log of session {session} (repair) adds it")]
     NotLogged {
         source: Box<Error>,
         session: String,

@@ -99,8 +99,10 @@ impl Options {
     }
 }
 
-/// What to checkpoint and how.
+/// What to checkpoint and how: start from [`CreateRequest::new`], then the `with_*` builders
+/// (non-exhaustive, so fields can be added without breaking callers).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CreateRequest {
     pub description: String,
     pub phase: CheckpointPhase,

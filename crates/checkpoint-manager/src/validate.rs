@@ -103,7 +103,7 @@ pub fn validate(repo: &Repo, tests: Option<TestRun<'_>>) -> Result<ValidationRes
     }
     if status.has_changes() {
         warnings.push(format!(
-            "{} uncommitted change(s): a checkpoint commits them (or use --snapshot)",
+            "{} uncommitted change(s): a checkpoint commits them (or a snapshot leaves them in place)",
             status.entries.len()
         ));
     }

@@ -250,11 +250,9 @@ mod tests {
         let session = SessionId::parse(&testutil::session_id(1)).expect("session");
         for mode in [CheckpointMode::Commit, CheckpointMode::Snapshot] {
             repo.write("work.txt", format!("{mode}\n"));
-            let request = CreateRequest {
-                checkpoint_type: CheckpointType::SafeState,
-                mode,
-                ..CreateRequest::new("Benchmark checkpoint 2", CheckpointPhase::Implement)
-            };
+            let request = CreateRequest::new("Benchmark checkpoint 2", CheckpointPhase::Implement)
+                .with_type(CheckpointType::SafeState)
+                .with_mode(mode);
             let cp = manager.create(session, &request).expect("create");
             let ours = commit_message(
                 &cp.description,

@@ -119,13 +119,9 @@ fn handle(global: &GlobalArgs, agent: Agent) -> Result<(), String> {
         Err(Error::NotARepository { .. }) => return Ok(()),
         Err(e) => return Err(e.to_string()),
     };
-    let request = CreateRequest {
-        description,
-        phase: CheckpointPhase::Implement,
-        checkpoint_type,
-        state_snapshot: None,
-        mode: CheckpointMode::Snapshot,
-    };
+    let request = CreateRequest::new(description, CheckpointPhase::Implement)
+        .with_type(checkpoint_type)
+        .with_mode(CheckpointMode::Snapshot);
     manager
         .create_if_changed(session, &request)
         .map(drop)

@@ -261,13 +261,10 @@ fn create_request(args: &CreateArgs) -> Result<CreateRequest, Error> {
     } else {
         CheckpointMode::Commit
     };
-    Ok(CreateRequest {
-        description: args.description.clone(),
-        phase,
-        checkpoint_type,
-        state_snapshot,
-        mode,
-    })
+    Ok(CreateRequest::new(args.description.clone(), phase)
+        .with_type(checkpoint_type)
+        .with_state_snapshot(state_snapshot)
+        .with_mode(mode))
 }
 
 #[tool_handler(router = self.tool_router)]

@@ -83,13 +83,10 @@ pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError>
     };
     let description = description(args)?;
     let manager = open(global)?;
-    let request = CreateRequest {
-        description,
-        phase: args.phase,
-        checkpoint_type: args.checkpoint_type,
-        state_snapshot,
-        mode,
-    };
+    let request = CreateRequest::new(description, args.phase)
+        .with_type(args.checkpoint_type)
+        .with_state_snapshot(state_snapshot)
+        .with_mode(mode);
     // Files left out for their size and the once-per-repository note reach stderr through the
     // notice sink (see `open`).
     if args.if_changed {

@@ -105,7 +105,11 @@ impl CliError {
             ),
             CliError::Library(e) => {
                 let code = exit_code(e.kind());
-                (e.to_string(), code)
+                let message = match command_hint(&e) {
+                    Some(hint) => format!("{e}; {hint}"),
+                    None => e.to_string(),
+                };
+                (message, code)
             }
             CliError::Usage(message) => (message, 2),
             CliError::Invalid(message) => (message, 3),
@@ -126,6 +130,31 @@ impl CliError {
         let _ = writeln!(io::stderr(), "checkpoint-manager: error: {one_line}");
         ExitCode::from(code)
     }
+}
+
+/// The command line that acts on a library error: the library names its operations (repair,
+/// undo, list, tag-only checkpoints); the CLI adds the flags that run them.
+fn command_hint(error: &Error) -> Option<String> {
+    let hint = match error {
+        Error::UncommittedChanges { .. } => {
+            "drop `--no-commit` to commit them, or pass `--snapshot`".to_owned()
+        }
+        Error::NothingToTag => "drop `--no-commit`".to_owned(),
+        Error::CorruptLog { session, .. }
+        | Error::InvalidRecord { session, .. }
+        | Error::MissingCommit { session, .. }
+        | Error::NotLogged { session, .. } => {
+            format!("run `checkpoint-manager repair --session-id {session}`")
+        }
+        Error::CheckpointNotFound { session, .. } => {
+            format!("`checkpoint-manager list --session-id {session}` shows them")
+        }
+        Error::Interrupted { session, .. } => {
+            format!("run `checkpoint-manager undo --session-id {session}`")
+        }
+        _ => return None,
+    };
+    Some(hint)
 }
 
 /// Returns the folder to look for the repository from: `--repo`, or the current folder.

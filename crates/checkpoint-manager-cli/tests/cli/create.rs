@@ -255,6 +255,35 @@ fn no_commit_tags_head_and_records_it() {
 }
 
 #[test]
+fn no_commit_before_the_first_commit_is_exit_3_and_names_the_flag_to_drop() {
+    let repo = TestRepo::new();
+    let before = observe(&repo);
+
+    let message = fails(
+        repo.path(),
+        &[
+            "create",
+            "--session-id",
+            &sid(1),
+            "--description",
+            "d",
+            "--phase",
+            "plan",
+            "--no-commit",
+        ],
+        3,
+    );
+
+    assert_eq!(
+        message,
+        "tag-only checkpoint refused: the repository has no commit yet to tag; \
+         make a commit checkpoint instead; drop `--no-commit`"
+    );
+    assert_eq!(observe(&repo), before);
+    assert!(!repo.log_path(&sid(1)).exists());
+}
+
+#[test]
 fn no_commit_with_uncommitted_changes_is_exit_3_and_changes_nothing() {
     let repo = repo_with_commit();
     repo.write("README.md", "changed\n");
@@ -276,8 +305,12 @@ fn no_commit_with_uncommitted_changes_is_exit_3_and_changes_nothing() {
         3,
     );
 
-    assert!(message.contains("--no-commit"), "{message}");
+    assert!(message.contains("tag-only checkpoint refused"), "{message}");
     assert!(message.contains("uncommitted"), "{message}");
+    assert!(
+        message.ends_with("; drop `--no-commit` to commit them, or pass `--snapshot`"),
+        "the CLI adds the flags: {message}"
+    );
     assert_eq!(observe(&repo), before);
     assert!(!repo.log_path(&sid(1)).exists());
     assert!(tags(&repo).is_empty());

@@ -243,7 +243,7 @@ fn an_unknown_session_or_checkpoint_is_exit_4() {
     }
     let _filters = filters(repo.path()).bind_to_scope();
     assert_snapshot!(lines(&unknown_checkpoint), @r"
-        checkpoint [TEST_ID_0000000000ff] not found in session [TEST_ID_000000000001]; `checkpoint-manager list --session-id [TEST_ID_000000000001]` shows its checkpoints
+        checkpoint [TEST_ID_0000000000ff] not found in session [TEST_ID_000000000001]; listing the session (list) shows its checkpoints; `checkpoint-manager list --session-id [TEST_ID_000000000001]` shows them
         ");
     assert_snapshot!(lines(&unknown_session), @r"
         session [TEST_ID_000000000009] has no checkpoints ([REPO]/.flow/maestro/sessions/[TEST_ID_000000000009]/checkpoints.json does not exist); check the session id, or create a checkpoint in it first
@@ -339,7 +339,7 @@ fn a_corrupt_log_is_exit_3_naming_the_file_and_nothing_is_committed() {
     }
     let _filters = filters(repo.path()).bind_to_scope();
     assert_snapshot!(lines(&messages), @r"
-        [REPO]/.flow/maestro/sessions/[TEST_ID_000000000001]/checkpoints.json: checkpoints log is corrupt (key must be a string at line 1 column 3); nothing was changed; run `checkpoint-manager repair --session-id [TEST_ID_000000000001]`
+        [REPO]/.flow/maestro/sessions/[TEST_ID_000000000001]/checkpoints.json: checkpoints log is corrupt (key must be a string at line 1 column 3); nothing was changed; repair the log of session [TEST_ID_000000000001] (repair) to rebuild it from git; run `checkpoint-manager repair --session-id [TEST_ID_000000000001]`
         ");
     assert_eq!(observe(&repo), before);
 }

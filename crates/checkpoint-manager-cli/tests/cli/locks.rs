@@ -122,7 +122,7 @@ fn an_undo_stopped_halfway_by_a_branch_lock_says_how_to_get_everything_back() {
         );
         let _filters = settings.bind_to_scope();
         assert_snapshot!(message, @r"
-            git update-ref -m checkpoint-manager: undo to [ID] failed (exit 128): [GIT'S MESSAGE]; nothing is lost: safety snapshot [ID] holds the state from before, and `checkpoint-manager undo --session-id [TEST_ID_000000000001]` returns to it
+            git update-ref -m checkpoint-manager: undo to [ID] failed (exit 128): [GIT'S MESSAGE]; nothing is lost: safety snapshot [ID] holds the state from before, and undoing the last operation of session [TEST_ID_000000000001] (undo) returns to it; run `checkpoint-manager undo --session-id [TEST_ID_000000000001]`
             ");
     }
     assert_eq!(repo.git(&["symbolic-ref", "HEAD"]), "refs/heads/other");

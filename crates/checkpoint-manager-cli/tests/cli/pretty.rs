@@ -193,7 +193,7 @@ fn validate_valid_dirty_and_invalid() {
     repo.write("new_file.txt", "n\n");
     assert_snapshot!(pretty(&repo, &["validate", "--test-command", "true"]), @r#"
         valid: a checkpoint can be made
-          warning: 2 uncommitted change(s): a checkpoint commits them (or use --snapshot)
+          warning: 2 uncommitted change(s): a checkpoint commits them (or a snapshot leaves them in place)
           tests: passing
         git status:
          M README.md
@@ -215,7 +215,7 @@ fn validate_valid_dirty_and_invalid() {
           error: a merge is in progress: finish it or abort it first
           error: unmerged paths: conflict.txt (resolve them and `git add` them first)
           error: test command `exit 4` failed: exit 4
-          warning: 1 uncommitted change(s): a checkpoint commits them (or use --snapshot)
+          warning: 1 uncommitted change(s): a checkpoint commits them (or a snapshot leaves them in place)
           tests: failing
         git status:
         UU conflict.txt

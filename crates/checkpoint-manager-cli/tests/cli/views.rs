@@ -170,8 +170,8 @@ fn a_commit_sha_naming_a_tree_or_a_blob_says_so() {
     }
     let _filters = filters(repo.path()).bind_to_scope();
     assert_snapshot!(messages.join("\n"), @r"
-        checkpoint [ID] in session [TEST_ID_000000000001] has an invalid record (commit_sha [SHA] names a tree, not a commit); nothing was changed; run `checkpoint-manager repair --session-id [TEST_ID_000000000001]` to rebuild the log from git
-        checkpoint [ID] in session [TEST_ID_000000000001] has an invalid record (commit_sha [SHA] names a blob, not a commit); nothing was changed; run `checkpoint-manager repair --session-id [TEST_ID_000000000001]` to rebuild the log from git
+        checkpoint [ID] in session [TEST_ID_000000000001] has an invalid record (commit_sha [SHA] names a tree, not a commit); nothing was changed; repair the log of session [TEST_ID_000000000001] (repair) to rebuild it from git; run `checkpoint-manager repair --session-id [TEST_ID_000000000001]`
+        checkpoint [ID] in session [TEST_ID_000000000001] has an invalid record (commit_sha [SHA] names a blob, not a commit); nothing was changed; repair the log of session [TEST_ID_000000000001] (repair) to rebuild it from git; run `checkpoint-manager repair --session-id [TEST_ID_000000000001]`
         ");
 }
 

@@ -423,13 +423,10 @@ fn type_phase_and_state_snapshot_are_recorded() {
     let cp = manager(&repo)
         .create(
             sid(1),
-            &CreateRequest {
-                description: "with state".into(),
-                phase: CheckpointPhase::GenerateTasks,
-                checkpoint_type: CheckpointType::TaskGroupComplete,
-                state_snapshot: Some(snapshot),
-                mode: CheckpointMode::Commit,
-            },
+            &CreateRequest::new("with state", CheckpointPhase::GenerateTasks)
+                .with_type(CheckpointType::TaskGroupComplete)
+                .with_state_snapshot(Some(snapshot))
+                .with_mode(CheckpointMode::Commit),
         )
         .unwrap();
     let got = manager(&repo).get(sid(1), cp.checkpoint_id).unwrap();
@@ -502,7 +499,11 @@ fn no_commit_refuses_uncommitted_changes_and_changes_nothing() {
             matches!(err, Error::UncommittedChanges { .. }),
             "{name}: {err}"
         );
-        assert!(err.to_string().contains("--no-commit"), "{name}: {err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("tag-only checkpoint refused") && !message.contains("--"),
+            "{name}: the library names the mode, not a CLI flag: {message}"
+        );
         assert_eq!(observe(&repo), before, "{name}: something changed");
         assert!(tags(&repo).is_empty(), "{name}");
         assert_eq!(log_bytes(&repo, sid(1)), None, "{name}: no log");

@@ -44,13 +44,9 @@ fn the_log_has_exactly_the_spec_layout() {
     let cp = manager(&repo)
         .create(
             sid(7),
-            &CreateRequest {
-                description: "Planning phase completed".into(),
-                phase: CheckpointPhase::Plan,
-                checkpoint_type: CheckpointType::PhaseComplete,
-                state_snapshot: None,
-                mode: CheckpointMode::Commit,
-            },
+            &CreateRequest::new("Planning phase completed", CheckpointPhase::Plan)
+                .with_type(CheckpointType::PhaseComplete)
+                .with_mode(CheckpointMode::Commit),
         )
         .unwrap();
 
@@ -141,10 +137,7 @@ fn every_phase_and_type_is_written_in_lowercase() {
         manager(&repo)
             .create(
                 sid(1),
-                &CreateRequest {
-                    checkpoint_type,
-                    ..CreateRequest::new("x", phase)
-                },
+                &CreateRequest::new("x", phase).with_type(checkpoint_type),
             )
             .unwrap();
     }
@@ -182,13 +175,7 @@ fn the_state_snapshot_is_written_with_all_six_fields_only_when_given() {
         "missing fields read as 0"
     );
     manager(&repo)
-        .create(
-            sid(1),
-            &CreateRequest {
-                state_snapshot: Some(given),
-                ..request("with")
-            },
-        )
+        .create(sid(1), &request("with").with_state_snapshot(Some(given)))
         .unwrap();
     manager(&repo).create(sid(1), &request("without")).unwrap();
 

@@ -30,11 +30,9 @@ pub fn request_with(
     checkpoint_type: CheckpointType,
     mode: CheckpointMode,
 ) -> CreateRequest {
-    CreateRequest {
-        checkpoint_type,
-        mode,
-        ..request(description)
-    }
+    request(description)
+        .with_type(checkpoint_type)
+        .with_mode(mode)
 }
 
 /// Creates a default (commit-mode) checkpoint and returns it.

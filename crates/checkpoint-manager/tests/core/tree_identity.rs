@@ -77,10 +77,7 @@ fn plain_git_tree(repo: &TestRepo) -> String {
 /// Makes a checkpoint of the repository's current state in `mode`.
 fn checkpoint(repo: &TestRepo, mode: CheckpointMode) -> Checkpoint {
     let session = SessionId::parse(&testutil::session_id(1)).unwrap();
-    let request = CreateRequest {
-        mode,
-        ..CreateRequest::new("tree identity", CheckpointPhase::Implement)
-    };
+    let request = CreateRequest::new("tree identity", CheckpointPhase::Implement).with_mode(mode);
     CheckpointManager::open(repo.path())
         .unwrap()
         .create(session, &request)

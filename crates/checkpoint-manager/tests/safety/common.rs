@@ -89,10 +89,7 @@ impl Fixture {
 
 /// A create request for `mode`.
 pub fn request(mode: CheckpointMode, description: &str) -> CreateRequest {
-    CreateRequest {
-        mode,
-        ..CreateRequest::new(description, CheckpointPhase::Implement)
-    }
+    CreateRequest::new(description, CheckpointPhase::Implement).with_mode(mode)
 }
 
 /// Returns the commit a checkpoint's private ref points at (through its metadata tag).

@@ -19,33 +19,29 @@ fn busy_session(fx: &Fixture) -> (Vec<Checkpoint>, Checkpoint) {
         .mgr
         .create(
             fx.session,
-            &CreateRequest {
-                description: "Plan done ✓\nsecond line with \"quotes\"".into(),
-                phase: CheckpointPhase::Plan,
-                checkpoint_type: CheckpointType::PhaseComplete,
-                state_snapshot: Some(StateSnapshot {
-                    tasks_completed: 15,
-                    decisions_made: 3,
-                    files_modified: 7,
-                    files_created: 2,
-                    tests_passing: 42,
-                    tests_failing: 1,
-                }),
-                mode: CheckpointMode::Commit,
-            },
+            &CreateRequest::new(
+                "Plan done ✓\nsecond line with \"quotes\"",
+                CheckpointPhase::Plan,
+            )
+            .with_type(CheckpointType::PhaseComplete)
+            .with_state_snapshot(Some(StateSnapshot {
+                tasks_completed: 15,
+                decisions_made: 3,
+                files_modified: 7,
+                files_created: 2,
+                tests_passing: 42,
+                tests_failing: 1,
+            }))
+            .with_mode(CheckpointMode::Commit),
         )
         .expect("commit");
     let tag = fx
         .mgr
         .create(
             fx.session,
-            &CreateRequest {
-                description: "tag only".into(),
-                phase: CheckpointPhase::GenerateTasks,
-                checkpoint_type: CheckpointType::SafeState,
-                state_snapshot: None,
-                mode: CheckpointMode::Tag,
-            },
+            &CreateRequest::new("tag only", CheckpointPhase::GenerateTasks)
+                .with_type(CheckpointType::SafeState)
+                .with_mode(CheckpointMode::Tag),
         )
         .expect("tag");
     fx.repo.write("b.txt", "b\n");
@@ -53,16 +49,13 @@ fn busy_session(fx: &Fixture) -> (Vec<Checkpoint>, Checkpoint) {
         .mgr
         .create(
             fx.session,
-            &CreateRequest {
-                description: "snapshot".into(),
-                phase: CheckpointPhase::Validate,
-                checkpoint_type: CheckpointType::TaskGroupComplete,
-                state_snapshot: Some(StateSnapshot {
+            &CreateRequest::new("snapshot", CheckpointPhase::Validate)
+                .with_type(CheckpointType::TaskGroupComplete)
+                .with_state_snapshot(Some(StateSnapshot {
                     tests_passing: 5,
                     ..StateSnapshot::default()
-                }),
-                mode: CheckpointMode::Snapshot,
-            },
+                }))
+                .with_mode(CheckpointMode::Snapshot),
         )
         .expect("snapshot");
     let doomed = fx.create(CheckpointMode::Snapshot, "to be deleted");
@@ -319,8 +312,10 @@ fn a_corrupt_log_makes_every_command_fail_naming_repair_and_change_nothing() {
             );
             let message = err.to_string();
             assert!(
-                message.contains("repair") && message.contains(&fx.session.to_string()),
-                "{op} on a {what} log must name `repair --session-id`: {message}"
+                message.contains("repair the log of session")
+                    && message.contains(&fx.session.to_string())
+                    && !message.contains("--session-id"),
+                "{op} on a {what} log must name repair and the session, not a CLI flag: {message}"
             );
         }
         let after = everything(&fx);
