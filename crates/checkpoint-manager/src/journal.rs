@@ -69,6 +69,8 @@ pub struct Active {
     path: PathBuf,
     git_dir: PathBuf,
     common_dir: PathBuf,
+    /// The user's index lock: beside the index, which `GIT_INDEX_FILE` may put elsewhere.
+    index_lock: PathBuf,
     record: Mutex<Record>,
 }
 
@@ -127,6 +129,7 @@ pub fn begin(
     workdir: &Path,
     git_dir: &Path,
     common_dir: &Path,
+    index_lock: &Path,
     private_dir: &Path,
 ) -> JournalGuard {
     let me = std::process::id();
@@ -135,6 +138,7 @@ pub fn begin(
         path: private_dir.join(JOURNAL_FILE),
         git_dir: git_dir.to_owned(),
         common_dir: common_dir.to_owned(),
+        index_lock: index_lock.to_owned(),
         record: Mutex::new(Record {
             pid: me,
             start: stat.map(|s| s.start),
@@ -227,7 +231,7 @@ impl Active {
         if INDEX_WRITERS.contains(&sub) {
             let mut locks = Vec::new();
             if !own_index {
-                locks.push(self.git_dir.join("index.lock"));
+                locks.push(self.index_lock.clone());
             }
             if sub == "reset" || sub == "commit" || sub == "merge" {
                 locks.extend(self.ref_locks("HEAD"));
@@ -529,7 +533,13 @@ mod tests {
         let git = dir.path().join(".git");
         fs::create_dir_all(&git).expect("git dir");
         fs::write(git.join("HEAD"), "ref: refs/heads/main\n").expect("HEAD");
-        let guard = begin(dir.path(), &git, &git, &git.join("checkpoint-manager-test"));
+        let guard = begin(
+            dir.path(),
+            &git,
+            &git,
+            &git.join("index.lock"),
+            &git.join("checkpoint-manager-test"),
+        );
         let active = &guard.active;
         let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert_eq!(

@@ -32,6 +32,7 @@ impl CheckpointManager {
             self.repo.workdir(),
             self.repo.git_dir(),
             self.repo.common_dir(),
+            &self.repo.index_lock_path(),
             &self.repo.private_dir(),
         );
         Ok(RepoLock {
