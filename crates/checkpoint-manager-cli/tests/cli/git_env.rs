@@ -29,6 +29,28 @@ fn ok_with_env<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Runs `create` in `dir` with `env` added (`extra`: more flags, such as `--snapshot`).
+fn create_with_env(
+    dir: &Path,
+    env: &[(&str, OsString)],
+    session: &str,
+    description: &str,
+    phase: &str,
+    extra: &[&str],
+) -> Checkpoint {
+    let mut args = vec![
+        "create",
+        "--session-id",
+        session,
+        "--description",
+        description,
+        "--phase",
+        phase,
+    ];
+    args.extend_from_slice(extra);
+    ok_with_env(dir, env, &args)
+}
+
 /// Runs plain git in `dir` with `env` added, as a user would; it must succeed.
 fn git_with_env(dir: &Path, env: &[(&str, OsString)], args: &[&str]) -> String {
     let out = std::process::Command::new("git")
@@ -125,19 +147,7 @@ fn create_rollback_undo_act_on_b(
     let session = sid(1);
     let before_a = fingerprint(a);
     b.write("b.txt", "b v2\n");
-    let cp: Checkpoint = ok_with_env(
-        start,
-        env,
-        &[
-            "create",
-            "--session-id",
-            &session,
-            "--description",
-            "in b",
-            "--phase",
-            "implement",
-        ],
-    );
+    let cp = create_with_env(start, env, &session, "in b", "implement", &[]);
     let commit = cp.commit_sha.as_str().to_owned();
     assert_eq!(b.head(), commit, "the commit is on b's branch");
     assert_eq!(
@@ -219,20 +229,7 @@ fn git_dir_alone_makes_the_current_folder_that_repositorys_work_tree() {
         a.path().canonicalize().unwrap().display().to_string()
     );
     let session = sid(2);
-    let cp: Checkpoint = ok_with_env(
-        a.path(),
-        &env,
-        &[
-            "create",
-            "--session-id",
-            &session,
-            "--description",
-            "snap",
-            "--phase",
-            "plan",
-            "--snapshot",
-        ],
-    );
+    let cp = create_with_env(a.path(), &env, &session, "snap", "plan", &["--snapshot"]);
     let commit = cp.commit_sha.as_str();
     // The snapshot holds a's files, in b's object store, under b's refs.
     assert_eq!(
@@ -276,20 +273,7 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
     git_with_env(repo.path(), &env, &["add", "staged.txt"]);
     let default_index = repo.index_bytes();
     let session = sid(3);
-    let snap: Checkpoint = ok_with_env(
-        repo.path(),
-        &env,
-        &[
-            "create",
-            "--session-id",
-            &session,
-            "--description",
-            "snap",
-            "--phase",
-            "plan",
-            "--snapshot",
-        ],
-    );
+    let snap = create_with_env(repo.path(), &env, &session, "snap", "plan", &["--snapshot"]);
     let snap_commit = snap.commit_sha.as_str().to_owned();
     assert_eq!(
         repo.git(&["rev-parse", &format!("{snap_commit}^2^{{tree}}")]),
@@ -299,19 +283,7 @@ fn git_index_file_is_the_users_index_for_snapshots_commits_and_rollbacks() {
     assert_eq!(repo.index_bytes(), default_index, ".git/index untouched");
 
     repo.write("README.md", "changed\n");
-    let cp: Checkpoint = ok_with_env(
-        repo.path(),
-        &env,
-        &[
-            "create",
-            "--session-id",
-            &session,
-            "--description",
-            "commit",
-            "--phase",
-            "plan",
-        ],
-    );
+    let cp = create_with_env(repo.path(), &env, &session, "commit", "plan", &[]);
     let commit = cp.commit_sha.as_str().to_owned();
     assert_eq!(repo.head(), commit);
     assert_eq!(
@@ -359,34 +331,9 @@ fn git_object_directory_receives_every_new_object() {
     let own_objects = files_under(&repo.join(".git/objects"));
     repo.write("new.txt", "new\n");
     let session = sid(4);
-    let snap: Checkpoint = ok_with_env(
-        repo.path(),
-        &env,
-        &[
-            "create",
-            "--session-id",
-            &session,
-            "--description",
-            "snap",
-            "--phase",
-            "plan",
-            "--snapshot",
-        ],
-    );
+    let snap = create_with_env(repo.path(), &env, &session, "snap", "plan", &["--snapshot"]);
     repo.write("new.txt", "newer\n");
-    let cp: Checkpoint = ok_with_env(
-        repo.path(),
-        &env,
-        &[
-            "create",
-            "--session-id",
-            &session,
-            "--description",
-            "commit",
-            "--phase",
-            "plan",
-        ],
-    );
+    let cp = create_with_env(repo.path(), &env, &session, "commit", "plan", &[]);
     let loose = |id: &str| PathBuf::from(&id[..2]).join(&id[2..]);
     for id in [snap.commit_sha.as_str(), cp.commit_sha.as_str()] {
         assert!(
@@ -439,19 +386,7 @@ fn git_common_dir_with_a_linked_work_tree_uses_the_main_repositorys_refs_and_exc
     ];
     fs::write(wt.join("side.txt"), "on the side\n").unwrap();
     let session = sid(5);
-    let cp: Checkpoint = ok_with_env(
-        other.path(),
-        &env,
-        &[
-            "create",
-            "--session-id",
-            &session,
-            "--description",
-            "side",
-            "--phase",
-            "plan",
-        ],
-    );
+    let cp = create_with_env(other.path(), &env, &session, "side", "plan", &[]);
     let commit = cp.commit_sha.as_str();
     assert_eq!(main.git(&["rev-parse", "refs/heads/side"]), commit);
     assert_eq!(
@@ -486,20 +421,7 @@ fn git_work_tree_alone_makes_that_folder_the_work_tree_of_the_repository_found_h
     );
     let own_files = repo.tree_state();
     let session = sid(6);
-    let snap: Checkpoint = ok_with_env(
-        repo.path(),
-        &env,
-        &[
-            "create",
-            "--session-id",
-            &session,
-            "--description",
-            "snap",
-            "--phase",
-            "plan",
-            "--snapshot",
-        ],
-    );
+    let snap = create_with_env(repo.path(), &env, &session, "snap", "plan", &["--snapshot"]);
     let commit = snap.commit_sha.as_str();
     assert_eq!(
         repo.git(&["show", &format!("{commit}:README.md")]),
