@@ -36,6 +36,14 @@ pub struct GlobalArgs {
     /// Seconds to wait for another checkpoint-manager process to release its lock
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = checkpoint_manager::DEFAULT_LOCK_TIMEOUT.as_secs_f64())]
     pub lock_timeout: f64,
+
+    /// Print no progress, notes or warnings on stderr (errors are still printed)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// Print long text straight to stdout instead of through the pager
+    #[arg(long, global = true)]
+    pub no_pager: bool,
 }
 
 /// How results are printed.

@@ -6,6 +6,7 @@ mod agents;
 mod cli;
 mod commands;
 mod output;
+mod pager;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

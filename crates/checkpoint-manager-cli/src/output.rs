@@ -29,6 +29,23 @@ pub fn print<T: Serialize>(
     out.flush()
 }
 
+/// [`print`] for text people may scroll (lists, timelines, diffs): pretty output goes through
+/// the user's pager on a terminal (see `pager.rs`); JSON and piped output print as they are.
+pub fn print_paged<T: Serialize>(
+    global: &crate::cli::GlobalArgs,
+    manager: &checkpoint_manager::CheckpointManager,
+    value: &T,
+    human: fn(&mut dyn Write, &Style, &T) -> io::Result<()>,
+) -> io::Result<()> {
+    if global.output == OutputFormat::Json {
+        return print(global.output, value, human);
+    }
+    let pager = crate::pager::Paged::start(global, manager);
+    let mut text = Vec::new();
+    human(&mut text, &Style::detect(), value)?;
+    pager.show(&text)
+}
+
 /// Colour, only on a terminal and only when `NO_COLOR` is unset.
 #[derive(Debug)]
 pub struct Style {

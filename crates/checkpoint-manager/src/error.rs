@@ -36,6 +36,13 @@ pub enum Error {
         expected: String,
     },
 
+    #[error("invalid value {value:?} for {what}: expected {expected}")]
+    InvalidSetting {
+        what: String,
+        value: String,
+        expected: &'static str,
+    },
+
     #[error("invalid {what}: it contains a NUL byte, which git cannot store in a message")]
     NulInText { what: &'static str },
 
@@ -209,6 +216,7 @@ impl Error {
         match self {
             Error::InvalidId { .. }
             | Error::InvalidChoice { .. }
+            | Error::InvalidSetting { .. }
             | Error::InvalidStateSnapshot(_)
             | Error::NulInText { .. }
             | Error::NotARepository { .. }

@@ -49,6 +49,7 @@ mod paths;
 mod remote;
 mod restore;
 mod session;
+mod settings;
 mod snapshot;
 mod store;
 mod validate;
@@ -67,6 +68,7 @@ pub use model::{
     RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot, ValidationResult,
 };
 pub use remote::{PullOutcome, PushOutcome, RemoteCheckpoint, RemoteConflict, Sessions};
+pub use settings::{parse_duration, Settings};
 pub use validate::{validate_at, validate_at_with, TestRun, DEFAULT_TEST_TIMEOUT};
 
 /// Returns the JSON Schema (draft 2020-12) of a session's `checkpoints.json`, derived from the

@@ -178,6 +178,17 @@ impl CheckpointManager {
         self.repo.workdir()
     }
 
+    /// Returns the tool's settings from git config (`checkpoint-manager.*`).
+    pub fn settings(&self) -> Result<crate::Settings> {
+        crate::Settings::read(&self.repo)
+    }
+
+    /// Returns the pager git itself would use here, or `None` when paging is turned off; for
+    /// faces that show long text to people on a terminal.
+    pub fn pager(&self) -> Result<Option<String>> {
+        crate::git::pager(&self.repo)
+    }
+
     /// Returns the log of `session`: a writer that takes no lock, so it stays inside the crate
     /// (operations write it through a locked session).
     pub(crate) fn session_log(&self, session: SessionId) -> SessionLog {

@@ -34,6 +34,6 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<ExitCode, CliError> {
     } else {
         manager.list(session)?
     };
-    output::print(global.output, &checkpoints, output::checkpoint_table)?;
+    output::print_paged(global, &manager, &checkpoints, output::checkpoint_table)?;
     Ok(ExitCode::SUCCESS)
 }

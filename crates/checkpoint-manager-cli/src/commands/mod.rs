@@ -174,11 +174,15 @@ pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
             global.lock_timeout
         ))
     })?;
+    let quiet = global.quiet;
     let options = Options::from_env()?
         .with_lock_timeout(lock_timeout)
         // What the library did on its own or left out: one line on stderr as it happens (so it
         // is seen even when the command then fails), stdout stays the command's result.
-        .with_notice_sink(NoticeSink::new(|notice| {
+        .with_notice_sink(NoticeSink::new(move |notice| {
+            if quiet {
+                return;
+            }
             let label = if notice.is_warning() {
                 "warning"
             } else {

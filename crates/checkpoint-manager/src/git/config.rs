@@ -61,3 +61,33 @@ pub fn ignored_paths(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
         .map(|p| p.strip_prefix(b"./").unwrap_or(p).to_vec())
         .collect())
 }
+
+/// Returns every `checkpoint-manager.*` value git config holds (git's own rules: system, global,
+/// repository, worktree, `-c`, `GIT_CONFIG_*`), keys in git's lower-case spelling, the last
+/// value of a key winning as in `git config --get`. One process for all of the tool's settings.
+pub fn tool_values(repo: &Repo) -> Result<Vec<(String, String)>> {
+    let out = repo
+        .git()
+        .args(["config", "-z", "--get-regexp", r"^checkpoint-manager\."])
+        .output()?;
+    // Exit 1: no key matched.
+    if !matches!(out.code, Some(0) | Some(1)) {
+        return Err(super::git_error("config".to_owned(), &out));
+    }
+    let mut values: Vec<(String, String)> = Vec::new();
+    for entry in out.stdout.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+        let text = String::from_utf8_lossy(entry);
+        let (key, value) = text.split_once('\n').unwrap_or((&text, ""));
+        values.retain(|(k, _)| k != key);
+        values.push((key.to_owned(), value.to_owned()));
+    }
+    Ok(values)
+}
+
+/// Returns the pager git itself would use (`GIT_PAGER`, `core.pager`, `PAGER`, then `less`),
+/// or `None` when that is `cat` or empty (paging turned off).
+pub fn pager(repo: &Repo) -> Result<Option<String>> {
+    let out = repo.git().args(["var", "GIT_PAGER"]).output()?;
+    let pager = out.text();
+    Ok((out.code == Some(0) && !pager.is_empty() && pager != "cat").then_some(pager))
+}

@@ -26,7 +26,9 @@ use command::GitCommand;
 
 pub use checkout::{checkout_tree, reset_index_to_commit};
 pub use command::git_error;
-pub use config::{eol_attributes_set, eol_conversion_configured, ignored_paths};
+pub use config::{
+    eol_attributes_set, eol_conversion_configured, ignored_paths, pager, tool_values,
+};
 pub use diff::{
     changed_paths, deleted_between, diff_index, list_tree_at, list_tree_files, RawDiff,
 };
