@@ -21,26 +21,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Notice;
 
-const JOURNAL_FILE: &str = "operation.json";
+/// Where a repository's lock files live: the git dir (HEAD and per-worktree refs), the common
+/// dir (shared refs, packed-refs) and the user's index lock (beside the index, which
+/// `GIT_INDEX_FILE` may put elsewhere).
+#[derive(Debug, Clone)]
+pub struct LockPaths {
+    pub git_dir: PathBuf,
+    pub common_dir: PathBuf,
+    pub index_lock: PathBuf,
+}
 
-/// Git sub-commands that lock the index they write (the user's, unless `GIT_INDEX_FILE` points
-/// at a private one).
-const INDEX_WRITERS: &[&str] = &[
-    "read-tree",
-    "update-index",
-    "reset",
-    "checkout",
-    "checkout-index",
-    "commit",
-    "add",
-    "rm",
-    "mv",
-    "apply",
-    "restore",
-    "stash",
-    "merge",
-    "write-tree",
-];
+const JOURNAL_FILE: &str = "operation.json";
 
 /// What the journal holds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -67,10 +58,8 @@ struct Step {
 #[derive(Debug)]
 pub struct Active {
     path: PathBuf,
-    git_dir: PathBuf,
-    common_dir: PathBuf,
-    /// The user's index lock: beside the index, which `GIT_INDEX_FILE` may put elsewhere.
-    index_lock: PathBuf,
+    /// Where the repository's lock files live, for the door to git to name a step's locks.
+    lock_paths: LockPaths,
     record: Mutex<Record>,
 }
 
@@ -136,9 +125,11 @@ pub fn begin(
     let stat = process_stat(me);
     let active = Arc::new(Active {
         path: private_dir.join(JOURNAL_FILE),
-        git_dir: git_dir.to_owned(),
-        common_dir: common_dir.to_owned(),
-        index_lock: index_lock.to_owned(),
+        lock_paths: LockPaths {
+            git_dir: git_dir.to_owned(),
+            common_dir: common_dir.to_owned(),
+            index_lock: index_lock.to_owned(),
+        },
         record: Mutex::new(Record {
             pid: me,
             start: stat.map(|s| s.start),
@@ -157,16 +148,19 @@ pub fn begin(
 }
 
 impl Active {
-    /// Records that a git step taking lock files is about to run; returns whether it does. `args`
-    /// are git's arguments (after the pinned config), `stdin` what it reads, `own_index` whether
-    /// it writes a private index rather than the user's.
-    pub fn before_step(&self, args: &[String], stdin: Option<&[u8]>, own_index: bool) -> bool {
-        let locks = self.locks_taken(args, stdin, own_index);
+    /// Where the repository's lock files live.
+    pub fn lock_paths(&self) -> &LockPaths {
+        &self.lock_paths
+    }
+
+    /// Records that a git step (`what`, for people) taking `locks` is about to run; returns
+    /// whether it takes any (a step that takes none is not recorded).
+    pub fn before_step(&self, what: String, locks: Vec<PathBuf>) -> bool {
         if locks.is_empty() {
             return false;
         }
         self.set_step(Some(Step {
-            git: format!("git {}", subcommand(args).unwrap_or_default()),
+            git: what,
             locks,
             since_ms: now_ms(),
             child: None,
@@ -222,99 +216,6 @@ impl Active {
             let _ = fs::remove_file(&temp);
         }
     }
-
-    /// Returns the lock files git creates for this call.
-    fn locks_taken(&self, args: &[String], stdin: Option<&[u8]>, own_index: bool) -> Vec<PathBuf> {
-        let Some(sub) = subcommand(args) else {
-            return Vec::new();
-        };
-        if INDEX_WRITERS.contains(&sub) {
-            let mut locks = Vec::new();
-            if !own_index {
-                locks.push(self.index_lock.clone());
-            }
-            if sub == "reset" || sub == "commit" || sub == "merge" {
-                locks.extend(self.ref_locks("HEAD"));
-            }
-            return locks;
-        }
-        match sub {
-            "update-ref" => self.update_ref_locks(args, stdin),
-            "symbolic-ref" => vec![self.git_dir.join("HEAD.lock")],
-            _ => Vec::new(),
-        }
-    }
-
-    fn update_ref_locks(&self, args: &[String], stdin: Option<&[u8]>) -> Vec<PathBuf> {
-        let mut names: Vec<String> = Vec::new();
-        let mut deletes = args.iter().any(|a| a == "-d");
-        if args.iter().any(|a| a == "--stdin") {
-            let text = String::from_utf8_lossy(stdin.unwrap_or_default());
-            for line in text.lines() {
-                let mut words = line.split(' ');
-                let (Some(verb), Some(name)) = (words.next(), words.next()) else {
-                    continue;
-                };
-                deletes |= verb == "delete";
-                names.push(name.to_owned());
-            }
-        } else {
-            // update-ref [-m <msg>] [--no-deref] [-d] <ref> ...
-            let mut rest = args.iter().skip_while(|a| *a != "update-ref").skip(1);
-            while let Some(arg) = rest.next() {
-                if arg == "-m" {
-                    rest.next();
-                } else if !arg.starts_with('-') {
-                    names.push(arg.clone());
-                    break;
-                }
-            }
-        }
-        let mut locks: Vec<PathBuf> = names.iter().flat_map(|n| self.ref_locks(n)).collect();
-        if deletes {
-            locks.push(self.common_dir.join("packed-refs.lock"));
-        }
-        locks
-    }
-
-    /// The lock files of ref `name`: its own, and, for HEAD, the branch it points at.
-    fn ref_locks(&self, name: &str) -> Vec<PathBuf> {
-        let mut locks = vec![self.ref_lock(name)];
-        if name == "HEAD" {
-            if let Ok(head) = fs::read_to_string(self.git_dir.join("HEAD")) {
-                if let Some(target) = head.trim().strip_prefix("ref: ") {
-                    locks.push(self.ref_lock(target));
-                }
-            }
-        }
-        locks
-    }
-
-    fn ref_lock(&self, name: &str) -> PathBuf {
-        let per_worktree = name == "HEAD"
-            || ["refs/bisect/", "refs/worktree/", "refs/rewritten/"]
-                .iter()
-                .any(|p| name.starts_with(p));
-        let dir = if per_worktree {
-            &self.git_dir
-        } else {
-            &self.common_dir
-        };
-        dir.join(format!("{name}.lock"))
-    }
-}
-
-/// Returns git's sub-command: the first argument that is not an option (`-c key=value` skipped).
-fn subcommand(args: &[String]) -> Option<&str> {
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if arg == "-c" {
-            iter.next();
-        } else if !arg.starts_with('-') {
-            return Some(arg);
-        }
-    }
-    None
 }
 
 /// Recovers after an operation that was killed while holding the repository lock (call with
@@ -525,45 +426,5 @@ mod tests {
         let (dir, lock) = leftover(dead_pid(), Some((dead_pid(), None)), now_ms() + 60_000);
         assert!(recover(dir.path(), Duration::from_millis(50)).is_empty());
         assert!(lock.exists());
-    }
-
-    #[test]
-    fn the_locks_of_each_step_are_named() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let git = dir.path().join(".git");
-        fs::create_dir_all(&git).expect("git dir");
-        fs::write(git.join("HEAD"), "ref: refs/heads/main\n").expect("HEAD");
-        let guard = begin(
-            dir.path(),
-            &git,
-            &git,
-            &git.join("index.lock"),
-            &git.join("checkpoint-manager-test"),
-        );
-        let active = &guard.active;
-        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(
-            active.locks_taken(&args(&["read-tree", "-u", "--reset", "x"]), None, false),
-            vec![git.join("index.lock")]
-        );
-        assert!(active
-            .locks_taken(&args(&["read-tree", "x"]), None, true)
-            .is_empty());
-        assert!(active
-            .locks_taken(&args(&["status", "-z"]), None, false)
-            .is_empty());
-        assert_eq!(
-            active.locks_taken(
-                &args(&["update-ref", "-m", "msg", "--stdin"]),
-                Some(b"update HEAD a b\ndelete refs/x/y c\n"),
-                false
-            ),
-            vec![
-                git.join("HEAD.lock"),
-                git.join("refs/heads/main.lock"),
-                git.join("refs/x/y.lock"),
-                git.join("packed-refs.lock"),
-            ]
-        );
     }
 }

@@ -166,7 +166,13 @@ impl GitCommand {
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
-            journal.before_step(&args, self.stdin.as_deref(), self.own_index)
+            let (what, locks) = super::locks::step_of(
+                journal.lock_paths(),
+                &args,
+                self.stdin.as_deref(),
+                self.own_index,
+            );
+            journal.before_step(what, locks)
         });
         let spawned = self.command.spawn().map_err(spawn_error);
         if let Some(journal) = &journal {

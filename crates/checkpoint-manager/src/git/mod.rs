@@ -14,6 +14,7 @@ mod config;
 mod diff;
 mod history;
 mod index;
+mod locks;
 mod objects;
 mod refname;
 mod refs;
