@@ -45,14 +45,14 @@ impl Sessions {
 }
 
 /// A checkpoint named by session and id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RemoteCheckpoint {
     pub session_id: SessionId,
     pub checkpoint_id: CheckpointId,
 }
 
 /// A checkpoint id both sides hold with different metadata or commit: left as it is, reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RemoteConflict {
     pub session_id: SessionId,
     pub checkpoint_id: CheckpointId,
@@ -60,7 +60,7 @@ pub struct RemoteConflict {
 }
 
 /// What `push` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PushOutcome {
     pub remote: String,
     /// The refs sent (private refs and spec tags); empty when the remote already had them all.
@@ -70,7 +70,7 @@ pub struct PushOutcome {
 }
 
 /// What `pull` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PullOutcome {
     pub remote: String,
     /// Checkpoints new here, now in the local refs and log.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use checkpoint_manager::{PullOutcome, PushOutcome, RemoteCheckpoint};
 
 use crate::support::*;
 
@@ -147,12 +147,10 @@ fn state(repo: &TestRepo) -> State {
     }
 }
 
-fn ids(value: &Value, key: &str) -> Vec<String> {
-    value[key]
-        .as_array()
-        .unwrap()
+fn ids(checkpoints: &[RemoteCheckpoint]) -> Vec<String> {
+    checkpoints
         .iter()
-        .map(|c| s(c, "checkpoint_id").to_owned())
+        .map(|c| c.checkpoint_id.to_string())
         .collect()
 }
 
@@ -181,29 +179,21 @@ fn round_trip(url: &str) {
     let snap = create(&a, &session, "snapshot", &["--snapshot"]);
     let at_snapshot = state(&a);
 
-    let pushed = ok_json(a.path(), &["push", "--session-id", &session]);
-    assert_eq!(pushed["up_to_date"], false);
+    let pushed: PushOutcome = ok_as(a.path(), &["push", "--session-id", &session]);
+    assert!(!pushed.up_to_date);
     // Three private refs and the two spec tags; never a branch.
-    let sent: Vec<&str> = pushed["pushed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let sent = &pushed.pushed;
     assert_eq!(sent.len(), 5, "{sent:?}");
     assert!(sent
         .iter()
         .all(|r| r.starts_with("refs/checkpoints/") || r.starts_with("refs/tags/checkpoint-")));
-    let again = ok_json(a.path(), &["push", "--session-id", &session]);
-    assert_eq!(again["pushed"], Value::Array(vec![]));
-    assert_eq!(again["up_to_date"], true);
+    let again: PushOutcome = ok_as(a.path(), &["push", "--session-id", &session]);
+    assert!(again.pushed.is_empty());
+    assert!(again.up_to_date);
 
-    let pulled = ok_json(b.path(), &["pull", "--session-id", &session]);
-    assert_eq!(pulled["pulled"].as_array().unwrap().len(), 3, "{pulled}");
-    assert_eq!(
-        ok_json(b.path(), &["pull", "--session-id", &session])["up_to_date"],
-        true
-    );
+    let pulled: PullOutcome = ok_as(b.path(), &["pull", "--session-id", &session]);
+    assert_eq!(pulled.pulled.len(), 3, "{pulled:?}");
+    assert!(ok_as::<PullOutcome>(b.path(), &["pull", "--session-id", &session]).up_to_date);
     assert_eq!(
         ok_as::<Vec<Checkpoint>>(b.path(), &["list", "--session-id", &session]).len(),
         3
@@ -272,19 +262,19 @@ fn push_sends_no_branch_and_only_the_sessions_asked() {
     a.commit_all("initial");
     create(&a, &sid(1), "one", &["--snapshot"]);
     create(&a, &sid(2), "two", &["--snapshot"]);
-    ok_json(a.path(), &["push", "--session-id", &sid(1)]);
+    ok_as::<PushOutcome>(a.path(), &["push", "--session-id", &sid(1)]);
     let refs = remote.refs();
     assert!(refs.contains(&sid(1)) && !refs.contains(&sid(2)), "{refs}");
     assert!(!refs.contains("refs/heads/"), "{refs}");
-    ok_json(a.path(), &["push", "--all-sessions"]);
+    ok_as::<PushOutcome>(a.path(), &["push", "--all-sessions"]);
     assert!(remote.refs().contains(&sid(2)));
     // checkpoint-manager.remote names the default remote.
     let other = Remote::new();
     a.git(&["remote", "add", "backup", &other.url()]);
     a.git(&["config", "checkpoint-manager.remote", "backup"]);
-    let pushed = ok_json(a.path(), &["push", "--all-sessions"]);
-    assert_eq!(pushed["remote"], "backup");
-    assert_eq!(pushed["pushed"].as_array().unwrap().len(), 2);
+    let pushed: PushOutcome = ok_as(a.path(), &["push", "--all-sessions"]);
+    assert_eq!(pushed.remote, "backup");
+    assert_eq!(pushed.pushed.len(), 2);
 }
 
 #[test]
@@ -340,19 +330,19 @@ fn deleted_checkpoints_stay_deleted() {
     a.commit_all("initial");
     let one = create(&a, &sid(1), "one", &[]);
     let id = one.checkpoint_id.to_string();
-    ok_json(a.path(), &["push", "--session-id", &sid(1)]);
+    ok_as::<PushOutcome>(a.path(), &["push", "--session-id", &sid(1)]);
     ok_as::<DeleteOutcome>(
         a.path(),
         &["delete", "--session-id", &sid(1), "--checkpoint-id", &id],
     );
-    let pulled = ok_json(a.path(), &["pull", "--session-id", &sid(1)]);
-    assert_eq!(ids(&pulled, "skipped_deleted"), [id.as_str()]);
+    let pulled: PullOutcome = ok_as(a.path(), &["pull", "--session-id", &sid(1)]);
+    assert_eq!(ids(&pulled.skipped_deleted), [id.as_str()]);
     assert!(refs(&a).iter().all(|r| !r.starts_with("refs/checkpoints/")));
-    let back = ok_json(
+    let back: PullOutcome = ok_as(
         a.path(),
         &["pull", "--session-id", &sid(1), "--include-deleted"],
     );
-    assert_eq!(ids(&back, "pulled"), [id.as_str()]);
+    assert_eq!(ids(&back.pulled), [id.as_str()]);
     ok_as::<Checkpoint>(
         a.path(),
         &["get", "--session-id", &sid(1), "--checkpoint-id", &id],
@@ -393,9 +383,9 @@ fn a_conflicting_id_is_reported_not_overwritten() {
     a.git(&["push", "-q", "origin", "main"]);
     let first = create(&a, &sid(1), "first", &[]);
     let first_id = first.checkpoint_id.to_string();
-    ok_json(a.path(), &["push", "--session-id", &sid(1)]);
+    ok_as::<PushOutcome>(a.path(), &["push", "--session-id", &sid(1)]);
     let b = machine(&remote.url());
-    ok_json(b.path(), &["pull", "--session-id", &sid(1)]);
+    ok_as::<PullOutcome>(b.path(), &["pull", "--session-id", &sid(1)]);
 
     // The remote's metadata of `first` is rewritten; A adds a checkpoint and a rollback.
     let name = format!("refs/checkpoints/{}/{first_id}", sid(1));
@@ -433,10 +423,15 @@ fn a_conflicting_id_is_reported_not_overwritten() {
     let r = run(b.path(), &["pull", "--session-id", &sid(1)]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    let out: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(ids(&out, "conflicts"), [first_id.as_str()]);
+    let out: PullOutcome = serde_json::from_str(&r.stdout).unwrap();
+    let conflicts: Vec<String> = out
+        .conflicts
+        .iter()
+        .map(|c| c.checkpoint_id.to_string())
+        .collect();
+    assert_eq!(conflicts, [first_id.as_str()]);
     // Everything else was pulled: the second checkpoint and the rollback's safety snapshot.
-    assert!(ids(&out, "pulled").contains(&second.checkpoint_id.to_string()));
+    assert!(ids(&out.pulled).contains(&second.checkpoint_id.to_string()));
     assert_eq!(
         resolve(&b, &name),
         before,
@@ -532,7 +527,7 @@ fn a_remote_without_our_refs_or_missing_objects_changes_nothing() {
     // The remote lost an object a checkpoint needs: the fetch stops, nothing lands here.
     a.write("g", "new file\n");
     let snap = create(&a, &sid(1), "snap", &["--snapshot"]);
-    ok_json(a.path(), &["push", "--session-id", &sid(1)]);
+    ok_as::<PushOutcome>(a.path(), &["push", "--session-id", &sid(1)]);
     let blob = a.git(&["rev-parse", &format!("{}:g", snap.commit_sha)]);
     let blob = blob.trim();
     let loose = remote
