@@ -29,6 +29,8 @@ mod list;
 mod locks;
 #[path = "cli/mcp.rs"]
 mod mcp;
+#[path = "cli/pager.rs"]
+mod pager;
 #[path = "cli/pretty.rs"]
 mod pretty;
 #[path = "cli/remote.rs"]

@@ -264,3 +264,30 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, FileState)>) {
 pub fn session_id(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
+
+/// A pseudo-terminal: the secondary end is handed to a child as its stdout so the child sees a
+/// terminal (pager and colour decisions); the primary end is kept open (and read) by the test.
+pub struct Pty {
+    pub primary: std::fs::File,
+    pub secondary: std::fs::File,
+}
+
+impl Pty {
+    /// Opens a new pseudo-terminal pair.
+    pub fn open() -> Pty {
+        use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+        let primary = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).expect("openpt");
+        grantpt(&primary).expect("grantpt");
+        unlockpt(&primary).expect("unlockpt");
+        let name = ptsname(&primary, Vec::new()).expect("ptsname");
+        let secondary = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(name.to_string_lossy().as_ref())
+            .expect("open the pty's secondary end");
+        Pty {
+            primary: std::fs::File::from(primary),
+            secondary,
+        }
+    }
+}

@@ -26,6 +26,9 @@ pub fn cm(dir: &Path) -> assert_cmd::Command {
     for key in [
         "CHECKPOINT_MANAGER_MAX_FILE_SIZE",
         "NO_COLOR",
+        "GIT_PAGER",
+        "PAGER",
+        "LESS",
         "GIT_DIR",
         "GIT_WORK_TREE",
         "GIT_INDEX_FILE",

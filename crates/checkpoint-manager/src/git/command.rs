@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 pub const MIN_GIT_VERSION: &str = "2.31";
 
 /// Config pinned on every call: no hooks (`core.hooksPath` at an empty place), no signing, no
-/// auto-gc in the user's face, no pager, and no recursion into submodules (their work is their
+/// auto-gc in the user's face, and no recursion into submodules (their work is their
 /// own repository's: a reset must never touch it).
 const PINNED_CONFIG: &[&str] = &[
     "core.hooksPath=/dev/null",
@@ -19,7 +19,6 @@ const PINNED_CONFIG: &[&str] = &[
     "tag.gpgSign=false",
     "gc.auto=0",
     "maintenance.auto=false",
-    "core.pager=cat",
     "advice.addEmbeddedRepo=false",
     "core.quotePath=false",
     "submodule.recurse=false",
@@ -100,6 +99,16 @@ impl GitCommand {
     /// Sets an environment variable for this call only.
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
         self.command.env(key, value);
+        self
+    }
+
+    /// Lets git see the caller's `GIT_PAGER` (pinned to `cat` otherwise), for the one call
+    /// that asks git which pager the user chose.
+    pub fn users_pager(mut self) -> Self {
+        match std::env::var_os("GIT_PAGER") {
+            Some(pager) => self.command.env("GIT_PAGER", pager),
+            None => self.command.env_remove("GIT_PAGER"),
+        };
         self
     }
 
