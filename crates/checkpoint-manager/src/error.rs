@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::ids::{CheckpointId, OperationId, SessionId};
+
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -73,22 +75,25 @@ pub enum Error {
     #[error("{}: checkpoints log is corrupt ({detail}); nothing was changed; repair the log of session {session} (repair) to rebuild it from git", path.display())]
     CorruptLog {
         path: PathBuf,
-        session: String,
+        session: SessionId,
         detail: String,
     },
 
     #[error("session {session} has no checkpoints ({} does not exist); check the session id, or create a checkpoint in it first", path.display())]
-    SessionNotFound { session: String, path: PathBuf },
+    SessionNotFound { session: SessionId, path: PathBuf },
 
     #[error("checkpoint {checkpoint} not found in session {session}; listing the session (list) shows its checkpoints")]
-    CheckpointNotFound { session: String, checkpoint: String },
+    CheckpointNotFound {
+        session: SessionId,
+        checkpoint: CheckpointId,
+    },
 
     #[error("session {session} has nothing to undo: no rollback, undo or redo is left in its operation history")]
-    NothingToUndo { session: String },
+    NothingToUndo { session: SessionId },
 
     #[error("checkpoint {checkpoint} in session {session} has an invalid record ({detail}); nothing was changed; repair the log of session {session} (repair) to rebuild it from git")]
     InvalidRecord {
-        session: String,
+        session: SessionId,
         checkpoint: String,
         detail: String,
     },
@@ -101,8 +106,8 @@ pub enum Error {
 
     #[error("checkpoint {checkpoint}: its commit {commit} is missing from the repository; nothing was changed; repairing the log of session {session} (repair) drops records whose commit is gone")]
     MissingCommit {
-        session: String,
-        checkpoint: String,
+        session: SessionId,
+        checkpoint: CheckpointId,
         commit: String,
     },
 
@@ -132,7 +137,7 @@ pub enum Error {
     #[error("checkpoint {checkpoint} was made and logged, but the index could not follow it ({source}); your files are untouched: `git reset --mixed HEAD` brings the index up to date")]
     IndexNotUpdated {
         source: Box<Error>,
-        checkpoint: String,
+        checkpoint: CheckpointId,
     },
 
     #[error("{}: lock is held by {} and was not released within {waited_ms} ms; retry, or stop that process", path.display(), holder.map_or_else(|| "another process".to_owned(), |pid| format!("process {pid}")))]
@@ -145,15 +150,15 @@ pub enum Error {
     #[error("{source}; nothing is lost: safety snapshot {safety} holds the state from before, and undoing the last operation of session {session} (undo) returns to it")]
     Interrupted {
         source: Box<Error>,
-        session: String,
-        safety: String,
+        session: SessionId,
+        safety: CheckpointId,
     },
 
     #[error("{source}; checkpoint {checkpoint} was made in git but is not in the log: repairing the log of session {session} (repair) adds it")]
     NotLogged {
         source: Box<Error>,
-        session: String,
-        checkpoint: String,
+        session: SessionId,
+        checkpoint: CheckpointId,
     },
 
     #[error("{}: {source}", path.display())]
@@ -193,13 +198,13 @@ pub enum Error {
     WorkerPanicked { task: &'static str },
 
     #[error("session {session} has nothing to redo: no undo is left to take back (a rollback after an undo starts a new history)")]
-    NothingToRedo { session: String },
+    NothingToRedo { session: SessionId },
 
     #[error("checkpoint {checkpoint} is the safety snapshot of operation {operation} in session {session}: undo and redo return to it, so it is kept; nothing was changed")]
     SafetySnapshotInUse {
-        session: String,
-        checkpoint: String,
-        operation: String,
+        session: SessionId,
+        checkpoint: CheckpointId,
+        operation: OperationId,
     },
 
     #[error("invalid remote {remote:?}: give the name of a git remote (`git remote -v` lists them) or a URL, not starting with '-'")]

@@ -151,7 +151,7 @@ impl SessionLog {
         };
         let corrupt = |detail: String| Error::CorruptLog {
             path: path.clone(),
-            session: self.session.as_string(),
+            session: self.session,
             detail,
         };
         // One UTF-8 check of the whole file is much cheaper than serde's per-string checks.

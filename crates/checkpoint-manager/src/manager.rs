@@ -377,8 +377,8 @@ pub(crate) fn find(
     checkpoints
         .iter()
         .find(|c| c.checkpoint_id == checkpoint)
-        .ok_or_else(|| Error::CheckpointNotFound {
-            session: session.as_string(),
-            checkpoint: checkpoint.as_string(),
+        .ok_or(Error::CheckpointNotFound {
+            session,
+            checkpoint,
         })
 }

@@ -114,7 +114,7 @@ pub(crate) fn push(
         .collect();
     if let (Sessions::One(session), true) = (sessions, ours.is_empty()) {
         return Err(Error::SessionNotFound {
-            session: session.as_string(),
+            session,
             path: manager.session_log(session).path(),
         });
     }

@@ -102,7 +102,7 @@ impl CheckpointManager {
         // Cheap refusal before waiting for any lock: no log and nothing in git.
         if missing && must_exist && !store::session_has_refs(&self.repo, session)? {
             return Err(Error::SessionNotFound {
-                session: session.as_string(),
+                session,
                 path: log.path(),
             });
         }
@@ -118,7 +118,7 @@ impl CheckpointManager {
             Some(contents) => contents,
             None if must_exist => {
                 return Err(Error::SessionNotFound {
-                    session: session.as_string(),
+                    session,
                     path: log.path(),
                 })
             }

@@ -73,15 +73,15 @@ impl CheckpointManager {
         open.checkpoints.push(checkpoint.clone());
         open.save().map_err(|e| Error::NotLogged {
             source: Box::new(e),
-            session: session.as_string(),
-            checkpoint: id.as_string(),
+            session,
+            checkpoint: id,
         })?;
         // The commit is on the branch and logged: the user's index follows it.
         if let Some(staged) = new_index {
             self.install_staged_index(staged)
                 .map_err(|e| Error::IndexNotUpdated {
                     source: Box::new(e),
-                    checkpoint: id.as_string(),
+                    checkpoint: id,
                 })?;
         }
         if announce {

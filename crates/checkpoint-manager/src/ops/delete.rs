@@ -76,9 +76,9 @@ fn refuse_deleting_what_undo_needs(
         .find(|op| op.safety_checkpoint_id == checkpoint)
     {
         Some(op) => Err(Error::SafetySnapshotInUse {
-            session: session.as_string(),
-            checkpoint: checkpoint.as_string(),
-            operation: op.operation_id.to_string(),
+            session,
+            checkpoint,
+            operation: op.operation_id,
         }),
         None => Ok(()),
     }

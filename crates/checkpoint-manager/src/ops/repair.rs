@@ -31,7 +31,7 @@ impl CheckpointManager {
         let log = self.session_log(session);
         self.read_log(session)?
             .ok_or_else(|| Error::SessionNotFound {
-                session: session.as_string(),
+                session,
                 path: log.path(),
             })
     }
@@ -117,7 +117,7 @@ impl CheckpointManager {
             && !log.path().exists()
         {
             return Err(Error::SessionNotFound {
-                session: session.as_string(),
+                session,
                 path: log.path(),
             });
         }

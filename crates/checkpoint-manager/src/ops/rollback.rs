@@ -27,9 +27,7 @@ impl CheckpointManager {
         open: &LockedSession,
         session: SessionId,
     ) -> Result<(Checkpoint, Step)> {
-        let nothing = || Error::NothingToUndo {
-            session: session.as_string(),
-        };
+        let nothing = || Error::NothingToUndo { session };
         let (in_effect, _) = undo_stacks(&open.operations);
         let (target, undone) = match in_effect.last() {
             Some(op) => (op.safety_checkpoint_id, Some((*op).clone())),
@@ -56,9 +54,7 @@ impl CheckpointManager {
         session: SessionId,
     ) -> Result<(Checkpoint, Step)> {
         let (_, undos) = undo_stacks(&open.operations);
-        let undo = undos.last().ok_or_else(|| Error::NothingToRedo {
-            session: session.as_string(),
-        })?;
+        let undo = undos.last().ok_or(Error::NothingToRedo { session })?;
         let step = Step {
             kind: OperationKind::Redo,
             undone: Some((*undo).clone()),
@@ -254,8 +250,8 @@ impl CheckpointManager {
         } = safety;
         let interrupted = |e: Error| Error::Interrupted {
             source: Box::new(e),
-            session: session.as_string(),
-            safety: safety.checkpoint_id.as_string(),
+            session,
+            safety: safety.checkpoint_id,
         };
         let restored = self.restore_files(
             target,
@@ -438,8 +434,8 @@ impl CheckpointManager {
             )));
         }
         Ok(Error::MissingCommit {
-            session: session.as_string(),
-            checkpoint: target.checkpoint_id.as_string(),
+            session,
+            checkpoint: target.checkpoint_id,
             commit: sha.clone(),
         })
     }
@@ -481,7 +477,7 @@ impl CheckpointManager {
 /// The error for a record that does not hold together.
 fn invalid_record(session: SessionId, target: &Checkpoint, detail: String) -> Error {
     Error::InvalidRecord {
-        session: session.as_string(),
+        session,
         checkpoint: target.checkpoint_id.as_string(),
         detail,
     }
