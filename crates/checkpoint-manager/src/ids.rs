@@ -95,6 +95,102 @@ uuid_id!(
     "The id of one entry of a session's operation history (a UUID)."
 );
 
+// It holds what git printed, or what a log says: a log's value is checked against the repository
+// before it is used (a record naming a missing commit is reported, not followed), so reading one
+// does not fail here.
+/// A git object id (a commit's or a tree's), in git's lowercase hex.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(transparent)]
+#[schemars(inline)]
+pub struct ObjectId(String);
+
+impl ObjectId {
+    /// Wraps an object id git printed (or a log recorded).
+    pub fn new(hex: impl Into<String>) -> Self {
+        ObjectId(hex.into())
+    }
+
+    /// Returns the hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ObjectId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ObjectId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ObjectId {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_ref()
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for ObjectId {
+    fn from(hex: String) -> Self {
+        ObjectId(hex)
+    }
+}
+
+impl From<ObjectId> for String {
+    fn from(id: ObjectId) -> Self {
+        id.0
+    }
+}
+
+impl PartialEq<str> for ObjectId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for ObjectId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for ObjectId {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<ObjectId> for String {
+    fn eq(&self, other: &ObjectId) -> bool {
+        *self == other.0
+    }
+}
+
+impl PartialEq<ObjectId> for str {
+    fn eq(&self, other: &ObjectId) -> bool {
+        self == other.0
+    }
+}
+
+impl PartialEq<ObjectId> for &str {
+    fn eq(&self, other: &ObjectId) -> bool {
+        *self == other.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,7 +59,7 @@ pub use defaults::{
     TOOL_NAME,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use ids::{CheckpointId, OperationId, SessionId};
+pub use ids::{CheckpointId, ObjectId, OperationId, SessionId};
 pub use log::write_atomically;
 pub use manager::{CheckpointManager, CreateRequest, Created, NoticeSink, Options};
 pub use model::{

@@ -364,7 +364,7 @@ pub fn summarize(checkpoints: &[Checkpoint]) -> CheckpointSummary {
     summary.latest_checkpoint = user()
         .enumerate()
         .max_by_key(|(i, cp)| (time_key(&cp.timestamp), *i))
-        .map(|(_, cp)| cp.commit_sha.clone());
+        .map(|(_, cp)| cp.commit_sha.to_string());
     summary
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::defaults::MAX_FILE_SIZE_ENV;
 use crate::error::Error;
-use crate::ids::{CheckpointId, OperationId};
+use crate::ids::{CheckpointId, ObjectId, OperationId};
 
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -200,13 +200,13 @@ pub enum SkipReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SnapshotInfo {
     /// The commit HEAD pointed at (none in a repository without commits).
-    pub base_commit: Option<String>,
+    pub base_commit: Option<ObjectId>,
     /// The branch checked out (`refs/heads/...`), none when HEAD was detached.
     pub branch: Option<String>,
     /// The tree of the index, so staged and unstaged changes restore exactly.
-    pub index_tree: String,
+    pub index_tree: ObjectId,
     /// The commit that holds the index tree (the snapshot commit's second parent).
-    pub index_commit: String,
+    pub index_commit: ObjectId,
     /// Paths that were not captured.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedPath>,
@@ -216,7 +216,7 @@ pub struct SnapshotInfo {
     /// A tree of the exact bytes of the files git's filters would not give back as they were
     /// (CRLF under `text=auto`, say); a restore writes them over the filtered checkout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_tree: Option<String>,
+    pub raw_tree: Option<ObjectId>,
     /// Index entries marked `assume-unchanged` when captured (UTF-8 paths); a hard restore to
     /// the snapshot marks them again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -227,7 +227,7 @@ pub struct SnapshotInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Checkpoint {
     pub checkpoint_id: CheckpointId,
-    pub commit_sha: String,
+    pub commit_sha: ObjectId,
     pub timestamp: String,
     pub description: String,
     pub phase: CheckpointPhase,
@@ -284,9 +284,9 @@ pub struct BranchMove {
     /// The branch, short name (`main`).
     pub branch: String,
     /// Its commit before (none for a branch that did not exist).
-    pub old_commit: Option<String>,
+    pub old_commit: Option<ObjectId>,
     /// Its commit now.
-    pub new_commit: String,
+    pub new_commit: ObjectId,
     /// True when the new commit is in the old one's history (a plain rewind of this branch);
     /// false when the branch now points at another line of history (the checkpoint was taken on
     /// another branch or a detached HEAD).
@@ -326,10 +326,10 @@ pub struct RollbackOutcome {
     pub success: bool,
     pub checkpoint_id: CheckpointId,
     /// The checkpoint's commit.
-    pub commit_sha: String,
+    pub commit_sha: ObjectId,
     pub mode: ResetMode,
     /// The commit HEAD points at now (the checkpoint's base commit for a snapshot).
-    pub head: Option<String>,
+    pub head: Option<ObjectId>,
     /// The automatic snapshot of the state before the rollback: `undo` returns to it.
     pub safety_checkpoint_id: CheckpointId,
     /// Paths the exact restore removed (each is in the safety snapshot).
@@ -351,7 +351,7 @@ pub struct RollbackOutcome {
 pub struct DeleteOutcome {
     pub deleted: bool,
     pub checkpoint_id: CheckpointId,
-    pub commit_sha: String,
+    pub commit_sha: ObjectId,
     /// The tag removed, if any.
     pub removed_tag: Option<String>,
     /// Where the checkpoint's commit and metadata remain reachable for recovery.

@@ -327,7 +327,7 @@ impl LocalSession {
                 .map(|c| c.checkpoints)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|c| (c.checkpoint_id, c.commit_sha))
+                .map(|c| (c.checkpoint_id, c.commit_sha.to_string()))
                 .collect(),
             refs: git::local_refs(repo, &store::session_refs(session))?
                 .into_iter()
@@ -371,7 +371,8 @@ impl LocalSession {
             return Ok(Decision::Deleted);
         }
         Ok(Decision::Create {
-            tag_commit: (record.mode != CheckpointMode::Snapshot).then_some(record.commit_sha),
+            tag_commit: (record.mode != CheckpointMode::Snapshot)
+                .then_some(record.commit_sha.to_string()),
         })
     }
 }

@@ -81,7 +81,7 @@ fn summary_counts_by_type_and_names_the_latest_commit() {
             ]
             .into(),
             checkpoints_used_for_rollback: 0,
-            latest_checkpoint: last.map(|cp| cp.commit_sha),
+            latest_checkpoint: last.map(|cp| cp.commit_sha.to_string()),
         }
     );
     let logged: CheckpointSummary =

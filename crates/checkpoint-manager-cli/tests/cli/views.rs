@@ -154,7 +154,7 @@ fn a_commit_sha_naming_a_tree_or_a_blob_says_so() {
     let id = cp.checkpoint_id.to_string();
     let log_path = repo.log_path(&session);
     let original = std::fs::read_to_string(&log_path).unwrap();
-    let commit = cp.commit_sha.clone();
+    let commit = cp.commit_sha.to_string();
     let mut messages = Vec::new();
     for rev in ["HEAD^{tree}", "HEAD:a.txt"] {
         let oid = repo.git(&["rev-parse", rev]).trim().to_owned();

@@ -5,7 +5,7 @@ use crate::defaults::COMMIT_NOTICE_MARKER;
 use crate::error::{Error, Result};
 use crate::git::RefTransaction;
 use crate::git::{Author, Status};
-use crate::ids::{CheckpointId, SessionId};
+use crate::ids::{CheckpointId, ObjectId, SessionId};
 use crate::log::{now_timestamp, SESSIONS_EXCLUDE};
 use crate::manager::{CheckpointManager, CreateRequest, Created};
 use crate::model::{Checkpoint, CheckpointMode, Notice, SkipReason, SkippedPath, SnapshotInfo};
@@ -132,7 +132,7 @@ impl CheckpointManager {
                         count: status.entries.len(),
                     });
                 }
-                checkpoint.commit_sha = status.head.oid.clone().ok_or(Error::NothingToTag)?;
+                checkpoint.commit_sha = status.head.oid.clone().ok_or(Error::NothingToTag)?.into();
             }
             CheckpointMode::Commit => {
                 let message = commit_message(request, checkpoint.checkpoint_id);
@@ -144,7 +144,7 @@ impl CheckpointManager {
                 }
                 checkpoint.skipped = skipped;
                 new_index = staged;
-                checkpoint.commit_sha = commit;
+                checkpoint.commit_sha = commit.into();
             }
             CheckpointMode::Snapshot => {
                 let message = format!("checkpoint-manager snapshot: {}", request.description);
@@ -159,7 +159,7 @@ impl CheckpointManager {
                     &[],
                     &message,
                 )?;
-                checkpoint.commit_sha = captured.commit.clone();
+                checkpoint.commit_sha = captured.commit.clone().into();
                 checkpoint.commit_message = Some(message);
                 checkpoint.snapshot = Some(snapshot_info(captured, false, &assume_unchanged));
             }
@@ -289,13 +289,13 @@ pub(crate) fn snapshot_info(
             .iter()
             .filter_map(|p| String::from_utf8(p.clone()).ok())
             .collect(),
-        base_commit: captured.base,
+        base_commit: captured.base.map(ObjectId::new),
         branch: captured.branch,
-        index_tree: captured.index_tree,
-        index_commit: captured.index_commit,
+        index_tree: captured.index_tree.into(),
+        index_commit: captured.index_commit.into(),
         skipped: captured.skipped,
         safety,
-        raw_tree: captured.raw_tree,
+        raw_tree: captured.raw_tree.map(ObjectId::new),
     }
 }
 
@@ -334,7 +334,7 @@ pub(crate) fn first_line(text: &str) -> &str {
 fn new_checkpoint(request: &CreateRequest, id: CheckpointId) -> Checkpoint {
     Checkpoint {
         checkpoint_id: id,
-        commit_sha: String::new(),
+        commit_sha: ObjectId::new(String::new()),
         timestamp: now_timestamp(),
         description: request.description.clone(),
         phase: request.phase,

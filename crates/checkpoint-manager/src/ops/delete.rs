@@ -32,11 +32,7 @@ impl CheckpointManager {
                 refs.set(&trash, tag_object);
                 Some(trash)
             }
-            None if store::existing_commits(
-                &self.repo,
-                std::slice::from_ref(&target.commit_sha),
-            )?[0] =>
-            {
+            None if store::existing_commits(&self.repo, &[target.commit_sha.to_string()])?[0] => {
                 refs.set(&trash, &target.commit_sha);
                 Some(trash)
             }

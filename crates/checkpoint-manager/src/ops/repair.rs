@@ -121,7 +121,7 @@ impl CheckpointManager {
                 path: log.path(),
             });
         }
-        let shas: Vec<String> = existing.iter().map(|c| c.commit_sha.clone()).collect();
+        let shas: Vec<String> = existing.iter().map(|c| c.commit_sha.to_string()).collect();
         let alive = store::existing_commits(&self.repo, &shas)?;
         let mut merged: Vec<Checkpoint> = Vec::new();
         for (cp, alive) in existing.into_iter().zip(alive) {

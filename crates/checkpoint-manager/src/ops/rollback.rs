@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::git::Head;
 use crate::git::RefTransaction;
 use crate::git::Status;
-use crate::ids::{CheckpointId, OperationId, SessionId};
+use crate::ids::{CheckpointId, ObjectId, OperationId, SessionId};
 use crate::log;
 use crate::log::{now_timestamp, SESSIONS_EXCLUDE};
 use crate::manager::{find, CheckpointManager};
@@ -100,7 +100,7 @@ impl CheckpointManager {
             checkpoint_id: target.checkpoint_id,
             commit_sha: target.commit_sha.clone(),
             mode,
-            head,
+            head: head.map(ObjectId::new),
             safety_checkpoint_id: safety_id,
             removed_paths,
             operation,
@@ -323,8 +323,8 @@ impl CheckpointManager {
         };
         Ok(BranchMove {
             branch,
-            old_commit: old,
-            new_commit: new.to_owned(),
+            old_commit: old.map(ObjectId::new),
+            new_commit: ObjectId::new(new),
             in_history,
         })
     }
@@ -407,7 +407,7 @@ impl CheckpointManager {
         let index_tree = answer(asked.index_tree)?;
         let raw_tree = asked.raw_tree.map(answer).transpose()?;
         Ok(RestoreTarget {
-            worktree_commit: sha.clone(),
+            worktree_commit: sha.to_string(),
             index_tree,
             base,
             exact: info.is_some(),
@@ -436,7 +436,7 @@ impl CheckpointManager {
         Ok(Error::MissingCommit {
             session,
             checkpoint: target.checkpoint_id,
-            commit: sha.clone(),
+            commit: sha.to_string(),
         })
     }
 
@@ -494,7 +494,10 @@ fn checked_record(
         return Err(invalid(format!("commit_sha {sha:?} is not an object id")));
     }
     let info = target.snapshot.as_ref();
-    let base = info.map_or_else(|| Some(sha.clone()), |i| i.base_commit.clone());
+    let base = info.map_or_else(
+        || Some(sha.to_string()),
+        |i| i.base_commit.as_ref().map(|b| b.to_string()),
+    );
     if let Some(base) = base.as_deref().filter(|b| !is_object_id(b)) {
         return Err(invalid(format!("base_commit {base:?} is not an object id")));
     }
@@ -671,7 +674,7 @@ fn safety_record(
 ) -> Checkpoint {
     Checkpoint {
         checkpoint_id: id,
-        commit_sha,
+        commit_sha: commit_sha.into(),
         timestamp: now_timestamp(),
         description,
         phase: target.phase,

@@ -126,7 +126,7 @@ fn a_repository_without_commits_gets_a_root_commit() {
 
     assert_eq!(
         resolve(&repo, "refs/heads/main"),
-        Some(cp.commit_sha.clone())
+        Some(cp.commit_sha.to_string())
     );
     assert!(parents(&repo, &cp.commit_sha).is_empty(), "a root commit");
     assert_eq!(
@@ -295,7 +295,7 @@ fn the_sessions_folder_is_never_in_any_commit_and_never_shows_in_status() {
             );
         }
     }
-    assert!(all.contains(&b.commit_sha) && all.contains(&c.commit_sha));
+    assert!(all.contains(b.commit_sha.as_str()) && all.contains(c.commit_sha.as_str()));
     // A user's own `git add -A` never picks the log up either.
     assert_eq!(repo.status(), "");
     repo.git(&["add", "-A"]);
@@ -371,7 +371,7 @@ fn a_linked_worktree_commits_on_its_own_branch() {
 
     assert_eq!(
         resolve(&repo, "refs/heads/feature"),
-        Some(cp.commit_sha.clone())
+        Some(cp.commit_sha.to_string())
     );
     assert_eq!(resolve(&repo, "refs/heads/main"), Some(main));
     assert_eq!(

@@ -31,7 +31,7 @@ fn delete_removes_the_record_and_the_tag_and_nothing_else() {
     );
     let summary = manager(&repo).summary(sid(1)).unwrap();
     assert_eq!(summary.total_checkpoints, 1);
-    assert_eq!(summary.latest_checkpoint, Some(c2.commit_sha.clone()));
+    assert_eq!(summary.latest_checkpoint, Some(c2.commit_sha.to_string()));
     let log = log_json(&repo, sid(1));
     assert_eq!(log["checkpoints"].as_array().unwrap().len(), 1);
     assert_eq!(log["summary"]["total_checkpoints"], 1);
@@ -64,7 +64,7 @@ fn delete_keeping_the_tag_removes_only_the_record() {
     assert_eq!(tags(&repo), std::slice::from_ref(&tag));
     assert_eq!(
         resolve(&repo, &format!("refs/tags/{tag}")),
-        Some(c1.commit_sha.clone())
+        Some(c1.commit_sha.to_string())
     );
     assert!(manager(&repo).list(sid(1)).unwrap().is_empty());
     assert_eq!(manager(&repo).summary(sid(1)).unwrap().total_checkpoints, 0);

@@ -397,7 +397,8 @@ fn the_summary_counts_by_type_and_names_the_newest_commit() {
         last = manager(&repo)
             .create(sid(1), &request_with("x", t, CheckpointMode::Commit))
             .unwrap()
-            .commit_sha;
+            .commit_sha
+            .to_string();
     }
 
     let summary = manager(&repo).summary(sid(1)).unwrap();

@@ -53,7 +53,7 @@ fn mixed_rollback_moves_head_and_index_and_keeps_every_file() {
     assert_eq!(head_branch(repo).as_deref(), Some("refs/heads/main"));
     assert_eq!(
         resolve(repo, "refs/heads/main"),
-        Some(t.c1.commit_sha.clone())
+        Some(t.c1.commit_sha.to_string())
     );
     // The index is the checkpoint's tree: nothing staged relative to HEAD.
     assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "");

@@ -246,7 +246,10 @@ impl Session {
                                 tree_as_index_listing(repo, &info.index_tree),
                                 "rollback --hard: the index is not the snapshot's"
                             );
-                            prop_assert_eq!(observe(repo).head, info.base_commit.clone());
+                            prop_assert_eq!(
+                                observe(repo).head,
+                                info.base_commit.as_ref().map(|b| b.to_string())
+                            );
                         } else {
                             // A commit: every tracked file is the commit's.
                             let want = self.reader.state(repo, &target.commit_sha);
@@ -288,7 +291,7 @@ impl Session {
                         );
                         let info = safety.snapshot.expect("info");
                         let observed = observe(repo);
-                        prop_assert_eq!(observed.head, info.base_commit);
+                        prop_assert_eq!(observed.head, info.base_commit.map(String::from));
                         prop_assert_eq!(observed.symbolic_head, info.branch, "undo: branch");
                         prop_assert_eq!(
                             index_listing(repo),

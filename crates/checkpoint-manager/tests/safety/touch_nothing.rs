@@ -135,7 +135,7 @@ fn a_snapshot_on_a_detached_head_records_no_branch_and_touches_nothing() {
     assert_same_for_user(&before, &fx.observe(), "snapshot");
     let info = cp.snapshot.expect("info");
     assert_eq!(info.branch, None);
-    assert_eq!(info.base_commit, before.head);
+    assert_eq!(info.base_commit.map(String::from), before.head);
 }
 
 #[test]
