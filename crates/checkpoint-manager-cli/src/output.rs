@@ -634,10 +634,10 @@ fn common_prefix(a: &str, b: &str) -> usize {
 fn text_len(text: &str, hex: usize) -> usize {
     let mut seen = 0;
     for (i, c) in text.char_indices() {
+        if seen == hex {
+            return i;
+        }
         if c != '-' {
-            if seen == hex {
-                return i;
-            }
             seen += 1;
         }
     }
