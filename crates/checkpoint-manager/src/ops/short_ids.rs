@@ -65,9 +65,7 @@ impl Prefix {
         }
         let digits = text.chars().filter(char::is_ascii_hexdigit).count();
         if digits < MIN_PREFIX_HEX {
-            return Err(invalid(format!(
-                "a prefix needs at least {MIN_PREFIX_HEX} hex digits, it has {digits}"
-            )));
+            return Err(invalid(format!("only {digits} hex digit(s)")));
         }
         Ok(Prefix(text.to_ascii_lowercase()))
     }
