@@ -192,6 +192,8 @@ pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Re
     Ok(())
 }
 
+// The renderer of a printed `Vec` (its JSON form), so it takes the `Vec` itself.
+#[allow(clippy::ptr_arg)]
 pub fn checkpoint_table(
     out: &mut dyn Write,
     style: &Style,
@@ -331,6 +333,7 @@ fn branch_move(out: &mut dyn Write, m: &BranchMove) -> io::Result<()> {
 }
 
 /// The operation history, newest first.
+#[allow(clippy::ptr_arg)] // the renderer of a printed `Vec`, as `checkpoint_table`
 pub fn operations(out: &mut dyn Write, style: &Style, ops: &Vec<Operation>) -> io::Result<()> {
     if ops.is_empty() {
         return writeln!(out, "no operations");
@@ -338,7 +341,10 @@ pub fn operations(out: &mut dyn Write, style: &Style, ops: &Vec<Operation>) -> i
     // Operation ids are abbreviated against each other, targets against the checkpoints.
     let op_ids = Ids::new(ops.iter().map(|op| op.operation_id));
     let op_id = |id| op_ids.short(style, &id);
-    let (names, op_width) = id_column(ops.iter().map(|op| op_id(op.operation_id)).collect(), "OPERATION");
+    let (names, op_width) = id_column(
+        ops.iter().map(|op| op_id(op.operation_id)).collect(),
+        "OPERATION",
+    );
     let (targets, target_width) = id_column(
         ops.iter()
             .map(|op| style.id(&op.target_checkpoint_id))
@@ -646,7 +652,10 @@ fn text_len(text: &str, hex: usize) -> usize {
 
 /// `text` padded with spaces to `width` visible characters (colour codes take no room).
 pub fn pad(text: &str, width: usize) -> String {
-    format!("{text}{}", " ".repeat(width.saturating_sub(visible_len(text))))
+    format!(
+        "{text}{}",
+        " ".repeat(width.saturating_sub(visible_len(text)))
+    )
 }
 
 /// How many characters of `text` show (colour codes take no room).
@@ -666,43 +675,11 @@ pub fn visible_len(text: &str) -> usize {
 
 /// Ids rendered for a column, and the column's width (at least its heading's).
 fn id_column(ids: Vec<String>, heading: &str) -> (Vec<String>, usize) {
-    let width = ids.iter().map(|id| visible_len(id)).fold(heading.len(), usize::max);
+    let width = ids
+        .iter()
+        .map(|id| visible_len(id))
+        .fold(heading.len(), usize::max);
     (ids, width)
-}
-
-#[cfg(test)]
-mod short_id_tests {
-    use super::*;
-
-    fn plain(ids: &Ids) -> Style {
-        Style {
-            color: false,
-            ids: Ids::new(ids.sorted.iter()),
-        }
-    }
-
-    #[test]
-    fn ids_show_eight_digits_and_more_only_where_the_set_needs_them() {
-        let a = "abcd1234-5678-4abc-8def-0123456789ab";
-        let b = "abcd1234-5699-4abc-8def-0123456789ab";
-        let c = "ffff0000-0000-4000-8000-000000000000";
-        let ids = Ids::new([a, b, c]);
-        let style = plain(&ids);
-        assert_eq!(style.id(&a), "abcd1234-567");
-        assert_eq!(style.id(&b), "abcd1234-569");
-        assert_eq!(style.id(&c), "ffff0000");
-        assert_eq!(ids.unique_hex(&c), 4, "never fewer than the library accepts");
-        assert_eq!(style.full_id(&c), c);
-    }
-
-    #[test]
-    fn on_a_terminal_the_unique_prefix_is_bold_and_the_rest_dim() {
-        let ids = Ids::new(["abcd1234-5678-4abc-8def-0123456789ab"]);
-        let style = Style { color: true, ids };
-        let shown = style.id(&"abcd1234-5678-4abc-8def-0123456789ab");
-        assert_eq!(shown, "\u{1b}[1;35mabcd\u{1b}[0m\u{1b}[2m1234\u{1b}[0m");
-        assert_eq!(pad(&shown, 10), format!("{shown}  "));
-    }
 }
 
 // The sessions list (issue 10).
@@ -741,4 +718,43 @@ pub fn sessions(
         "{}",
         style.dim(&format!("{} session(s)", sessions.len()))
     )
+}
+
+#[cfg(test)]
+mod short_id_tests {
+    use super::*;
+
+    fn plain(ids: &Ids) -> Style {
+        Style {
+            color: false,
+            ids: Ids::new(ids.sorted.iter()),
+        }
+    }
+
+    #[test]
+    fn ids_show_eight_digits_and_more_only_where_the_set_needs_them() {
+        let a = "abcd1234-5678-4abc-8def-0123456789ab";
+        let b = "abcd1234-5699-4abc-8def-0123456789ab";
+        let c = "ffff0000-0000-4000-8000-000000000000";
+        let ids = Ids::new([a, b, c]);
+        let style = plain(&ids);
+        assert_eq!(style.id(&a), "abcd1234-567");
+        assert_eq!(style.id(&b), "abcd1234-569");
+        assert_eq!(style.id(&c), "ffff0000");
+        assert_eq!(
+            ids.unique_hex(&c),
+            4,
+            "never fewer than the library accepts"
+        );
+        assert_eq!(style.full_id(&c), c);
+    }
+
+    #[test]
+    fn on_a_terminal_the_unique_prefix_is_bold_and_the_rest_dim() {
+        let ids = Ids::new(["abcd1234-5678-4abc-8def-0123456789ab"]);
+        let style = Style { color: true, ids };
+        let shown = style.id(&"abcd1234-5678-4abc-8def-0123456789ab");
+        assert_eq!(shown, "\u{1b}[1;35mabcd\u{1b}[0m\u{1b}[2m1234\u{1b}[0m");
+        assert_eq!(pad(&shown, 10), format!("{shown}  "));
+    }
 }

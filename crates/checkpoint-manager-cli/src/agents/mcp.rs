@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use checkpoint_manager::{
-    CheckpointManager, CheckpointMode, CheckpointPhase, CheckpointType,
-    CreateRequest, Error, Options, ResetMode, SessionId, StateSnapshot,
+    CheckpointManager, CheckpointMode, CheckpointPhase, CheckpointType, CreateRequest, Error,
+    Options, ResetMode, SessionId, StateSnapshot,
 };
 use clap::Args;
 use rmcp::handler::server::router::tool::ToolRouter;

@@ -12,7 +12,13 @@ fn snapshot(repo: &TestRepo, session: &str, description: &str, phase: &str) -> C
     ok_as(
         repo.path(),
         &[
-            "create", "--session-id", session, "--description", description, "--phase", phase,
+            "create",
+            "--session-id",
+            session,
+            "--description",
+            description,
+            "--phase",
+            phase,
             "--snapshot",
         ],
     )
@@ -33,7 +39,13 @@ fn every_session_newest_first_with_its_counts() {
     snapshot(&repo, &older, "second", "implement");
     ok_json(
         repo.path(),
-        &["rollback", "--session-id", &older, "--checkpoint-id", &first.checkpoint_id.to_string()],
+        &[
+            "rollback",
+            "--session-id",
+            &older,
+            "--checkpoint-id",
+            &first.checkpoint_id.to_string(),
+        ],
     );
     let last_of_older = snapshot(&repo, &older, "third", "validate");
     let only = snapshot(&repo, &newer, "only", "cleanup");
@@ -92,7 +104,11 @@ fn a_session_known_only_from_its_refs_is_listed_and_its_log_rebuilt() {
     for repo in [&here, &there] {
         let r = run(repo.path(), &["sessions"]);
         assert_eq!(r.code, 0, "{}", r.stderr);
-        assert!(r.stderr.contains("note:"), "the rebuild is said: {}", r.stderr);
+        assert!(
+            r.stderr.contains("note:"),
+            "the rebuild is said: {}",
+            r.stderr
+        );
         let listed: Vec<SessionInfo> = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].session_id.to_string(), gone);

@@ -60,9 +60,13 @@ fn a_unique_prefix_works_for_get_rollback_and_delete() {
     let repo = repo_with_commit();
     let session = sid(1);
     repo.write("a.txt", "one\n");
-    let one = create(&repo, &session, "one", &[]).checkpoint_id.to_string();
+    let one = create(&repo, &session, "one", &[])
+        .checkpoint_id
+        .to_string();
     repo.write("a.txt", "two\n");
-    let two = create(&repo, &session, "two", &[]).checkpoint_id.to_string();
+    let two = create(&repo, &session, "two", &[])
+        .checkpoint_id
+        .to_string();
 
     // Every spelling people type: digits only, upper case, dashes where the UUID has them,
     // the whole id without its dashes.
@@ -77,7 +81,11 @@ fn a_unique_prefix_works_for_get_rollback_and_delete() {
         one.clone(),
     ];
     for form in &forms {
-        assert_eq!(get(&repo, &session, form).checkpoint_id.to_string(), one, "{form}");
+        assert_eq!(
+            get(&repo, &session, form).checkpoint_id.to_string(),
+            one,
+            "{form}"
+        );
     }
 
     let back: RollbackOutcome = ok_as(
@@ -115,7 +123,9 @@ fn an_ambiguous_prefix_is_exit_3_listing_the_candidates_and_changes_nothing() {
     let repo = repo_with_commit();
     let session = sid(1);
     repo.write("a.txt", "one\n");
-    let one = create(&repo, &session, "one", &[]).checkpoint_id.to_string();
+    let one = create(&repo, &session, "one", &[])
+        .checkpoint_id
+        .to_string();
     repo.write("a.txt", "dirty\n");
     let twin = add_twin(&repo, &session, &one);
     let before = observe(&repo);
@@ -123,30 +133,54 @@ fn an_ambiguous_prefix_is_exit_3_listing_the_candidates_and_changes_nothing() {
     let mut messages = Vec::new();
     for command in [
         &["get", "--session-id", &session, "--checkpoint-id"][..],
-        &["rollback", "--session-id", &session, "--hard-reset", "--checkpoint-id"],
+        &[
+            "rollback",
+            "--session-id",
+            &session,
+            "--hard-reset",
+            "--checkpoint-id",
+        ],
         &["delete", "--session-id", &session, "--checkpoint-id"],
     ] {
         let args = [command, &[&one[..8]]].concat();
         messages.push(fails(repo.path(), &args, 3));
     }
-    assert_eq!(observe(&repo), before, "an ambiguous prefix changes nothing");
+    assert_eq!(
+        observe(&repo),
+        before,
+        "an ambiguous prefix changes nothing"
+    );
     assert!(messages.iter().all(|m| m == &messages[0]), "{messages:#?}");
-    let _filters = pretty_filters(repo.path(), &[(&one, "[ONE]"), (&twin, "[TWIN]")]).bind_to_scope();
+    let _filters =
+        pretty_filters(repo.path(), &[(&one, "[ONE]"), (&twin, "[TWIN]")]).bind_to_scope();
     assert_snapshot!(messages[0], @r#"
         checkpoint id "[ONE]---" is ambiguous in session [TEST_ID_000000000001]: it starts 2 checkpoints: [ONE]------------------------------- (implement, [TIME]---------------------), [TWIN]------------------------------ (implement, [TIME]---------------------); give more of its digits
     "#);
 
     // One digit more tells them apart: with the dash as the UUID has it, or without.
-    assert_eq!(get(&repo, &session, &one[..10]).checkpoint_id.to_string(), one);
-    assert_eq!(get(&repo, &session, &hex(&one)[..9]).checkpoint_id.to_string(), one);
-    assert_eq!(get(&repo, &session, &twin[..10]).checkpoint_id.to_string(), twin);
+    assert_eq!(
+        get(&repo, &session, &one[..10]).checkpoint_id.to_string(),
+        one
+    );
+    assert_eq!(
+        get(&repo, &session, &hex(&one)[..9])
+            .checkpoint_id
+            .to_string(),
+        one
+    );
+    assert_eq!(
+        get(&repo, &session, &twin[..10]).checkpoint_id.to_string(),
+        twin
+    );
 }
 
 #[test]
 fn too_short_or_not_hex_is_exit_3_and_no_match_is_exit_4() {
     let repo = repo_with_commit();
     let session = sid(1);
-    let one = create(&repo, &session, "one", &[]).checkpoint_id.to_string();
+    let one = create(&repo, &session, "one", &[])
+        .checkpoint_id
+        .to_string();
     let before = observe(&repo);
     let _filters = filters(repo.path()).bind_to_scope();
     let short = ["abc", "a-b-c", "-", "xyz12345", "12345678/.."]
@@ -173,7 +207,13 @@ fn too_short_or_not_hex_is_exit_3_and_no_match_is_exit_4() {
     let nothing = format!("{:x}{}", (first + 1) % 16, &one[1..8]);
     let missing = fails(
         repo.path(),
-        &["delete", "--session-id", &session, "--checkpoint-id", &nothing],
+        &[
+            "delete",
+            "--session-id",
+            &session,
+            "--checkpoint-id",
+            &nothing,
+        ],
         4,
     );
     assert_eq!(
@@ -190,6 +230,77 @@ fn too_short_or_not_hex_is_exit_3_and_no_match_is_exit_4() {
         &["get", "--session-id", &other, "--checkpoint-id", &one[..8]],
         4,
     );
-    assert!(no_session.starts_with(&format!("session {other} has no checkpoints")), "{no_session}");
+    assert!(
+        no_session.starts_with(&format!("session {other} has no checkpoints")),
+        "{no_session}"
+    );
     assert_eq!(observe(&repo), before);
+}
+
+/// Runs `list --output pretty` with stdout on a terminal (util-linux `script`), no pager.
+fn list_on_a_terminal(repo: &TestRepo, session: &str) -> String {
+    let bin = env!("CARGO_BIN_EXE_checkpoint-manager");
+    let mut command = std::process::Command::new("script");
+    command
+        .args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("'{bin}' --output pretty --no-pager list --session-id {session}"),
+            "/dev/null",
+        ])
+        .current_dir(repo.path())
+        .env_remove("NO_COLOR");
+    for (k, v) in testutil::hermetic_env() {
+        command.env(k, v);
+    }
+    let out = command
+        .output()
+        .expect("util-linux `script` is needed for this test");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn printed_ids_highlight_their_unique_prefix_on_a_terminal_only() {
+    let repo = repo_with_commit();
+    let session = sid(1);
+    let one = create(&repo, &session, "one", &[])
+        .checkpoint_id
+        .to_string();
+    let twin = add_twin(&repo, &session, &one);
+
+    // On a terminal: the digits that tell the id apart bold, the rest of the 8 shown dimmed;
+    // the twin needs 9 digits (one past the dash), so both show `xxxxxxxx-x`, all highlighted.
+    let coloured = list_on_a_terminal(&repo, &session);
+    let bold = |text: &str| format!("\u{1b}[1;35m{text}\u{1b}[0m");
+    assert!(coloured.contains(&bold(&one[..10])), "{coloured:?}");
+    assert!(coloured.contains(&bold(&twin[..10])), "{coloured:?}");
+
+    // Piped: the same text, plain.
+    let plain = ok_text(
+        repo.path(),
+        &["--output", "pretty", "list", "--session-id", &session],
+    );
+    assert!(!plain.contains('\u{1b}'), "{plain:?}");
+    let rows: Vec<&str> = plain.lines().skip(1).take(2).collect();
+    for (row, id) in rows.iter().zip([&twin, &one]) {
+        assert!(row.starts_with(&format!("{}  ", &id[..10])), "{row:?}");
+    }
+
+    // Alone in its session, an id shows 8 digits, the first 4 (the fewest accepted) bold.
+    let other = sid(2);
+    let alone = create(&repo, &other, "alone", &[])
+        .checkpoint_id
+        .to_string();
+    let coloured = list_on_a_terminal(&repo, &other);
+    let dim = format!("\u{1b}[2m{}\u{1b}[0m", &alone[4..8]);
+    assert!(
+        coloured.contains(&format!("{}{dim}", bold(&alone[..4]))),
+        "{coloured:?}"
+    );
 }
