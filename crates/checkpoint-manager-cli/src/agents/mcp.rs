@@ -101,7 +101,8 @@ pub struct CreateArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CheckpointArgs {
-    /// The checkpoint (a UUID, as checkpoint_list gives it, or a unique prefix of at least 4 hex digits)
+    /// The checkpoint (a UUID, as checkpoint_list gives it, or a unique prefix of at least 4
+    /// hex digits)
     pub checkpoint_id: String,
     /// The checkpoint session (default: this server's own)
     pub session_id: Option<String>,

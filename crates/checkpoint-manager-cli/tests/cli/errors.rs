@@ -124,7 +124,7 @@ fn ids_that_are_not_uuids_are_exit_3_and_nothing_is_created() {
         invalid session id "00000000000040008000000000000001": expected a UUID such as [ID]
         invalid session id "garbage": expected a UUID such as [ID]
         invalid session id "{[TEST_ID_000000000001]}": expected a UUID such as [ID]
-    "#);
+        "#);
 
     assert_eq!(observe(&repo), before);
     assert_eq!(exclude_file(&repo), exclude);
