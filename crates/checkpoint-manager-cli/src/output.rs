@@ -17,6 +17,15 @@ pub fn print<T: Serialize>(
     value: &T,
     human: fn(&mut dyn Write, &Style, &T) -> io::Result<()>,
 ) -> io::Result<()> {
+    print_styled(format, Style::detect, value, human)
+}
+
+fn print_styled<T: Serialize>(
+    format: OutputFormat,
+    style: impl FnOnce() -> Style,
+    value: &T,
+    human: fn(&mut dyn Write, &Style, &T) -> io::Result<()>,
+) -> io::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match format {
@@ -24,7 +33,7 @@ pub fn print<T: Serialize>(
             serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::from)?;
             writeln!(out)?;
         }
-        OutputFormat::Pretty => human(&mut out, &Style::detect(), value)?,
+        OutputFormat::Pretty => human(&mut out, &style(), value)?,
     }
     out.flush()
 }
@@ -40,9 +49,19 @@ pub fn print_paged<T: Serialize>(
     if global.output == OutputFormat::Json {
         return print(global.output, value, human);
     }
+    paged_styled(global, manager, Style::detect(), value, human)
+}
+
+fn paged_styled<T: Serialize>(
+    global: &crate::cli::GlobalArgs,
+    manager: &checkpoint_manager::CheckpointManager,
+    style: Style,
+    value: &T,
+    human: fn(&mut dyn Write, &Style, &T) -> io::Result<()>,
+) -> io::Result<()> {
     let pager = crate::pager::Paged::start(global, manager);
     let mut text = Vec::new();
-    human(&mut text, &Style::detect(), value)?;
+    human(&mut text, &style, value)?;
     pager.show(&text)
 }
 
@@ -50,6 +69,8 @@ pub fn print_paged<T: Serialize>(
 #[derive(Debug)]
 pub struct Style {
     color: bool,
+    /// The session's checkpoint ids, which [`Style::id`] abbreviates against.
+    ids: Ids,
 }
 
 impl Style {
@@ -57,6 +78,7 @@ impl Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Style {
             color: io::stdout().is_terminal() && !no_color,
+            ids: Ids::default(),
         }
     }
 
@@ -83,6 +105,16 @@ impl Style {
     fn bad(&self, text: &str) -> String {
         self.paint("31", text)
     }
+
+    /// A checkpoint id for people: its shortest unique prefix in the session, highlighted.
+    pub fn id(&self, id: &impl std::fmt::Display) -> String {
+        self.ids.short(self, id)
+    }
+
+    /// A full checkpoint id with its shortest unique prefix highlighted.
+    pub fn full_id(&self, id: &impl std::fmt::Display) -> String {
+        self.ids.full(self, id)
+    }
 }
 
 /// Prints a warning or a note on stderr, one line, like errors are.
@@ -104,7 +136,12 @@ fn short(sha: &str) -> &str {
 }
 
 pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Result<()> {
-    writeln!(out, "{} {}", style.bold("checkpoint"), cp.checkpoint_id)?;
+    writeln!(
+        out,
+        "{} {}",
+        style.bold("checkpoint"),
+        style.full_id(&cp.checkpoint_id)
+    )?;
     // Later lines of a multi-line description stay in the value column.
     let description = cp.description.replace('\n', &format!("\n{:15}", ""));
     writeln!(out, "  description  {description}")?;
@@ -155,6 +192,8 @@ pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Re
     Ok(())
 }
 
+// The renderer of a printed `Vec` (its JSON form), so it takes the `Vec` itself.
+#[allow(clippy::ptr_arg)]
 pub fn checkpoint_table(
     out: &mut dyn Write,
     style: &Style,
@@ -163,19 +202,26 @@ pub fn checkpoint_table(
     if checkpoints.is_empty() {
         return writeln!(out, "no checkpoints");
     }
+    let (ids, id_width) = id_column(
+        checkpoints
+            .iter()
+            .map(|cp| style.id(&cp.checkpoint_id))
+            .collect(),
+        "ID",
+    );
     writeln!(
         out,
         "{}",
         style.bold(&format!(
-            "{:<36}  {:<27}  {:<14}  {:<19}  {:<8}  {:>3}  DESCRIPTION",
+            "{:<id_width$}  {:<27}  {:<14}  {:<19}  {:<8}  {:>3}  DESCRIPTION",
             "ID", "TIME", "PHASE", "TYPE", "MODE", "RB"
         ))
     )?;
-    for cp in checkpoints {
+    for (cp, id) in checkpoints.iter().zip(&ids) {
         writeln!(
             out,
-            "{:<36}  {:<27}  {:<14}  {:<19}  {:<8}  {:>3}  {}",
-            cp.checkpoint_id,
+            "{}  {:<27}  {:<14}  {:<19}  {:<8}  {:>3}  {}",
+            pad(id, id_width),
             cp.timestamp,
             cp.phase.as_str(),
             cp.checkpoint_type.as_str(),
@@ -220,7 +266,7 @@ pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::
             out,
             "{} to checkpoint {} ({}, commit {})",
             style.good("rolled back"),
-            r.checkpoint_id,
+            style.id(&r.checkpoint_id),
             r.mode,
             short(&r.commit_sha)
         )?,
@@ -229,7 +275,7 @@ pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::
             "{} the {} to checkpoint {} (operation {}): branch, HEAD, index and files are as they were before it",
             style.good("undid"),
             op.kind,
-            op.target_checkpoint_id,
+            style.id(&op.target_checkpoint_id),
             op.operation_id
         )?,
         (OperationKind::Redo, Some(op)) => writeln!(
@@ -242,7 +288,7 @@ pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::
             out,
             "{} to safety snapshot {}: branch, HEAD, index and files are as they were when it was taken",
             style.good("returned"),
-            r.checkpoint_id
+            style.id(&r.checkpoint_id)
         )?,
     }
     if let Some(moved) = &r.branch_moved {
@@ -262,7 +308,7 @@ pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::
     writeln!(
         out,
         "safety snapshot {} holds the previous state; {back}",
-        r.safety_checkpoint_id
+        style.id(&r.safety_checkpoint_id)
     )
 }
 
@@ -287,29 +333,43 @@ fn branch_move(out: &mut dyn Write, m: &BranchMove) -> io::Result<()> {
 }
 
 /// The operation history, newest first.
+#[allow(clippy::ptr_arg)] // the renderer of a printed `Vec`, as `checkpoint_table`
 pub fn operations(out: &mut dyn Write, style: &Style, ops: &Vec<Operation>) -> io::Result<()> {
     if ops.is_empty() {
         return writeln!(out, "no operations");
     }
+    // Operation ids are abbreviated against each other, targets against the checkpoints.
+    let op_ids = Ids::new(ops.iter().map(|op| op.operation_id));
+    let op_id = |id| op_ids.short(style, &id);
+    let (names, op_width) = id_column(
+        ops.iter().map(|op| op_id(op.operation_id)).collect(),
+        "OPERATION",
+    );
+    let (targets, target_width) = id_column(
+        ops.iter()
+            .map(|op| style.id(&op.target_checkpoint_id))
+            .collect(),
+        "TARGET",
+    );
     writeln!(
         out,
         "{}",
         style.bold(&format!(
-            "{:<36}  {:<27}  {:<8}  {:<5}  {:<7}  {:<36}  UNDID",
+            "{:<op_width$}  {:<27}  {:<8}  {:<5}  {:<7}  {:<target_width$}  UNDID",
             "OPERATION", "TIME", "KIND", "MODE", "STATE", "TARGET"
         ))
     )?;
-    for op in ops {
+    for ((op, name), target) in ops.iter().zip(&names).zip(&targets) {
         writeln!(
             out,
-            "{:<36}  {:<27}  {:<8}  {:<5}  {:<7}  {:<36}  {}",
-            op.operation_id,
+            "{}  {:<27}  {:<8}  {:<5}  {:<7}  {}  {}",
+            pad(name, op_width),
             op.timestamp,
             op.kind.as_str(),
             op.mode.as_str(),
             op.state.as_str(),
-            op.target_checkpoint_id,
-            op.undid.map_or_else(|| "-".to_owned(), |id| id.to_string())
+            pad(target, target_width),
+            op.undid.map_or_else(|| "-".to_owned(), op_id)
         )?;
     }
     writeln!(out, "{}", style.dim(&format!("{} operation(s)", ops.len())))
@@ -459,4 +519,242 @@ pub fn maybe_created(out: &mut dyn Write, style: &Style, m: &MaybeCreated<'_>) -
         )?;
     }
     checkpoint(out, style, m.checkpoint)
+}
+
+// Short ids (issue 10).
+
+/// [`print`] with ids abbreviated against the checkpoints of `session` ([`Style::id`]); the
+/// session's log is read only for pretty output.
+pub fn print_in_session<T: Serialize>(
+    global: &crate::cli::GlobalArgs,
+    manager: &checkpoint_manager::CheckpointManager,
+    session: checkpoint_manager::SessionId,
+    value: &T,
+    human: fn(&mut dyn Write, &Style, &T) -> io::Result<()>,
+) -> io::Result<()> {
+    let style = || Style::detect().with_ids(Ids::of_session(manager, session));
+    print_styled(global.output, style, value, human)
+}
+
+/// [`print_paged`] with ids abbreviated against the checkpoints of `session`.
+pub fn print_paged_in_session<T: Serialize>(
+    global: &crate::cli::GlobalArgs,
+    manager: &checkpoint_manager::CheckpointManager,
+    session: checkpoint_manager::SessionId,
+    value: &T,
+    human: fn(&mut dyn Write, &Style, &T) -> io::Result<()>,
+) -> io::Result<()> {
+    if global.output == OutputFormat::Json {
+        return print(global.output, value, human);
+    }
+    let style = Style::detect().with_ids(Ids::of_session(manager, session));
+    paged_styled(global, manager, style, value, human)
+}
+
+impl Style {
+    fn with_ids(mut self, ids: Ids) -> Self {
+        self.ids = ids;
+        self
+    }
+}
+
+/// How many hex digits a short id shows at least: the UUID's first group. As jj does, the
+/// width stays put while the highlighted unique part grows with the session.
+const SHORT_ID_HEX: usize = 8;
+
+/// A set of UUIDs (checkpoint or operation ids) that ids are abbreviated against: an id's
+/// unique prefix is the shortest no other id of the set shares, and never shorter than the
+/// library accepts back ([`checkpoint_manager::MIN_PREFIX_HEX`]).
+#[derive(Debug, Default)]
+pub struct Ids {
+    /// The ids' hex digits (no dashes), sorted.
+    sorted: Vec<String>,
+}
+
+impl Ids {
+    pub fn new<D: std::fmt::Display>(ids: impl IntoIterator<Item = D>) -> Ids {
+        let mut sorted: Vec<String> = ids.into_iter().map(|id| hex_digits(&id)).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        Ids { sorted }
+    }
+
+    /// The checkpoints of `session`, safety snapshots included (the library resolves prefixes
+    /// against all of them); none when the log cannot be read, which only costs longer ids.
+    pub fn of_session(
+        manager: &checkpoint_manager::CheckpointManager,
+        session: checkpoint_manager::SessionId,
+    ) -> Ids {
+        let all = manager.list_all(session).unwrap_or_default();
+        Ids::new(all.iter().map(|c| c.checkpoint_id))
+    }
+
+    /// Returns how many hex digits of `id` no other id of the set starts with.
+    pub fn unique_hex(&self, id: &impl std::fmt::Display) -> usize {
+        let hex = hex_digits(id);
+        let at = self.sorted.partition_point(|other| *other < hex);
+        let around = &self.sorted[at.saturating_sub(1)..(at + 2).min(self.sorted.len())];
+        let shared = around
+            .iter()
+            .filter(|other| **other != hex)
+            .map(|other| common_prefix(other, &hex))
+            .max()
+            .unwrap_or(0);
+        (shared + 1).clamp(checkpoint_manager::MIN_PREFIX_HEX, hex.len().max(1))
+    }
+
+    /// `id` cut to its unique prefix (at least [`SHORT_ID_HEX`] digits shown), the prefix
+    /// highlighted and the rest dimmed on a terminal.
+    fn short(&self, style: &Style, id: &impl std::fmt::Display) -> String {
+        let text = id.to_string();
+        let unique = self.unique_hex(id);
+        let shown = &text[..text_len(&text, unique.max(SHORT_ID_HEX))];
+        highlight(style, shown, text_len(&text, unique))
+    }
+
+    /// The whole of `id`, its unique prefix highlighted.
+    fn full(&self, style: &Style, id: &impl std::fmt::Display) -> String {
+        let text = id.to_string();
+        let unique = self.unique_hex(id);
+        highlight(style, &text, text_len(&text, unique))
+    }
+}
+
+fn highlight(style: &Style, text: &str, split: usize) -> String {
+    let (prefix, rest) = text.split_at(split.min(text.len()));
+    if rest.is_empty() {
+        return style.paint("1;35", prefix);
+    }
+    format!("{}{}", style.paint("1;35", prefix), style.dim(rest))
+}
+
+fn hex_digits(id: &impl std::fmt::Display) -> String {
+    id.to_string().chars().filter(|c| *c != '-').collect()
+}
+
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
+}
+
+/// The length of the start of `text` (an id, dashes and all) that holds `hex` hex digits.
+fn text_len(text: &str, hex: usize) -> usize {
+    let mut seen = 0;
+    for (i, c) in text.char_indices() {
+        if seen == hex {
+            return i;
+        }
+        if c != '-' {
+            seen += 1;
+        }
+    }
+    text.len()
+}
+
+/// `text` padded with spaces to `width` visible characters (colour codes take no room).
+pub fn pad(text: &str, width: usize) -> String {
+    format!(
+        "{text}{}",
+        " ".repeat(width.saturating_sub(visible_len(text)))
+    )
+}
+
+/// How many characters of `text` show (colour codes take no room).
+pub fn visible_len(text: &str) -> usize {
+    let mut visible = 0;
+    let mut in_escape = false;
+    for c in text.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (false, _) => visible += 1,
+            (true, _) => {}
+        }
+    }
+    visible
+}
+
+/// Ids rendered for a column, and the column's width (at least its heading's).
+fn id_column(ids: Vec<String>, heading: &str) -> (Vec<String>, usize) {
+    let width = ids
+        .iter()
+        .map(|id| visible_len(id))
+        .fold(heading.len(), usize::max);
+    (ids, width)
+}
+
+// The sessions list (issue 10).
+
+/// Every session, newest first: one row each.
+pub fn sessions(
+    out: &mut dyn Write,
+    style: &Style,
+    sessions: &Vec<checkpoint_manager::SessionInfo>,
+) -> io::Result<()> {
+    if sessions.is_empty() {
+        return writeln!(out, "no sessions");
+    }
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "{:<36}  {:>11}  {:<27}  {:<27}  {:<14}  {:>3}",
+            "SESSION", "CHECKPOINTS", "FIRST", "LAST", "LATEST PHASE", "RB"
+        ))
+    )?;
+    for s in sessions {
+        writeln!(
+            out,
+            "{:<36}  {:>11}  {:<27}  {:<27}  {:<14}  {:>3}",
+            s.session_id,
+            s.checkpoints,
+            s.first.as_deref().unwrap_or("-"),
+            s.last.as_deref().unwrap_or("-"),
+            s.latest_phase.map_or("-", |p| p.as_str()),
+            s.rollbacks
+        )?;
+    }
+    writeln!(
+        out,
+        "{}",
+        style.dim(&format!("{} session(s)", sessions.len()))
+    )
+}
+
+#[cfg(test)]
+mod short_id_tests {
+    use super::*;
+
+    fn plain(ids: &Ids) -> Style {
+        Style {
+            color: false,
+            ids: Ids::new(ids.sorted.iter()),
+        }
+    }
+
+    #[test]
+    fn ids_show_eight_digits_and_more_only_where_the_set_needs_them() {
+        let a = "abcd1234-5678-4abc-8def-0123456789ab";
+        let b = "abcd1234-5699-4abc-8def-0123456789ab";
+        let c = "ffff0000-0000-4000-8000-000000000000";
+        let ids = Ids::new([a, b, c]);
+        let style = plain(&ids);
+        assert_eq!(style.id(&a), "abcd1234-567");
+        assert_eq!(style.id(&b), "abcd1234-569");
+        assert_eq!(style.id(&c), "ffff0000");
+        assert_eq!(
+            ids.unique_hex(&c),
+            4,
+            "never fewer than the library accepts"
+        );
+        assert_eq!(style.full_id(&c), c);
+    }
+
+    #[test]
+    fn on_a_terminal_the_unique_prefix_is_bold_and_the_rest_dim() {
+        let ids = Ids::new(["abcd1234-5678-4abc-8def-0123456789ab"]);
+        let style = Style { color: true, ids };
+        let shown = style.id(&"abcd1234-5678-4abc-8def-0123456789ab");
+        assert_eq!(shown, "\u{1b}[1;35mabcd\u{1b}[0m\u{1b}[2m1234\u{1b}[0m");
+        assert_eq!(pad(&shown, 10), format!("{shown}  "));
+    }
 }

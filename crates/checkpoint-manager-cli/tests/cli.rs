@@ -41,3 +41,9 @@ mod rollback;
 mod validate;
 #[path = "cli/views.rs"]
 mod views;
+
+// Issue 10: short ids and the sessions list.
+#[path = "cli/sessions.rs"]
+mod sessions;
+#[path = "cli/short_ids.rs"]
+mod short_ids;

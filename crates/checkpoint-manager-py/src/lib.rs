@@ -12,9 +12,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use checkpoint_manager::{
-    CheckpointId, CheckpointManager, CheckpointMode, CheckpointPhase, CheckpointType,
-    CreateRequest, Error, ErrorKind, Notice, NoticeSink, Options, ResetMode, SessionId, Sessions,
-    StateSnapshot,
+    CheckpointManager, CheckpointMode, CheckpointPhase, CheckpointType, CreateRequest, Error,
+    ErrorKind, Notice, NoticeSink, Options, ResetMode, SessionId, Sessions, StateSnapshot,
 };
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -84,10 +83,6 @@ fn to_json<T: Serialize>(value: &T) -> PyResult<String> {
 
 fn session(raw: &str) -> PyResult<SessionId> {
     SessionId::parse(raw).map_err(py_err)
-}
-
-fn checkpoint(raw: &str) -> PyResult<CheckpointId> {
-    CheckpointId::parse(raw).map_err(py_err)
 }
 
 /// An open repository: one `checkpoint_manager::CheckpointManager`.
@@ -188,10 +183,13 @@ impl Manager {
 
     /// Returns one checkpoint's JSON.
     fn get(&self, py: Python<'_>, session_id: &str, checkpoint_id: &str) -> PyResult<String> {
-        let (session, checkpoint) = (session(session_id)?, checkpoint(checkpoint_id)?);
+        let session = session(session_id)?;
         to_json(
-            &py.detach(|| self.inner.get(session, checkpoint))
-                .map_err(py_err)?,
+            &py.detach(|| {
+                let checkpoint = self.inner.resolve_checkpoint(session, checkpoint_id)?;
+                self.inner.get(session, checkpoint)
+            })
+            .map_err(py_err)?,
         )
     }
 
@@ -209,15 +207,18 @@ impl Manager {
         checkpoint_id: &str,
         hard_reset: bool,
     ) -> PyResult<String> {
-        let (session, checkpoint) = (session(session_id)?, checkpoint(checkpoint_id)?);
+        let session = session(session_id)?;
         let mode = if hard_reset {
             ResetMode::Hard
         } else {
             ResetMode::Mixed
         };
         to_json(
-            &py.detach(|| self.inner.rollback(session, checkpoint, mode))
-                .map_err(py_err)?,
+            &py.detach(|| {
+                let checkpoint = self.inner.resolve_checkpoint(session, checkpoint_id)?;
+                self.inner.rollback(session, checkpoint, mode)
+            })
+            .map_err(py_err)?,
         )
     }
 
@@ -235,10 +236,13 @@ impl Manager {
         checkpoint_id: &str,
         delete_tag: bool,
     ) -> PyResult<String> {
-        let (session, checkpoint) = (session(session_id)?, checkpoint(checkpoint_id)?);
+        let session = session(session_id)?;
         to_json(
-            &py.detach(|| self.inner.delete(session, checkpoint, delete_tag))
-                .map_err(py_err)?,
+            &py.detach(|| {
+                let checkpoint = self.inner.resolve_checkpoint(session, checkpoint_id)?;
+                self.inner.delete(session, checkpoint, delete_tag)
+            })
+            .map_err(py_err)?,
         )
     }
 
@@ -282,6 +286,13 @@ impl Manager {
 
     fn __repr__(&self) -> String {
         format!("Manager({:?})", self.inner.workdir())
+    }
+
+    // Issue 10: the sessions list.
+
+    /// Returns every session of the repository, newest first, as JSON.
+    fn list_sessions(&self, py: Python<'_>) -> PyResult<String> {
+        to_json(&py.detach(|| self.inner.list_sessions()).map_err(py_err)?)
     }
 }
 

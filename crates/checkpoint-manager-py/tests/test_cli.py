@@ -58,7 +58,8 @@ def test_the_spec_s_cli_usage(repo: Repo) -> None:
     assert repo.ref(f"refs/tags/checkpoint-{cid}") == created["commit_sha"] == repo.head()
 
     listed = ok(run_module("list", "--session-id", sid, "--output", "pretty", cwd=repo.path)).stdout
-    assert cid in listed and "Planning complete" in listed and "1 checkpoint(s)" in listed
+    # Pretty output names checkpoints by their short id (issue 10): 8 digits.
+    assert cid[:8] in listed and "Planning complete" in listed and "1 checkpoint(s)" in listed
 
     got = json.loads(
         ok(run_module("get", "--session-id", sid, "--checkpoint-id", cid, cwd=repo.path)).stdout

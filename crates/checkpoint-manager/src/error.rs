@@ -212,6 +212,17 @@ pub enum Error {
 
     #[error("remote {remote} has no checkpoints of {what}; push them from the machine that made them first, or check the remote and the session id")]
     RemoteHasNoCheckpoints { remote: String, what: String },
+
+    // Short ids (issue 10).
+    #[error("invalid checkpoint id {value:?}: {problem}; give the full UUID or a unique prefix of at least 4 hex digits of it (such as 123e4567)")]
+    InvalidCheckpointRef { value: String, problem: String },
+
+    #[error("checkpoint id {prefix:?} is ambiguous in session {session}: it starts {} checkpoints: {}; give more of its digits", candidates.len(), candidates.join(", "))]
+    AmbiguousCheckpointId {
+        session: String,
+        prefix: String,
+        candidates: Vec<String>,
+    },
 }
 
 impl Error {
@@ -240,6 +251,9 @@ impl Error {
             | Error::EmptyText { .. }
             | Error::SafetySnapshotInUse { .. }
             | Error::InvalidRemote { .. } => ErrorKind::Invalid,
+            Error::InvalidCheckpointRef { .. } | Error::AmbiguousCheckpointId { .. } => {
+                ErrorKind::Invalid
+            }
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }

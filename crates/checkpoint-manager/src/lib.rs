@@ -70,6 +70,9 @@ pub use model::{
 pub use remote::{PullOutcome, PushOutcome, RemoteCheckpoint, RemoteConflict, Sessions};
 pub use settings::{parse_duration, Settings};
 pub use validate::{validate_at, validate_at_with, TestRun, DEFAULT_TEST_TIMEOUT};
+// Short ids and the sessions list (issue 10).
+pub use model::SessionInfo;
+pub use ops::short_ids::MIN_PREFIX_HEX;
 
 /// Returns the JSON Schema (draft 2020-12) of a session's `checkpoints.json`, derived from the
 /// types that read and write it. `schemas/checkpoints.schema.json` is this value, committed.

@@ -460,3 +460,21 @@ impl fmt::Display for Notice {
         }
     }
 }
+
+// The sessions list (issue 10).
+
+/// One session of the repository, as `list_sessions` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub session_id: crate::ids::SessionId,
+    /// How many checkpoints the user or orchestrator created (safety snapshots left out).
+    pub checkpoints: usize,
+    /// When the oldest and the newest of them were made (none in a session whose checkpoints
+    /// were all deleted).
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// The phase of the newest one.
+    pub latest_phase: Option<CheckpointPhase>,
+    /// How many rollbacks restored one of them (the sum of their `rollback_count`).
+    pub rollbacks: u64,
+}

@@ -25,3 +25,7 @@ mod rollback;
 mod tree_identity;
 #[path = "core/validate.rs"]
 mod validate;
+
+// Issue 10: short ids and the sessions list.
+#[path = "core/short_ids.rs"]
+mod short_ids;

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use checkpoint_manager::{
-    CheckpointId, CheckpointManager, CheckpointMode, CheckpointPhase, CheckpointType,
-    CreateRequest, Error, Options, ResetMode, SessionId, StateSnapshot,
+    CheckpointManager, CheckpointMode, CheckpointPhase, CheckpointType, CreateRequest, Error,
+    Options, ResetMode, SessionId, StateSnapshot,
 };
 use clap::Args;
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -101,7 +101,8 @@ pub struct CreateArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CheckpointArgs {
-    /// The checkpoint (a UUID, as checkpoint_list gives it)
+    /// The checkpoint (a UUID, as checkpoint_list gives it, or a unique prefix of at least 4
+    /// hex digits)
     pub checkpoint_id: String,
     /// The checkpoint session (default: this server's own)
     pub session_id: Option<String>,
@@ -109,7 +110,7 @@ pub struct CheckpointArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RollbackArgs {
-    /// The checkpoint to return to (a UUID)
+    /// The checkpoint to return to (a UUID, or a unique prefix of at least 4 hex digits)
     pub checkpoint_id: String,
     /// true: also make the files what the checkpoint holds (everything overwritten or removed is
     /// kept in a safety snapshot that checkpoint_undo returns to); false (default): move HEAD
@@ -199,12 +200,8 @@ impl Checkpoints {
 
     #[tool(description = "Show one checkpoint of the session.")]
     fn checkpoint_get(&self, Parameters(args): Parameters<CheckpointArgs>) -> CallToolResult {
-        let checkpoint = match CheckpointId::parse(&args.checkpoint_id) {
-            Ok(id) => id,
-            Err(e) => return tool_error(e),
-        };
         self.call(args.session_id.as_deref(), "checkpoint", |m, s| {
-            m.get(s, checkpoint)
+            m.get(s, m.resolve_checkpoint(s, &args.checkpoint_id)?)
         })
     }
 
@@ -213,17 +210,13 @@ impl Checkpoints {
         taken first (named in the result), so checkpoint_undo can always return to it."
     )]
     fn checkpoint_rollback(&self, Parameters(args): Parameters<RollbackArgs>) -> CallToolResult {
-        let checkpoint = match CheckpointId::parse(&args.checkpoint_id) {
-            Ok(id) => id,
-            Err(e) => return tool_error(e),
-        };
         let mode = if args.hard_reset.unwrap_or(false) {
             ResetMode::Hard
         } else {
             ResetMode::Mixed
         };
         self.call(args.session_id.as_deref(), "rollback", |m, s| {
-            m.rollback(s, checkpoint, mode)
+            m.rollback(s, m.resolve_checkpoint(s, &args.checkpoint_id)?, mode)
         })
     }
 

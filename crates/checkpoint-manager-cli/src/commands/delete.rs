@@ -20,7 +20,7 @@ pub struct DeleteArgs {
     #[arg(long, value_name = "UUID")]
     pub session_id: String,
 
-    /// The checkpoint to delete (a UUID)
+    /// The checkpoint to delete (a UUID, or a unique prefix of at least 4 hex digits)
     #[arg(long, value_name = "UUID")]
     pub checkpoint_id: String,
 
@@ -45,8 +45,8 @@ struct DeletedBoth<'a> {
 
 pub fn run(global: &GlobalArgs, args: &DeleteArgs) -> Result<ExitCode, CliError> {
     let session = session_id(&args.session_id)?;
-    let checkpoint = checkpoint_id(&args.checkpoint_id)?;
     let manager = open(global)?;
+    let checkpoint = checkpoint_id(&manager, session, &args.checkpoint_id)?;
     let Some(remote) = &args.remote else {
         let outcome = manager.delete(session, checkpoint, !args.keep_tag)?;
         output::print(global.output, &outcome, output::delete)?;

@@ -17,15 +17,16 @@ pub struct GetArgs {
     #[arg(long, value_name = "UUID")]
     pub session_id: String,
 
-    /// The checkpoint (a UUID)
+    /// The checkpoint (a UUID, or a unique prefix of at least 4 hex digits)
     #[arg(long, value_name = "UUID")]
     pub checkpoint_id: String,
 }
 
 pub fn run(global: &GlobalArgs, args: &GetArgs) -> Result<ExitCode, CliError> {
     let session = session_id(&args.session_id)?;
-    let checkpoint = checkpoint_id(&args.checkpoint_id)?;
-    let found = open(global)?.get(session, checkpoint)?;
-    output::print(global.output, &found, output::checkpoint)?;
+    let manager = open(global)?;
+    let checkpoint = checkpoint_id(&manager, session, &args.checkpoint_id)?;
+    let found = manager.get(session, checkpoint)?;
+    output::print_in_session(global, &manager, session, &found, output::checkpoint)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -34,6 +34,12 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<ExitCode, CliError> {
     } else {
         manager.list(session)?
     };
-    output::print_paged(global, &manager, &checkpoints, output::checkpoint_table)?;
+    output::print_paged_in_session(
+        global,
+        &manager,
+        session,
+        &checkpoints,
+        output::checkpoint_table,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

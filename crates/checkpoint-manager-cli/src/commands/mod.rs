@@ -16,6 +16,8 @@ pub mod schema;
 pub mod summary;
 pub mod undo;
 pub mod validate;
+// Issue 10: the sessions list.
+pub mod sessions;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -52,6 +54,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Hook(args) => crate::agents::hook::run(global, args),
         Command::Hooks(args) => crate::agents::install::run(global, args),
         Command::Mcp(args) => crate::agents::mcp::run(global, args),
+        Command::Sessions(args) => sessions::run(global, args),
     }
 }
 
@@ -207,9 +210,14 @@ pub fn session_id(raw: &str) -> Result<SessionId, CliError> {
     Ok(SessionId::parse(raw)?)
 }
 
-/// Parses `--checkpoint-id`.
-pub fn checkpoint_id(raw: &str) -> Result<CheckpointId, CliError> {
-    Ok(CheckpointId::parse(raw)?)
+/// Resolves `--checkpoint-id` in `session`: a full UUID, or a unique prefix of at least 4 hex
+/// digits of one of its checkpoints (the library's rule, shared by every face).
+pub fn checkpoint_id(
+    manager: &CheckpointManager,
+    session: SessionId,
+    raw: &str,
+) -> Result<CheckpointId, CliError> {
+    Ok(manager.resolve_checkpoint(session, raw)?)
 }
 
 /// A clap value parser for the library's string enums (phases, types): anything else is a

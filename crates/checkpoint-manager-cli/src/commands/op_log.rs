@@ -23,8 +23,9 @@ pub struct OpLogArgs {
 
 pub fn run(global: &GlobalArgs, args: &OpLogArgs) -> Result<ExitCode, CliError> {
     let session = session_id(&args.session_id)?;
-    let mut operations = open(global)?.operations(session)?;
+    let manager = open(global)?;
+    let mut operations = manager.operations(session)?;
     operations.reverse();
-    output::print(global.output, &operations, output::operations)?;
+    output::print_in_session(global, &manager, session, &operations, output::operations)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -21,7 +21,8 @@ pub struct RedoArgs {
 
 pub fn run(global: &GlobalArgs, args: &RedoArgs) -> Result<ExitCode, CliError> {
     let session = session_id(&args.session_id)?;
-    let outcome = open(global)?.redo(session)?;
-    output::print(global.output, &outcome, output::rollback)?;
+    let manager = open(global)?;
+    let outcome = manager.redo(session)?;
+    output::print_in_session(global, &manager, session, &outcome, output::rollback)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -19,7 +19,7 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "UUID")]
     pub session_id: String,
 
-    /// The checkpoint to return to (a UUID)
+    /// The checkpoint to return to (a UUID, or a unique prefix of at least 4 hex digits)
     #[arg(long, value_name = "UUID")]
     pub checkpoint_id: String,
 
@@ -31,13 +31,14 @@ pub struct RollbackArgs {
 
 pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, CliError> {
     let session = session_id(&args.session_id)?;
-    let checkpoint = checkpoint_id(&args.checkpoint_id)?;
+    let manager = open(global)?;
+    let checkpoint = checkpoint_id(&manager, session, &args.checkpoint_id)?;
     let mode = if args.hard_reset {
         ResetMode::Hard
     } else {
         ResetMode::Mixed
     };
-    let outcome = open(global)?.rollback(session, checkpoint, mode)?;
-    output::print(global.output, &outcome, output::rollback)?;
+    let outcome = manager.rollback(session, checkpoint, mode)?;
+    output::print_in_session(global, &manager, session, &outcome, output::rollback)?;
     Ok(ExitCode::SUCCESS)
 }

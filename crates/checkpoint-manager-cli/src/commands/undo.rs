@@ -24,7 +24,8 @@ pub struct UndoArgs {
 
 pub fn run(global: &GlobalArgs, args: &UndoArgs) -> Result<ExitCode, CliError> {
     let session = session_id(&args.session_id)?;
-    let outcome = open(global)?.undo(session)?;
-    output::print(global.output, &outcome, output::rollback)?;
+    let manager = open(global)?;
+    let outcome = manager.undo(session)?;
+    output::print_in_session(global, &manager, session, &outcome, output::rollback)?;
     Ok(ExitCode::SUCCESS)
 }

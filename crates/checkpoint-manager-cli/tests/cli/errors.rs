@@ -97,7 +97,9 @@ fn ids_that_are_not_uuids_are_exit_3_and_nothing_is_created() {
         for bad in BAD_IDS {
             let args = fill(template, bad, &good_cp);
             messages.insert(fails(repo.path(), &strs(&args), 3));
-            if template.contains(&"{c}") {
+            // As a checkpoint id, 32 hex digits are that UUID typed without its dashes: a
+            // prefix resolved in the session (issue 10, `short_ids.rs`), not a malformed id.
+            if template.contains(&"{c}") && *bad != "00000000000040008000000000000001" {
                 let args = fill(template, &sid(2), bad);
                 messages.insert(fails(repo.path(), &strs(&args), 3));
             }
@@ -105,15 +107,14 @@ fn ids_that_are_not_uuids_are_exit_3_and_nothing_is_created() {
     }
     let _filters = filters(repo.path()).bind_to_scope();
     assert_snapshot!(lines(&messages), @r#"
-        invalid checkpoint id "": expected a UUID such as [ID]
-        invalid checkpoint id "-": expected a UUID such as [ID]
-        invalid checkpoint id "../../../../tmp/evil": expected a UUID such as [ID]
-        invalid checkpoint id "../x": expected a UUID such as [ID]
-        invalid checkpoint id "00000000-0000-4000-8000-00000000000/": expected a UUID such as [ID]
-        invalid checkpoint id "[TEST_ID_000000000001]/..": expected a UUID such as [ID]
-        invalid checkpoint id "00000000000040008000000000000001": expected a UUID such as [ID]
-        invalid checkpoint id "garbage": expected a UUID such as [ID]
-        invalid checkpoint id "{[TEST_ID_000000000001]}": expected a UUID such as [ID]
+        invalid checkpoint id "": only 0 hex digit(s); give the full UUID or a unique prefix of at least 4 hex digits of it (such as 123e4567)
+        invalid checkpoint id "-": only 0 hex digit(s); give the full UUID or a unique prefix of at least 4 hex digits of it (such as 123e4567)
+        invalid checkpoint id "../../../../tmp/evil": '.' is not a hex digit; give the full UUID or a unique prefix of at least 4 hex digits of it (such as 123e4567)
+        invalid checkpoint id "../x": '.' is not a hex digit; give the full UUID or a unique prefix of at least 4 hex digits of it (such as 123e4567)
+        invalid checkpoint id "00000000-0000-4000-8000-00000000000/": '/' is not a hex digit; give the full UUID or a unique prefix of at least 4 hex digits of it (such as 123e4567)
+        invalid checkpoint id "[TEST_ID_000000000001]/..": '/' is not a hex digit; give the full UUID or a unique prefix of at least 4 hex digits of it (such as 123e4567)
+        invalid checkpoint id "garbage": 'g' is not a hex digit; give the full UUID or a unique prefix of at least 4 hex digits of it (such as 123e4567)
+        invalid checkpoint id "{[TEST_ID_000000000001]}": '{' is not a hex digit; give the full UUID or a unique prefix of at least 4 hex digits of it (such as 123e4567)
         invalid session id "": expected a UUID such as [ID]
         invalid session id "-": expected a UUID such as [ID]
         invalid session id "../../../../tmp/evil": expected a UUID such as [ID]

@@ -73,8 +73,8 @@ fn undo_walks_back_redo_forward_and_op_log_shows_the_history() {
     let filters = operation_filters(&repo, &session, &[(&one, "[ONE]"), (&two, "[TWO]")]);
     let guard = filters.bind_to_scope();
     assert_snapshot!(undo, @r#"
-        undid the rollback to checkpoint [TWO]------------------------------- (operation [ROLLBACK_2]------------------------): branch, HEAD, index and files are as they were before it
-        safety snapshot [SAFETY_UNDO_1]--------------------- holds the previous state; `checkpoint-manager redo` returns to it
+        undid the rollback to checkpoint [TWO]--- (operation [ROLLBACK_2]------------------------): branch, HEAD, index and files are as they were before it
+        safety snapshot [SAFETY_UNDO_1] holds the previous state; `checkpoint-manager redo` returns to it
     "#);
     drop(guard);
     let undo: RollbackOutcome = ok_as(repo.path(), &["undo", "--session-id", &session]);
@@ -94,7 +94,7 @@ fn undo_walks_back_redo_forward_and_op_log_shows_the_history() {
         operation_filters(&repo, &session, &[(&one, "[ONE]"), (&two, "[TWO]")]).bind_to_scope();
     assert_snapshot!(redo, @r#"
         took back the undo [UNDO_2]----------------------------: branch, HEAD, index and files are as they were before it
-        safety snapshot [SAFETY_REDO_1]--------------------- holds the previous state; `checkpoint-manager undo` returns to it
+        safety snapshot [SAFETY_REDO_1] holds the previous state; `checkpoint-manager undo` returns to it
     "#);
 
     let ops: Vec<Operation> = ok_as(repo.path(), &["op-log", "--session-id", &session]);
@@ -110,12 +110,12 @@ fn undo_walks_back_redo_forward_and_op_log_shows_the_history() {
     assert_eq!(ops[0].undid, Some(ops[1].operation_id));
     let table = pretty(&repo, &["op-log", "--session-id", &session]);
     assert_snapshot!(table, @r#"
-        OPERATION                             TIME                         KIND      MODE   STATE    TARGET                                UNDID
-        [REDO_1]----------------------------  [TIME]---------------------  redo      hard   done     [SAFETY_UNDO_2]---------------------  [UNDO_2]----------------------------
-        [UNDO_2]----------------------------  [TIME]---------------------  undo      hard   done     [SAFETY_ROLLBACK_1]-----------------  [ROLLBACK_1]------------------------
-        [UNDO_1]----------------------------  [TIME]---------------------  undo      hard   done     [SAFETY_ROLLBACK_2]-----------------  [ROLLBACK_2]------------------------
-        [ROLLBACK_2]------------------------  [TIME]---------------------  rollback  hard   done     [TWO]-------------------------------  -
-        [ROLLBACK_1]------------------------  [TIME]---------------------  rollback  hard   done     [ONE]-------------------------------  -
+        OPERATION  TIME                         KIND      MODE   STATE    TARGET    UNDID
+        [REDO_1]   [TIME]---------------------  redo      hard   done     [SAFETY_UNDO_2]  [UNDO_2]
+        [UNDO_2]   [TIME]---------------------  undo      hard   done     [SAFETY_ROLLBACK_1]  [ROLLBACK_1]
+        [UNDO_1]   [TIME]---------------------  undo      hard   done     [SAFETY_ROLLBACK_2]  [ROLLBACK_2]
+        [ROLLBACK_2]   [TIME]---------------------  rollback  hard   done     [TWO]---  -
+        [ROLLBACK_1]   [TIME]---------------------  rollback  hard   done     [ONE]---  -
         5 operation(s)
     "#);
 }
@@ -160,10 +160,10 @@ fn list_shows_safety_snapshots_only_when_asked_and_marks_them() {
     let _filters =
         operation_filters(&repo, &session, &[(&one, "[ONE]"), (&two, "[TWO]")]).bind_to_scope();
     assert_snapshot!(table, @r#"
-        ID                                    TIME                         PHASE           TYPE                 MODE       RB  DESCRIPTION
-        [SAFETY_ROLLBACK_1]-----------------  [TIME]---------------------  implement       pre_risky_operation  safety      0  Safety snapshot before rollback to checkpoint [ONE]-------------------------------
-        [TWO]-------------------------------  [TIME]---------------------  implement       manual               snapshot    0  two
-        [ONE]-------------------------------  [TIME]---------------------  implement       manual               snapshot    1  one
+        ID        TIME                         PHASE           TYPE                 MODE       RB  DESCRIPTION
+        [SAFETY_ROLLBACK_1]  [TIME]---------------------  implement       pre_risky_operation  safety      0  Safety snapshot before rollback to checkpoint [ONE]-------------------------------
+        [TWO]---  [TIME]---------------------  implement       manual               snapshot    0  two
+        [ONE]---  [TIME]---------------------  implement       manual               snapshot    1  one
         3 checkpoint(s)
     "#);
 }
@@ -208,14 +208,14 @@ fn a_rollback_to_another_branch_says_which_branch_moved() {
     ];
     let _filters = operation_filters(&repo, &session, &named).bind_to_scope();
     assert_snapshot!(undo, @r#"
-        undid the rollback to checkpoint [FEATURE]--------------------------- (operation [ROLLBACK_1]------------------------): branch, HEAD, index and files are as they were before it
+        undid the rollback to checkpoint [FEATURE] (operation [ROLLBACK_1]------------------------): branch, HEAD, index and files are as they were before it
         branch main moved back from [FEAT]------ to [MAIN]------
-        safety snapshot [SAFETY_UNDO_1]--------------------- holds the previous state; `checkpoint-manager redo` returns to it
+        safety snapshot [SAFETY_UNDO_1] holds the previous state; `checkpoint-manager redo` returns to it
     "#);
     assert_snapshot!(redo, @r#"
         took back the undo [UNDO_1]----------------------------: branch, HEAD, index and files are as they were before it
         branch main moved from [MAIN]------ to [FEAT]------, which is not in its history (the checkpoint was taken on another branch or a detached HEAD); [MAIN]------ stays in the safety snapshot
-        safety snapshot [SAFETY_REDO_1]--------------------- holds the previous state; `checkpoint-manager undo` returns to it
+        safety snapshot [SAFETY_REDO_1] holds the previous state; `checkpoint-manager undo` returns to it
     "#);
 }
 
@@ -299,9 +299,9 @@ fn a_rollback_to_a_detached_head_checkpoint_says_it_in_words() {
     ];
     let filters = operation_filters(&repo, &session, &named).bind_to_scope();
     assert_snapshot!(text, @r#"
-        rolled back to checkpoint [DETACHED]-------------------------- (mixed, commit [DET_SHA]---)
+        rolled back to checkpoint [DETACHED] (mixed, commit [DET_SHA]---)
         branch main moved from [MAIN]------ to [DET_SHA]---, which is not in its history (the checkpoint was taken on another branch or a detached HEAD); [MAIN]------ stays in the safety snapshot
-        safety snapshot [SAFETY_ROLLBACK_1]----------------- holds the previous state; `checkpoint-manager undo` returns to it
+        safety snapshot [SAFETY_ROLLBACK_1] holds the previous state; `checkpoint-manager undo` returns to it
     "#);
     drop(filters);
     // Back on the same line of history, a rollback says the branch moved back.
@@ -326,9 +326,9 @@ fn a_rollback_to_a_detached_head_checkpoint_says_it_in_words() {
     ];
     let _filters = operation_filters(&repo, &session, &named).bind_to_scope();
     assert_snapshot!(text, @r#"
-        rolled back to checkpoint [FIRST]----------------------------- (mixed, commit [FIRST_SHA]-)
+        rolled back to checkpoint [FIRST]- (mixed, commit [FIRST_SHA]-)
         branch main moved back from [LATER_SHA]- to [FIRST_SHA]-
-        safety snapshot [SAFETY_ROLLBACK_2]----------------- holds the previous state; `checkpoint-manager undo` returns to it
+        safety snapshot [SAFETY_ROLLBACK_2] holds the previous state; `checkpoint-manager undo` returns to it
     "#);
 }
 

@@ -209,6 +209,12 @@ fn an_mcp_client_creates_lists_rolls_back_and_undoes_with_files_checked_on_disk(
         1,
         "{listed}"
     );
+    // Issue 10: a prefix of the id works as on the command line (3 ids in the session: 8
+    // digits are unique but once in billions).
+    let id = listed["checkpoints"][0]["checkpoint_id"].as_str().unwrap();
+    let (error, got, text) = server.call("checkpoint_get", json!({"checkpoint_id": &id[..8]}));
+    assert!(!error, "{text}");
+    assert_eq!(got["checkpoint"]["checkpoint_id"], id);
 }
 
 #[test]

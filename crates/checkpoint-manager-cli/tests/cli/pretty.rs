@@ -76,9 +76,9 @@ fn create_get_list_and_summary() {
     let _filters = pretty_filters(repo.path(), &names).bind_to_scope();
     let listed = pretty(&repo, &["list", "--session-id", &session]);
     assert_snapshot!(listed, @r#"
-        ID                                    TIME                         PHASE           TYPE                 MODE       RB  DESCRIPTION
-        [B]---------------------------------  [TIME]---------------------  implement       manual               commit      0  Second line one
-        [A]---------------------------------  [TIME]---------------------  plan            phase_complete       commit      0  Planning complete
+        ID        TIME                         PHASE           TYPE                 MODE       RB  DESCRIPTION
+        [B]-----  [TIME]---------------------  implement       manual               commit      0  Second line one
+        [A]-----  [TIME]---------------------  plan            phase_complete       commit      0  Planning complete
         2 checkpoint(s)
     "#);
 
@@ -122,8 +122,8 @@ fn rollback_mixed_and_hard() {
         &["rollback", "--session-id", &session, "--checkpoint-id", &id],
     );
     assert_snapshot!(mixed, @r#"
-        rolled back to checkpoint [A]--------------------------------- (mixed, commit [A_SHA]-----)
-        safety snapshot [ID]-------------------------------- holds the previous state; `checkpoint-manager undo` returns to it
+        rolled back to checkpoint [A]----- (mixed, commit [A_SHA]-----)
+        safety snapshot [ID]---- holds the previous state; `checkpoint-manager undo` returns to it
     "#);
     let hard = pretty(
         &repo,
@@ -137,8 +137,8 @@ fn rollback_mixed_and_hard() {
         ],
     );
     assert_snapshot!(hard, @r#"
-        rolled back to checkpoint [A]--------------------------------- (hard, commit [A_SHA]-----)
-        safety snapshot [ID]-------------------------------- holds the previous state; `checkpoint-manager undo` returns to it
+        rolled back to checkpoint [A]----- (hard, commit [A_SHA]-----)
+        safety snapshot [ID]---- holds the previous state; `checkpoint-manager undo` returns to it
     "#);
 }
 

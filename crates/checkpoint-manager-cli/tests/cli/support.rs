@@ -180,6 +180,11 @@ pub fn pretty_filters(repo: &Path, names: &[(&str, &str)]) -> insta::Settings {
             settings.add_filter(&format!(r"\b{}\b", &value[..12]), padded(name, 12));
         }
     }
+    // A named checkpoint id also names its short form (issue 10: 8 digits shown), once every
+    // full id is named (two ids may share their first 8 digits).
+    for (value, name) in names.iter().filter(|(value, _)| value.len() == 36) {
+        settings.add_filter(&format!(r"\b{}\b", &value[..8]), padded(name, 8));
+    }
     for path in [std::fs::canonicalize(repo).unwrap(), repo.to_owned()] {
         settings.add_filter(&regex_escape(&path.display().to_string()), "[REPO]");
     }
@@ -196,6 +201,8 @@ pub fn pretty_filters(repo: &Path, names: &[(&str, &str)]) -> insta::Settings {
         (r"\b[0-9a-f]{40}\b", "[SHA]", 40),
         (r"\b[0-9a-f]{12}\b", "[SHORT]", 12),
         (r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", "[TIME]", 27),
+        // Short ids no test named (issue 10).
+        (r"\b[0-9a-f]{8}\b", "[ID]", 8),
     ] {
         settings.add_filter(pattern, padded(name, width));
     }

@@ -354,7 +354,7 @@ fn pretty_undo_says_what_was_undone() {
     );
     // It names the rollback it undid (its target), not the safety snapshot as a checkpoint.
     assert!(
-        text.contains(&format!("undid the rollback to checkpoint {id}")),
+        text.contains(&format!("undid the rollback to checkpoint {}", &id[..8])),
         "{text}"
     );
     assert!(!text.contains("rolled back to checkpoint"), "{text}");
@@ -362,8 +362,8 @@ fn pretty_undo_says_what_was_undone() {
     let _filters =
         pretty_filters(repo.path(), &[(&id, "[A]"), (&op, "[ROLLBACK]")]).bind_to_scope();
     assert_snapshot!(text, @r#"
-        undid the rollback to checkpoint [A]--------------------------------- (operation [ROLLBACK]--------------------------): branch, HEAD, index and files are as they were before it
-        safety snapshot [ID]-------------------------------- holds the previous state; `checkpoint-manager redo` returns to it
+        undid the rollback to checkpoint [A]----- (operation [ROLLBACK]--------------------------): branch, HEAD, index and files are as they were before it
+        safety snapshot [ID]---- holds the previous state; `checkpoint-manager redo` returns to it
     "#);
 }
 

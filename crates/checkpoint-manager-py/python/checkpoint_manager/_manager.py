@@ -28,6 +28,7 @@ from ._models import (
     StateSnapshot,
     ValidationResult,
 )
+from ._models import SessionInfo  # issue 10
 
 __all__ = ["CheckpointManager", "DEFAULT_LOCK_TIMEOUT", "DEFAULT_MAX_FILE_SIZE"]
 
@@ -297,6 +298,15 @@ class CheckpointManager:
             self._sessions(session_id, all_sessions), remote, include_deleted
         )
         return PullResult.from_dict(json.loads(raw))
+
+    # Issue 10: the sessions list.
+
+    def list_sessions(self) -> List[SessionInfo]:
+        """Returns every session of the repository, newest first (by its newest checkpoint):
+        those with a log under ``.flow/maestro/sessions/`` and those known only from their git
+        refs (pulled or fetched; their log is rebuilt first)."""
+        raw = self._native().list_sessions()
+        return [SessionInfo.from_dict(s) for s in json.loads(raw)]
 
     def __repr__(self) -> str:
         return (

@@ -487,3 +487,32 @@ class Operation:
         if self.undid is not None:
             data["undid"] = self.undid
         return data
+
+
+# Issue 10: the sessions list.
+
+
+@dataclass
+class SessionInfo:
+    """One session of the repository, as ``list_sessions`` reports it: how many checkpoints the
+    user or orchestrator created (safety snapshots left out), when the first and the last were
+    made, the phase of the last, and how many rollbacks restored one of them."""
+
+    session_id: str
+    checkpoints: int
+    first: Optional[str]
+    last: Optional[str]
+    latest_phase: Optional[CheckpointPhase]
+    rollbacks: int
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SessionInfo:
+        phase = data.get("latest_phase")
+        return cls(
+            session_id=data["session_id"],
+            checkpoints=data["checkpoints"],
+            first=data.get("first"),
+            last=data.get("last"),
+            latest_phase=CheckpointPhase(phase) if phase is not None else None,
+            rollbacks=data["rollbacks"],
+        )

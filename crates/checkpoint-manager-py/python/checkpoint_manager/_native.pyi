@@ -35,6 +35,8 @@ class Manager:
         remote: Optional[str] = None,
         include_deleted: bool = False,
     ) -> str: ...
+    # Issue 10: the sessions list.
+    def list_sessions(self) -> str: ...
 
 def validate_at(
     path: str, test_command: Optional[str] = None, test_timeout: Optional[float] = None

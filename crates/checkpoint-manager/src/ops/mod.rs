@@ -5,3 +5,7 @@ pub(crate) mod create;
 pub(crate) mod delete;
 pub(crate) mod repair;
 pub(crate) mod rollback;
+
+// Short ids and the sessions list (issue 10).
+pub(crate) mod sessions;
+pub(crate) mod short_ids;
