@@ -219,10 +219,13 @@ pub enum Error {
 
     #[error("checkpoint id {prefix:?} is ambiguous in session {session}: it starts {} checkpoints: {}; give more of its digits", candidates.len(), candidates.join(", "))]
     AmbiguousCheckpointId {
-        session: String,
+        session: SessionId,
         prefix: String,
         candidates: Vec<String>,
     },
+
+    #[error("checkpoint {prefix} not found in session {session}; listing the session (list) shows its checkpoints")]
+    CheckpointPrefixNotFound { session: SessionId, prefix: String },
 }
 
 impl Error {
@@ -256,6 +259,7 @@ impl Error {
             }
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
+            | Error::CheckpointPrefixNotFound { .. }
             | Error::NothingToUndo { .. }
             | Error::NothingToRedo { .. }
             | Error::MissingCommit { .. } => ErrorKind::NotFound,

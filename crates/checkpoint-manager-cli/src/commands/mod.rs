@@ -149,7 +149,8 @@ fn command_hint(error: &Error) -> Option<String> {
         | Error::NotLogged { session, .. } => {
             format!("run `checkpoint-manager repair --session-id {session}`")
         }
-        Error::CheckpointNotFound { session, .. } => {
+        Error::CheckpointNotFound { session, .. }
+        | Error::CheckpointPrefixNotFound { session, .. } => {
             format!("`checkpoint-manager list --session-id {session}` shows them")
         }
         Error::Interrupted { session, .. } => {

@@ -27,12 +27,12 @@ impl CheckpointManager {
             .collect();
         match matches.as_slice() {
             [one] => Ok(one.checkpoint_id),
-            [] => Err(Error::CheckpointNotFound {
-                session: session.as_string(),
-                checkpoint: text.to_owned(),
+            [] => Err(Error::CheckpointPrefixNotFound {
+                session,
+                prefix: text.to_owned(),
             }),
             many => Err(Error::AmbiguousCheckpointId {
-                session: session.as_string(),
+                session,
                 prefix: text.to_owned(),
                 candidates: many.iter().map(|c| candidate(c)).collect(),
             }),
