@@ -118,16 +118,13 @@ impl Manager {
         })?;
         let inner = py
             .detach(|| {
-                let defaults = Options::from_env()?;
-                let cap = match max_file_size {
-                    None => defaults.max_file_size,
-                    Some(0) => None,
-                    Some(bytes) => Some(bytes),
-                };
-                let options = defaults
+                let mut options = Options::from_env()?
                     .with_lock_timeout(lock_timeout)
-                    .with_max_file_size(cap)
                     .with_notice_sink(NoticeSink::new(warn));
+                // Unset: the environment, else git config, else the default.
+                if let Some(bytes) = max_file_size {
+                    options = options.with_max_file_size((bytes != 0).then_some(bytes));
+                }
                 CheckpointManager::with_options(path, options)
             })
             .map_err(py_err)?;
@@ -346,6 +343,9 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
         "DEFAULT_LOCK_TIMEOUT",
         Options::default().lock_timeout.as_secs_f64(),
     )?;
-    module.add("DEFAULT_MAX_FILE_SIZE", Options::default().max_file_size)?;
+    module.add(
+        "DEFAULT_MAX_FILE_SIZE",
+        Some(checkpoint_manager::DEFAULT_MAX_FILE_SIZE),
+    )?;
     Ok(())
 }

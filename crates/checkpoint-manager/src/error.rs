@@ -207,6 +207,9 @@ pub enum Error {
 
     #[error("remote {remote} has no checkpoints of {what}; push them from the machine that made them first, or check the remote and the session id")]
     RemoteHasNoCheckpoints { remote: String, what: String },
+
+    #[error("cannot include {}: {problem}; nothing was changed; name a file or folder inside the work tree", path.display())]
+    InvalidInclude { path: PathBuf, problem: &'static str },
 }
 
 impl Error {
@@ -234,7 +237,8 @@ impl Error {
             | Error::GitTooOld { .. }
             | Error::EmptyText { .. }
             | Error::SafetySnapshotInUse { .. }
-            | Error::InvalidRemote { .. } => ErrorKind::Invalid,
+            | Error::InvalidRemote { .. }
+            | Error::InvalidInclude { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }

@@ -387,6 +387,7 @@ fn commit_mode_leaves_untracked_files_over_the_cap_out_of_the_commit() {
         path: "big.bin".to_owned(),
         reason: SkipReason::TooLarge,
         size: Some(120_000_000),
+        files: None,
     }];
     assert_eq!(cp.skipped, skipped);
     // The log keeps the same list (read raw: this pins the log's layout).

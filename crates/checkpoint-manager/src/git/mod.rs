@@ -21,6 +21,7 @@ mod remote;
 mod repo;
 mod status;
 mod trees;
+mod untracked;
 
 use command::GitCommand;
 
@@ -54,3 +55,4 @@ pub use status::{Head, Status, StatusEntry};
 pub use trees::{
     edit_tree_from_worktree, hash_files_raw, hash_files_unstored, is_attributes_file, EditedTrees,
 };
+pub use untracked::untracked_top_folders;

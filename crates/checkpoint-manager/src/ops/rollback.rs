@@ -13,6 +13,7 @@ use crate::model::{
     BranchMove, Checkpoint, CheckpointMode, CheckpointType, Operation, OperationKind,
     OperationState, ResetMode, RollbackOutcome, SnapshotInfo,
 };
+use crate::progress::Stage;
 use crate::ops::create::snapshot_info;
 use crate::restore::{self, HeadAfter, RestoreTarget};
 use crate::session::LockedSession;
@@ -133,15 +134,19 @@ impl CheckpointManager {
                 };
                 Ok((resolved, overwritten))
             });
+            let reading = self.progress(Stage::ReadingWorkTree, None);
             let state = snapshot::read_state(&self.repo, true, true);
+            drop(reading);
             (state, checks.join())
         });
         let (resolved, overwritten) = target_checks.unwrap_or(Err(Error::WorkerPanicked {
             task: "checking the target",
         }))?;
-        let (status, index_copy) = state?;
+        let state = state?;
+        let status = state.status;
         validate::require_checkpointable(&self.repo, &status)?;
-        let index_copy = index_copy.expect("the index was copied")?;
+        let index_copy = state.index_copy.expect("the index was copied")?;
+        let caps = self.options.caps(&state.settings?);
         let mut overwritten = overwritten;
         if matches!(mode, ResetMode::Hard) {
             restore::replaced_folders(&self.repo, &status, &target.commit_sha, &mut overwritten)?;
@@ -162,6 +167,7 @@ impl CheckpointManager {
         Ok(PreparedRestore {
             status,
             index_copy,
+            caps,
             restore_target,
             overwritten,
             branch_moved,
@@ -182,6 +188,7 @@ impl CheckpointManager {
         let PreparedRestore {
             status,
             index_copy,
+            caps,
             restore_target,
             overwritten,
             ..
@@ -193,15 +200,18 @@ impl CheckpointManager {
         );
         let message = format!("checkpoint-manager snapshot: {description}");
         let assume_unchanged = index_copy.assume_unchanged().to_vec();
+        let capturing = self.progress(Stage::CapturingFiles, Some(status.entries.len() as u64));
         let captured = snapshot::capture(
             &self.repo,
             &status,
             index_copy,
-            self.options.max_file_size,
+            caps,
             &overwritten.untracked,
             &overwritten.tracked,
             &message,
         )?;
+        capturing.advance(status.entries.len() as u64);
+        drop(capturing);
         let safety_tree = captured.tree.clone();
         let safety_id = CheckpointId::new_random();
         let operation = new_operation(kind, target, safety_id, mode, step);
@@ -257,6 +267,7 @@ impl CheckpointManager {
             session: session.as_string(),
             safety: safety.checkpoint_id.as_string(),
         };
+        let restoring = self.progress(Stage::RestoringFiles, None);
         let restored = self.restore_files(
             target,
             mode,
@@ -265,6 +276,7 @@ impl CheckpointManager {
             restore_target,
             &safety_tree,
         );
+        drop(restoring);
         let removed_paths = match restored {
             Ok(paths) => paths,
             Err(e) => {
@@ -627,6 +639,8 @@ pub(crate) fn skipped_paths(target: &Checkpoint) -> Vec<Vec<u8>> {
 struct PreparedRestore {
     status: Status,
     index_copy: snapshot::IndexCopy,
+    /// The caps in force, from the options and git config.
+    caps: snapshot::Caps,
     restore_target: RestoreTarget,
     overwritten: restore::Overwritten,
     branch_moved: Option<BranchMove>,
