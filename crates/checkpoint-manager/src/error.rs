@@ -209,7 +209,10 @@ pub enum Error {
     RemoteHasNoCheckpoints { remote: String, what: String },
 
     #[error("cannot include {}: {problem}; nothing was changed; name a file or folder inside the work tree", path.display())]
-    InvalidInclude { path: PathBuf, problem: &'static str },
+    InvalidInclude {
+        path: PathBuf,
+        problem: &'static str,
+    },
 }
 
 impl Error {

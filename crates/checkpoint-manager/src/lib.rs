@@ -56,8 +56,8 @@ mod store;
 mod validate;
 
 pub use defaults::{
-    DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_UNTRACKED_DIR_FILES, MAX_FILE_SIZE_ENV, SESSIONS_DIR, TOOL_EMAIL,
-    TOOL_NAME,
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_UNTRACKED_DIR_FILES,
+    MAX_FILE_SIZE_ENV, SESSIONS_DIR, TOOL_EMAIL, TOOL_NAME,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{CheckpointId, OperationId, SessionId};

@@ -15,8 +15,8 @@ use crate::model::{
     Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
     Notice, Operation, RepairReport, ResetMode, RollbackOutcome, StateSnapshot, ValidationResult,
 };
-use crate::remote::{self, PullOutcome, PushOutcome, Sessions};
 use crate::progress::{ProgressSink, Stage, StageGuard};
+use crate::remote::{self, PullOutcome, PushOutcome, Sessions};
 use crate::settings::Settings;
 use crate::snapshot::Caps;
 use crate::validate;

@@ -10,9 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::defaults::MAX_FILE_SIZE_ENV;
-use crate::settings::{MAX_FILE_SIZE_KEY, MAX_UNTRACKED_DIR_FILES_KEY};
 use crate::error::Error;
 use crate::ids::{CheckpointId, OperationId};
+use crate::settings::{MAX_FILE_SIZE_KEY, MAX_UNTRACKED_DIR_FILES_KEY};
 
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -409,11 +409,7 @@ pub enum Notice {
     },
     /// An untracked folder holding more files than the folder cap was left out of a checkpoint
     /// commit (a warning).
-    TooManyFiles {
-        path: String,
-        files: u64,
-        cap: u64,
-    },
+    TooManyFiles { path: String, files: u64, cap: u64 },
     /// The first checkpoint commit in a repository: such commits skip hooks and signing. Said
     /// once per repository (a marker in the git dir remembers it).
     CommitsSkipHooks,

@@ -9,10 +9,10 @@ use crate::ids::{CheckpointId, SessionId};
 use crate::log::{now_timestamp, SESSIONS_EXCLUDE};
 use crate::manager::{CheckpointManager, CreateRequest, Created};
 use crate::model::{Checkpoint, CheckpointMode, Notice, SkipReason, SkippedPath, SnapshotInfo};
-use crate::ops::rollback::is_object_id;
 use crate::ops::include::resolve_includes;
+use crate::ops::rollback::is_object_id;
 use crate::progress::Stage;
-use crate::snapshot::{self, Captured, Caps, IndexFile, IndexStamp, TempIndex};
+use crate::snapshot::{self, Caps, Captured, IndexFile, IndexStamp, TempIndex};
 use crate::store;
 use crate::validate;
 

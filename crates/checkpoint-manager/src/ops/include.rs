@@ -13,7 +13,10 @@ use crate::git::Repo;
 /// or the first one that cannot be included.
 pub(crate) fn resolve_includes(repo: &Repo, include: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
     let top = canonical(repo.workdir())?;
-    include.iter().map(|path| resolve(repo, &top, path)).collect()
+    include
+        .iter()
+        .map(|path| resolve(repo, &top, path))
+        .collect()
 }
 
 fn resolve(repo: &Repo, top: &Path, path: &Path) -> Result<Vec<u8>> {
@@ -31,7 +34,11 @@ fn resolve(repo: &Repo, top: &Path, path: &Path) -> Result<Vec<u8>> {
     let parent = canonical(parent).map_err(|_| refuse("it does not exist"))?;
     let relative = match parent.join(name).strip_prefix(top) {
         Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf(),
-        Ok(_) => return Err(refuse("it is the whole work tree; name files or folders in it")),
+        Ok(_) => {
+            return Err(refuse(
+                "it is the whole work tree; name files or folders in it",
+            ))
+        }
         Err(_) => return Err(refuse("it is outside the work tree")),
     };
     if relative.components().any(|c| c.as_os_str() == ".git") {

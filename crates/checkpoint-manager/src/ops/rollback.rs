@@ -13,8 +13,8 @@ use crate::model::{
     BranchMove, Checkpoint, CheckpointMode, CheckpointType, Operation, OperationKind,
     OperationState, ResetMode, RollbackOutcome, SnapshotInfo,
 };
-use crate::progress::Stage;
 use crate::ops::create::snapshot_info;
+use crate::progress::Stage;
 use crate::restore::{self, HeadAfter, RestoreTarget};
 use crate::session::LockedSession;
 use crate::snapshot::{self, IndexFile};

@@ -84,11 +84,7 @@ fn skipped_path(path: &[u8], reason: SkipReason, size: Option<u64>) -> SkippedPa
 /// Returns the top-most untracked folders (ending in `/`) holding more than `cap` untracked
 /// files, with their counts, sorted. Costs a git process only when the work tree holds more
 /// untracked files than the cap in all, so the common case pays nothing.
-fn crowded_folders(
-    repo: &Repo,
-    status: &Status,
-    cap: Option<u64>,
-) -> Result<Vec<(Vec<u8>, u64)>> {
+fn crowded_folders(repo: &Repo, status: &Status, cap: Option<u64>) -> Result<Vec<(Vec<u8>, u64)>> {
     let Some(cap) = cap else {
         return Ok(Vec::new());
     };

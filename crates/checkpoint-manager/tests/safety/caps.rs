@@ -65,17 +65,33 @@ fn an_untracked_folder_over_the_configured_cap_is_skipped_whole_and_restores_lea
         [too_many("node_modules/", 8), too_many("vendor/lib/", 6)]
     );
     let held = tree_paths(&fx.repo, &cp.commit_sha);
-    assert!(!held.iter().any(|p| p.starts_with("node_modules/")), "{held:?}");
-    assert!(!held.iter().any(|p| p.starts_with("vendor/lib/")), "{held:?}");
-    assert!(held.contains(&"few/pkg0/file0.js".to_owned()), "at the cap: captured");
+    assert!(
+        !held.iter().any(|p| p.starts_with("node_modules/")),
+        "{held:?}"
+    );
+    assert!(
+        !held.iter().any(|p| p.starts_with("vendor/lib/")),
+        "{held:?}"
+    );
+    assert!(
+        held.contains(&"few/pkg0/file0.js".to_owned()),
+        "at the cap: captured"
+    );
     assert!(held.contains(&"src/new.rs".to_owned()));
 
     let before: Vec<Vec<u8>> = modules.iter().map(|p| fx.repo.read(p)).collect();
     let outcome = fx.rollback_hard(&target);
     assert!(!fx.repo.exists("src/new.rs"), "captured, so removed");
     assert!(!fx.repo.exists("few/pkg0/file0.js"), "captured, so removed");
-    let safety = fx.mgr.get(fx.session, outcome.safety_checkpoint_id).unwrap();
-    assert_eq!(skipped_of(&safety), skipped_of(&cp), "the safety snapshot skips them too");
+    let safety = fx
+        .mgr
+        .get(fx.session, outcome.safety_checkpoint_id)
+        .unwrap();
+    assert_eq!(
+        skipped_of(&safety),
+        skipped_of(&cp),
+        "the safety snapshot skips them too"
+    );
     for (path, bytes) in modules.iter().zip(&before) {
         assert_eq!(&fx.repo.read(path), bytes, "{path} after the rollback");
     }
@@ -91,7 +107,10 @@ fn an_untracked_folder_over_the_configured_cap_is_skipped_whole_and_restores_lea
 #[test]
 fn a_restore_to_a_snapshot_that_skipped_a_folder_never_removes_its_files() {
     let repo = repo_with_config(&[]);
-    let fx = Fixture::over(repo, Options::default().with_max_untracked_dir_files(Some(3)));
+    let fx = Fixture::over(
+        repo,
+        Options::default().with_max_untracked_dir_files(Some(3)),
+    );
     let modules = fill(&fx.repo, "node_modules", 4);
     let target = fx.snapshot("with node_modules skipped");
     assert_eq!(skipped_of(&target), [too_many("node_modules/", 4)]);
@@ -101,9 +120,20 @@ fn a_restore_to_a_snapshot_that_skipped_a_folder_never_removes_its_files() {
     std::fs::remove_file(fx.repo.join(&modules[1])).unwrap();
     fx.repo.write("node_modules/pkg0/late.js", "late\n");
     let outcome = fx.rollback_hard(&target);
-    let safety = fx.mgr.get(fx.session, outcome.safety_checkpoint_id).unwrap();
-    assert_eq!(skipped_of(&safety), [], "the safety snapshot holds the folder");
-    assert!(outcome.removed_paths.is_empty(), "{:?}", outcome.removed_paths);
+    let safety = fx
+        .mgr
+        .get(fx.session, outcome.safety_checkpoint_id)
+        .unwrap();
+    assert_eq!(
+        skipped_of(&safety),
+        [],
+        "the safety snapshot holds the folder"
+    );
+    assert!(
+        outcome.removed_paths.is_empty(),
+        "{:?}",
+        outcome.removed_paths
+    );
     assert_eq!(fx.repo.read("node_modules/pkg0/late.js"), b"late\n");
     assert!(modules[2..].iter().all(|p| fx.repo.exists(p)));
 }
@@ -143,7 +173,10 @@ fn an_explicit_option_wins_over_git_config_for_both_caps() {
     let skipped = skipped_of(&fx.snapshot("explicit caps"));
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert_eq!(skipped[0], too_many("node_modules/", 4));
-    assert_eq!((skipped[1].path.as_str(), skipped[1].size), ("big.bin", Some(300)));
+    assert_eq!(
+        (skipped[1].path.as_str(), skipped[1].size),
+        ("big.bin", Some(300))
+    );
 }
 
 #[test]
@@ -161,14 +194,25 @@ fn the_file_size_cap_is_read_from_git_config_with_its_suffixes() {
     );
     assert!(tree_paths(&fx.repo, &cp.commit_sha).contains(&"fits.bin".to_owned()));
     // Commit mode leaves it out of the commit too, and so does a folder over the cap.
-    fx.repo.git(&["config", "checkpoint-manager.maxUntrackedDirFiles", "2"]);
+    fx.repo
+        .git(&["config", "checkpoint-manager.maxUntrackedDirFiles", "2"]);
     fill(&fx.repo, "node_modules", 3);
     let commit = fx.create(CheckpointMode::Commit, "commit with caps");
     let held = tree_paths(&fx.repo, &commit.commit_sha);
     assert!(!held.contains(&"big.bin".to_owned()) && held.contains(&"fits.bin".to_owned()));
-    assert!(!held.iter().any(|p| p.starts_with("node_modules/")), "{held:?}");
-    assert!(commit.skipped.contains(&too_many("node_modules/", 3)), "{:?}", commit.skipped);
-    assert!(fx.repo.status().contains("?? node_modules/"), "still untracked");
+    assert!(
+        !held.iter().any(|p| p.starts_with("node_modules/")),
+        "{held:?}"
+    );
+    assert!(
+        commit.skipped.contains(&too_many("node_modules/", 3)),
+        "{:?}",
+        commit.skipped
+    );
+    assert!(
+        fx.repo.status().contains("?? node_modules/"),
+        "still untracked"
+    );
 }
 
 #[test]
@@ -178,12 +222,15 @@ fn a_bad_cap_in_git_config_stops_the_snapshot_naming_the_key() {
     let before = fx.observe();
     let err = fx
         .mgr
-        .create(fx.session, &request(CheckpointMode::Snapshot, "bad setting"))
+        .create(
+            fx.session,
+            &request(CheckpointMode::Snapshot, "bad setting"),
+        )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Invalid);
     let message = err.to_string();
     assert!(
-        message.to_lowercase().contains("checkpoint-manager.maxuntrackeddirfiles")
+        message.contains("checkpoint-manager.maxUntrackedDirFiles")
             && message.contains("\"lots\"")
             && !message.contains('\n'),
         "{message}"
@@ -204,7 +251,9 @@ fn include_brings_in_an_ignored_file_a_too_large_file_and_a_capped_folder() {
     fill(&repo, "node_modules", 3);
     fill(&repo, "generated", 3);
     let fx = Fixture::over(repo, Options::default());
-    let include = ["debug.log", "model.bin", "node_modules"].map(Into::into).to_vec();
+    let include = ["debug.log", "model.bin", "node_modules"]
+        .map(Into::into)
+        .to_vec();
     let cp = fx
         .mgr
         .create(
@@ -222,7 +271,10 @@ fn include_brings_in_an_ignored_file_a_too_large_file_and_a_capped_folder() {
     let state = reader.state(&fx.repo, &cp.commit_sha);
     assert_eq!(
         file(&state, "model.bin"),
-        Some(&FileState::File { bytes: vec![7u8; 500], executable: false })
+        Some(&FileState::File {
+            bytes: vec![7u8; 500],
+            executable: false
+        })
     );
     // The user's index and status are untouched.
     assert!(fx.repo.status().contains("?? model.bin"));
@@ -249,9 +301,21 @@ fn include_refuses_paths_outside_the_work_tree_and_changes_nothing() {
     std::fs::write(outside.path().join("x"), "x").unwrap();
     let before = fx.observe();
     let cases: [(std::path::PathBuf, CheckpointMode, &str); 7] = [
-        ("../x".into(), CheckpointMode::Snapshot, "outside the work tree"),
-        (outside.path().join("x"), CheckpointMode::Snapshot, "outside the work tree"),
-        ("missing.txt".into(), CheckpointMode::Snapshot, "does not exist"),
+        (
+            "../x".into(),
+            CheckpointMode::Snapshot,
+            "outside the work tree",
+        ),
+        (
+            outside.path().join("x"),
+            CheckpointMode::Snapshot,
+            "outside the work tree",
+        ),
+        (
+            "missing.txt".into(),
+            CheckpointMode::Snapshot,
+            "does not exist",
+        ),
         (".git/config".into(), CheckpointMode::Snapshot, "git dir"),
         (".flow".into(), CheckpointMode::Commit, "sessions folder"),
         (".".into(), CheckpointMode::Snapshot, "whole work tree"),
@@ -262,7 +326,10 @@ fn include_refuses_paths_outside_the_work_tree_and_changes_nothing() {
         let err = fx.mgr.create(fx.session, &request).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Invalid, "{path:?}: {err}");
         let message = err.to_string();
-        assert!(message.contains(problem) && !message.contains('\n'), "{path:?}: {message}");
+        assert!(
+            message.contains(problem) && !message.contains('\n'),
+            "{path:?}: {message}"
+        );
     }
     assert_eq!(fx.mgr.list(fx.session).unwrap(), []);
     assert_same_for_user(&before, &fx.observe(), "refused includes");
@@ -300,22 +367,35 @@ fn stages(events: &[Progress]) -> Vec<Stage> {
 #[test]
 fn snapshots_and_rollbacks_report_their_stages_to_the_progress_sink() {
     let (sink, events) = recorder();
-    let fx = Fixture::over(repo_with_config(&[]), Options::default().with_progress_sink(sink));
+    let fx = Fixture::over(
+        repo_with_config(&[]),
+        Options::default().with_progress_sink(sink),
+    );
     fx.repo.write("a.txt", "a\n");
     fx.repo.write("b.txt", "b\n");
     let cp = fx.snapshot("two files");
     let heard = std::mem::take(&mut *events.lock().unwrap());
-    assert_eq!(stages(&heard), [Stage::ReadingWorkTree, Stage::CapturingFiles]);
+    assert_eq!(
+        stages(&heard),
+        [Stage::ReadingWorkTree, Stage::CapturingFiles]
+    );
     assert!(heard.contains(&Progress::Started {
         stage: Stage::CapturingFiles,
         total: Some(2)
     }));
-    assert!(heard.contains(&Progress::Advanced { stage: Stage::CapturingFiles, done: 2 }));
+    assert!(heard.contains(&Progress::Advanced {
+        stage: Stage::CapturingFiles,
+        done: 2
+    }));
     fx.rollback_hard(&cp);
     let heard = std::mem::take(&mut *events.lock().unwrap());
     assert_eq!(
         stages(&heard),
-        [Stage::ReadingWorkTree, Stage::CapturingFiles, Stage::RestoringFiles]
+        [
+            Stage::ReadingWorkTree,
+            Stage::CapturingFiles,
+            Stage::RestoringFiles
+        ]
     );
 }
 
@@ -324,6 +404,9 @@ fn a_failing_step_still_finishes_its_stage() {
     let (sink, events) = recorder();
     let repo = repo_with_config(&[("checkpoint-manager.maxFileSize", "huge")]);
     let fx = Fixture::over(repo, Options::default().with_progress_sink(sink));
-    assert!(fx.mgr.create(fx.session, &request(CheckpointMode::Snapshot, "x")).is_err());
+    assert!(fx
+        .mgr
+        .create(fx.session, &request(CheckpointMode::Snapshot, "x"))
+        .is_err());
     assert_eq!(stages(&events.lock().unwrap()), [Stage::ReadingWorkTree]);
 }
