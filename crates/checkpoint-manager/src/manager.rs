@@ -128,7 +128,7 @@ impl Options {
     /// The caps in force: set here, else from git config (`0`: none), else the defaults.
     pub(crate) fn caps(&self, settings: &Settings) -> Caps {
         let pick = |set: Option<Option<u64>>, configured: Option<u64>, default: u64| {
-            set.unwrap_or_else(|| match configured {
+            set.unwrap_or(match configured {
                 Some(0) => None,
                 Some(n) => Some(n),
                 None => Some(default),
