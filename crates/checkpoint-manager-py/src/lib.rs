@@ -138,7 +138,8 @@ impl Manager {
     }
 
     /// Creates a checkpoint; `mode` is `commit`, `tag` or `snapshot`. Returns its JSON.
-    #[pyo3(signature = (session_id, description, phase, checkpoint_type, state_snapshot, mode))]
+    /// `include` names paths captured even when ignored or over a cap.
+    #[pyo3(signature = (session_id, description, phase, checkpoint_type, state_snapshot, mode, include=Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         &self,
@@ -149,6 +150,7 @@ impl Manager {
         checkpoint_type: &str,
         state_snapshot: Option<&str>,
         mode: &str,
+        include: Vec<PathBuf>,
     ) -> PyResult<String> {
         let session = session(session_id)?;
         let phase = phase.parse::<CheckpointPhase>().map_err(py_err)?;
@@ -161,7 +163,8 @@ impl Manager {
         let request = CreateRequest::new(description, phase)
             .with_type(checkpoint_type)
             .with_state_snapshot(state_snapshot)
-            .with_mode(mode);
+            .with_mode(mode)
+            .with_include(include);
         let created = py
             .detach(|| self.inner.create(session, &request))
             .map_err(py_err)?;

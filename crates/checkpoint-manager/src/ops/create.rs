@@ -60,7 +60,7 @@ impl CheckpointManager {
         let id = CheckpointId::new_random();
         let mut checkpoint = new_checkpoint(request, id);
         let mut refs = RefTransaction::default();
-        let capturing = self.progress(Stage::CapturingFiles, Some(status.entries.len() as u64));
+        let capturing = self.progress(Stage::CapturingFiles, None);
         let (new_index, made_commit) = self.write_by_mode(
             request,
             &status,
@@ -68,7 +68,6 @@ impl CheckpointManager {
             &mut checkpoint,
             &mut refs,
         )?;
-        capturing.advance(status.entries.len() as u64);
         drop(capturing);
         if if_changed {
             if let Some(newest) = self.same_files_as_newest(&open.checkpoints, &checkpoint) {

@@ -200,7 +200,7 @@ impl CheckpointManager {
         );
         let message = format!("checkpoint-manager snapshot: {description}");
         let assume_unchanged = index_copy.assume_unchanged().to_vec();
-        let capturing = self.progress(Stage::CapturingFiles, Some(status.entries.len() as u64));
+        let capturing = self.progress(Stage::CapturingFiles, None);
         let captured = snapshot::capture(
             &self.repo,
             &status,
@@ -210,7 +210,6 @@ impl CheckpointManager {
             &overwritten.tracked,
             &message,
         )?;
-        capturing.advance(status.entries.len() as u64);
         drop(capturing);
         let safety_tree = captured.tree.clone();
         let safety_id = CheckpointId::new_random();

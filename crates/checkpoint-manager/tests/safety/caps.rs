@@ -379,13 +379,10 @@ fn snapshots_and_rollbacks_report_their_stages_to_the_progress_sink() {
         stages(&heard),
         [Stage::ReadingWorkTree, Stage::CapturingFiles]
     );
+    // git hashes the files in one process: the stage cannot count them, it has no total.
     assert!(heard.contains(&Progress::Started {
         stage: Stage::CapturingFiles,
-        total: Some(2)
-    }));
-    assert!(heard.contains(&Progress::Advanced {
-        stage: Stage::CapturingFiles,
-        done: 2
+        total: None
     }));
     fx.rollback_hard(&cp);
     let heard = std::mem::take(&mut *events.lock().unwrap());
