@@ -306,17 +306,33 @@ impl CheckpointManager {
         let parents: Vec<&str> = status.head.oid.iter().map(String::as_str).collect();
         let commit =
             crate::git::write_commit(&self.repo, &tree, &parents, message, Author::UserOrTool)?;
-        Ok((commit, Some(StagedIndex { copy, stamp, paths }), skipped))
+        let forced = capture.include.clone();
+        let staged = StagedIndex {
+            copy,
+            stamp,
+            paths,
+            forced,
+        };
+        Ok((commit, Some(staged), skipped))
     }
 
     /// Puts the staged copy in place of the user's index; when another git wrote the index
     /// meanwhile, stages the same paths into that version instead (as `git add -A` would now).
     pub(crate) fn install_staged_index(&self, staged: StagedIndex) -> Result<()> {
-        let StagedIndex { copy, stamp, paths } = staged;
+        let StagedIndex {
+            copy,
+            stamp,
+            paths,
+            forced,
+        } = staged;
         if copy.replace_user_index(&self.repo, &stamp)? {
             return Ok(());
         }
-        snapshot::stage_paths(&self.repo, IndexFile::User, &paths)
+        snapshot::stage_paths(&self.repo, IndexFile::User, &paths)?;
+        if forced.is_empty() {
+            return Ok(());
+        }
+        crate::git::force_add(&self.repo, IndexFile::User, &forced)
     }
 }
 
@@ -347,6 +363,8 @@ pub(crate) struct StagedIndex {
     pub(crate) stamp: IndexStamp,
     /// What was staged, to stage again if another git rewrote the index meanwhile.
     pub(crate) paths: Vec<Vec<u8>>,
+    /// What was force-added (included), likewise.
+    pub(crate) forced: Vec<Vec<u8>>,
 }
 
 pub(crate) fn snapshot_info(

@@ -291,6 +291,9 @@ fn include_in_commit_mode_commits_a_too_large_file() {
     assert_eq!(cp.skipped, []);
     assert!(tree_paths(&fx.repo, &cp.commit_sha).contains(&"model.bin".to_owned()));
     assert_eq!(fx.repo.head(), cp.commit_sha);
+    // The user's index follows the commit: the file is tracked now, the tree clean.
+    assert_eq!(fx.repo.git(&["ls-files", "model.bin"]), "model.bin");
+    assert_eq!(fx.repo.status(), "");
 }
 
 #[test]
