@@ -52,6 +52,15 @@ fn a_folder_over_the_configured_cap_is_listed_with_its_count_and_nothing_reaches
     );
     let r = run(repo.path(), &snapshot_args(&session, &["--quiet"]));
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let pretty = ok_text(
+        repo.path(),
+        &snapshot_args(&session, &["--output", "pretty"]),
+    );
+    let skipped: Vec<&str> = pretty.lines().filter(|l| l.contains("skipped")).collect();
+    assert_eq!(
+        skipped,
+        ["  skipped      node_modules/ (too_many_files, 5 files)"]
+    );
 }
 
 #[test]
