@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod output;
 mod pager;
+mod progress;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -169,6 +169,10 @@ pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Re
         let size = skipped
             .size
             .map_or_else(String::new, |n| format!(", {n} bytes"));
+        let size = match skipped.files {
+            Some(n) => format!("{size}, {n} files"),
+            None => size,
+        };
         writeln!(
             out,
             "  {}      {} ({}{size})",

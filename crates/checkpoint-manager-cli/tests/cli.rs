@@ -9,6 +9,8 @@ mod support;
 
 #[path = "cli/big_messages.rs"]
 mod big_messages;
+#[path = "cli/caps.rs"]
+mod caps;
 #[path = "cli/create.rs"]
 mod create;
 #[path = "cli/delete.rs"]

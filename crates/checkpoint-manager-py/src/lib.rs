@@ -113,16 +113,13 @@ impl Manager {
         })?;
         let inner = py
             .detach(|| {
-                let defaults = Options::from_env()?;
-                let cap = match max_file_size {
-                    None => defaults.max_file_size,
-                    Some(0) => None,
-                    Some(bytes) => Some(bytes),
-                };
-                let options = defaults
+                let mut options = Options::from_env()?
                     .with_lock_timeout(lock_timeout)
-                    .with_max_file_size(cap)
                     .with_notice_sink(NoticeSink::new(warn));
+                // Unset: the environment, else git config, else the default.
+                if let Some(bytes) = max_file_size {
+                    options = options.with_max_file_size((bytes != 0).then_some(bytes));
+                }
                 CheckpointManager::with_options(path, options)
             })
             .map_err(py_err)?;
@@ -136,7 +133,8 @@ impl Manager {
     }
 
     /// Creates a checkpoint; `mode` is `commit`, `tag` or `snapshot`. Returns its JSON.
-    #[pyo3(signature = (session_id, description, phase, checkpoint_type, state_snapshot, mode))]
+    /// `include` names paths captured even when ignored or over a cap.
+    #[pyo3(signature = (session_id, description, phase, checkpoint_type, state_snapshot, mode, include=Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         &self,
@@ -147,6 +145,7 @@ impl Manager {
         checkpoint_type: &str,
         state_snapshot: Option<&str>,
         mode: &str,
+        include: Vec<PathBuf>,
     ) -> PyResult<String> {
         let session = session(session_id)?;
         let phase = phase.parse::<CheckpointPhase>().map_err(py_err)?;
@@ -159,7 +158,8 @@ impl Manager {
         let request = CreateRequest::new(description, phase)
             .with_type(checkpoint_type)
             .with_state_snapshot(state_snapshot)
-            .with_mode(mode);
+            .with_mode(mode)
+            .with_include(include);
         let created = py
             .detach(|| self.inner.create(session, &request))
             .map_err(py_err)?;
@@ -357,6 +357,9 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
         "DEFAULT_LOCK_TIMEOUT",
         Options::default().lock_timeout.as_secs_f64(),
     )?;
-    module.add("DEFAULT_MAX_FILE_SIZE", Options::default().max_file_size)?;
+    module.add(
+        "DEFAULT_MAX_FILE_SIZE",
+        Some(checkpoint_manager::DEFAULT_MAX_FILE_SIZE),
+    )?;
     Ok(())
 }

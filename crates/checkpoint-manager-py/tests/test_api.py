@@ -452,3 +452,29 @@ def test_checkpoints_round_trip_through_their_dict_form(repo: Repo, sid: str) ->
     )
     assert Checkpoint.from_dict(cp.to_dict()) == cp
     assert repo.log(sid)["checkpoints"][0] == cp.to_dict()
+
+
+def test_caps_come_from_git_config_and_include_forces_paths_in(repo: Repo, sid: str) -> None:
+    repo.git("config", "checkpoint-manager.maxUntrackedDirFiles", "3")
+    repo.git("config", "checkpoint-manager.maxFileSize", "1k")
+    for i in range(4):
+        repo.write(f"node_modules/pkg/file{i}.js", f"{i}\n")
+    repo.write("big.bin", "x" * 2048)
+    manager = CheckpointManager()
+    cp = manager.create_checkpoint(sid, "capped", CheckpointPhase.PLAN, snapshot=True)
+    assert cp.snapshot is not None
+    assert [(s.path, s.reason, s.size, s.files) for s in cp.snapshot.skipped] == [
+        ("node_modules/", "too_many_files", None, 4),
+        ("big.bin", "too_large", 2048, None),
+    ]
+    cp = manager.create_checkpoint(
+        sid, "all in", CheckpointPhase.PLAN, snapshot=True, include=["node_modules", Path("big.bin")]
+    )
+    assert cp.snapshot is not None and cp.snapshot.skipped == []
+    held = repo.git("ls-tree", "-r", "--name-only", cp.commit_sha).splitlines()
+    assert "big.bin" in held and "node_modules/pkg/file3.js" in held
+    with pytest.raises(CheckpointValueError, match="outside the work tree"):
+        manager.create_checkpoint(sid, "no", CheckpointPhase.PLAN, snapshot=True, include=["/"])
+    repo.git("config", "checkpoint-manager.maxFileSize", "big")
+    with pytest.raises(CheckpointValueError, match="checkpoint-manager.maxFileSize"):
+        manager.create_checkpoint(sid, "bad", CheckpointPhase.PLAN, snapshot=True)

@@ -11,6 +11,10 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
 /// Environment variable that sets `Options::max_file_size` in bytes (`0` or `none`: no cap).
 pub const MAX_FILE_SIZE_ENV: &str = "CHECKPOINT_MANAGER_MAX_FILE_SIZE";
 
+/// Untracked folders holding more files than this are not captured by default (they are listed
+/// as skipped, with their file count): an `npm install` without a `.gitignore`.
+pub const DEFAULT_MAX_UNTRACKED_DIR_FILES: u64 = 10_000;
+
 /// How long to wait for the git child of a killed holder of the repository lock to finish (git
 /// does not die with its parent) before judging the lock files it may hold.
 pub(crate) const INDEX_LOCK_GRACE: Duration = Duration::from_secs(3);

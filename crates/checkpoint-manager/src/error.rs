@@ -226,6 +226,11 @@ pub enum Error {
 
     #[error("checkpoint {prefix} not found in session {session}; listing the session (list) shows its checkpoints")]
     CheckpointPrefixNotFound { session: SessionId, prefix: String },
+    #[error("cannot include {}: {problem}; nothing was changed; name a file or folder inside the work tree", path.display())]
+    InvalidInclude {
+        path: PathBuf,
+        problem: &'static str,
+    },
 }
 
 impl Error {
@@ -253,7 +258,8 @@ impl Error {
             | Error::GitTooOld { .. }
             | Error::EmptyText { .. }
             | Error::SafetySnapshotInUse { .. }
-            | Error::InvalidRemote { .. } => ErrorKind::Invalid,
+            | Error::InvalidRemote { .. }
+            | Error::InvalidInclude { .. } => ErrorKind::Invalid,
             Error::InvalidCheckpointRef { .. } | Error::AmbiguousCheckpointId { .. } => {
                 ErrorKind::Invalid
             }

@@ -46,6 +46,7 @@ mod manager;
 mod model;
 mod ops;
 mod paths;
+mod progress;
 mod remote;
 mod restore;
 mod session;
@@ -55,8 +56,8 @@ mod store;
 mod validate;
 
 pub use defaults::{
-    DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, MAX_FILE_SIZE_ENV, SESSIONS_DIR, TOOL_EMAIL,
-    TOOL_NAME,
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_UNTRACKED_DIR_FILES,
+    MAX_FILE_SIZE_ENV, SESSIONS_DIR, TOOL_EMAIL, TOOL_NAME,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{CheckpointId, ObjectId, OperationId, SessionId};
@@ -67,6 +68,7 @@ pub use model::{
     DeleteOutcome, Notice, Operation, OperationKind, OperationState, RepairReport, ResetMode,
     RollbackOutcome, SkipReason, SkippedPath, SnapshotInfo, StateSnapshot, ValidationResult,
 };
+pub use progress::{Progress, ProgressSink, Stage};
 pub use remote::{PullOutcome, PushOutcome, RemoteCheckpoint, RemoteConflict, Sessions};
 pub use settings::{parse_duration, Settings};
 pub use validate::{validate_at, validate_at_with, TestRun, DEFAULT_TEST_TIMEOUT};

@@ -2,10 +2,10 @@
 //! validate) plus snapshot, undo and repair. Every rule of the product lives here or in the
 //! modules it calls; the CLI and the Python binding only translate.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::defaults::{DEFAULT_MAX_FILE_SIZE, MAX_FILE_SIZE_ENV};
+use crate::defaults::{DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_UNTRACKED_DIR_FILES, MAX_FILE_SIZE_ENV};
 use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::ids::{CheckpointId, SessionId};
@@ -15,7 +15,10 @@ use crate::model::{
     Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
     Notice, Operation, RepairReport, ResetMode, RollbackOutcome, StateSnapshot, ValidationResult,
 };
+use crate::progress::{ProgressSink, Stage, StageGuard};
 use crate::remote::{self, PullOutcome, PushOutcome, Sessions};
+use crate::settings::Settings;
+use crate::snapshot::Caps;
 use crate::validate;
 
 /// Settings of a manager; the defaults suit almost everyone. Closed to struct literals (a new
@@ -27,11 +30,18 @@ pub struct Options {
     /// How long to wait for a busy repository or session lock.
     pub lock_timeout: Duration,
     /// Untracked files larger than this are left out of snapshots and commit-mode commits (and
-    /// reported as skipped); `None` captures everything.
-    pub max_file_size: Option<u64>,
+    /// reported as skipped); `Some(None)` captures everything. `None` (not set here): git config
+    /// `checkpoint-manager.maxFileSize`, else 100 MiB.
+    pub max_file_size: Option<Option<u64>>,
     /// Hears what a command did on its own or left out (see [`Notice`]); the library prints
     /// nothing.
     pub on_notice: Option<NoticeSink>,
+    /// Untracked folders holding more files than this are left out as a whole (and reported as
+    /// skipped); `Some(None)`: no cap. `None` (not set here): git config
+    /// `checkpoint-manager.maxUntrackedDirFiles`, else 10,000.
+    pub max_untracked_dir_files: Option<Option<u64>>,
+    /// Hears the progress of long steps (see [`crate::Progress`]); the library draws nothing.
+    pub on_progress: Option<ProgressSink>,
 }
 
 /// A callback for [`Notice`]s. A callback rather than a field of each result: the spec's results
@@ -56,8 +66,10 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            max_file_size: Some(DEFAULT_MAX_FILE_SIZE),
+            max_file_size: None,
             on_notice: None,
+            max_untracked_dir_files: None,
+            on_progress: None,
         }
     }
 }
@@ -69,9 +81,10 @@ impl Options {
         self
     }
 
-    /// Sets the size cap on untracked files (`None`: capture everything).
+    /// Sets the size cap on untracked files (`None`: capture everything); it wins over git
+    /// config and the environment.
     pub fn with_max_file_size(mut self, cap: Option<u64>) -> Self {
-        self.max_file_size = cap;
+        self.max_file_size = Some(cap);
         self
     }
 
@@ -81,21 +94,58 @@ impl Options {
         self
     }
 
-    /// The defaults, with the size cap taken from `CHECKPOINT_MANAGER_MAX_FILE_SIZE` when set.
+    /// The defaults, with the size cap taken from `CHECKPOINT_MANAGER_MAX_FILE_SIZE` when set
+    /// (it wins over git config).
     pub fn from_env() -> Result<Self> {
         let mut options = Options::default();
         if let Some(raw) = std::env::var_os(MAX_FILE_SIZE_ENV) {
             let raw = raw.to_string_lossy();
-            options.max_file_size = match raw.trim() {
+            options.max_file_size = Some(match raw.trim() {
                 "0" | "none" => None,
                 text => Some(text.parse().map_err(|_| Error::InvalidChoice {
                     what: MAX_FILE_SIZE_ENV,
                     value: raw.to_string(),
                     expected: "a size in bytes, or 0/none for no cap".to_owned(),
                 })?),
-            };
+            });
         }
         Ok(options)
+    }
+
+    /// Sets the cap on the number of files of an untracked folder (`None`: no cap); it wins
+    /// over git config.
+    pub fn with_max_untracked_dir_files(mut self, cap: Option<u64>) -> Self {
+        self.max_untracked_dir_files = Some(cap);
+        self
+    }
+
+    /// Sets who hears the progress of long steps.
+    pub fn with_progress_sink(mut self, sink: ProgressSink) -> Self {
+        self.on_progress = Some(sink);
+        self
+    }
+
+    /// The caps in force: set here, else from git config (`0`: none), else the defaults.
+    pub(crate) fn caps(&self, settings: &Settings) -> Caps {
+        let pick = |set: Option<Option<u64>>, configured: Option<u64>, default: u64| {
+            set.unwrap_or(match configured {
+                Some(0) => None,
+                Some(n) => Some(n),
+                None => Some(default),
+            })
+        };
+        Caps {
+            max_file_size: pick(
+                self.max_file_size,
+                settings.max_file_size,
+                DEFAULT_MAX_FILE_SIZE,
+            ),
+            max_untracked_dir_files: pick(
+                self.max_untracked_dir_files,
+                settings.max_untracked_dir_files,
+                DEFAULT_MAX_UNTRACKED_DIR_FILES,
+            ),
+        }
     }
 }
 
@@ -110,6 +160,9 @@ pub struct CreateRequest {
     pub state_snapshot: Option<StateSnapshot>,
     /// `Commit` is the spec's `commit_first = true`, `Tag` its `commit_first = false`.
     pub mode: CheckpointMode,
+    /// Paths (files or folders) captured even when ignored or over a cap; relative paths are
+    /// taken from the top of the work tree.
+    pub include: Vec<PathBuf>,
 }
 
 impl CreateRequest {
@@ -139,7 +192,15 @@ impl CreateRequest {
             checkpoint_type: CheckpointType::Manual,
             state_snapshot: None,
             mode: CheckpointMode::Commit,
+            include: Vec::new(),
         }
+    }
+
+    /// Sets paths (files or folders, inside the work tree) to capture even when ignored, too
+    /// large or in a folder over the cap; relative paths are taken from the top of the work tree.
+    pub fn with_include(mut self, paths: Vec<PathBuf>) -> Self {
+        self.include = paths;
+        self
     }
 }
 
@@ -359,6 +420,11 @@ impl CheckpointManager {
 
     pub(crate) fn lock_timeout(&self) -> Duration {
         self.options.lock_timeout
+    }
+
+    /// Says `Started` to the progress sink; the guard says `Finished` when dropped.
+    pub(crate) fn progress(&self, stage: Stage, total: Option<u64>) -> StageGuard<'_> {
+        StageGuard::start(self.options.on_progress.as_ref(), stage, total)
     }
 
     /// Hands `notice` to the notice sink, when there is one.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::defaults::MAX_FILE_SIZE_ENV;
 use crate::error::Error;
 use crate::ids::{CheckpointId, ObjectId, OperationId};
+use crate::settings::{MAX_FILE_SIZE_KEY, MAX_UNTRACKED_DIR_FILES_KEY};
 
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -181,6 +182,9 @@ pub struct SkippedPath {
     pub reason: SkipReason,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// How many untracked files a folder skipped for their number holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
 }
 
 /// Why a path was left out of a snapshot.
@@ -194,6 +198,8 @@ pub enum SkipReason {
     /// Uncommitted or untracked work inside a submodule (its commit is captured, its work tree
     /// belongs to its own repository and is never entered).
     SubmoduleChanges,
+    /// An untracked folder holding more files than the folder cap (its path ends with `/`).
+    TooManyFiles,
 }
 
 /// What a snapshot checkpoint records beside its commit.
@@ -401,6 +407,9 @@ pub enum Notice {
         size: Option<u64>,
         cap: Option<u64>,
     },
+    /// An untracked folder holding more files than the folder cap was left out of a checkpoint
+    /// commit (a warning).
+    TooManyFiles { path: String, files: u64, cap: u64 },
     /// The first checkpoint commit in a repository: such commits skip hooks and signing. Said
     /// once per repository (a marker in the git dir remembers it).
     CommitsSkipHooks,
@@ -419,7 +428,7 @@ impl Notice {
     /// True for what the user may have expected to happen and did not (a file left out of a
     /// checkpoint); the others report what was done.
     pub fn is_warning(&self) -> bool {
-        matches!(self, Notice::TooLarge { .. })
+        matches!(self, Notice::TooLarge { .. } | Notice::TooManyFiles { .. })
     }
 }
 
@@ -437,10 +446,17 @@ impl fmt::Display for Notice {
                 write!(
                     f,
                     "{path}{size} is over the size cap{cap}: it was left out of the checkpoint \
-                     commit and is untouched on disk; set {MAX_FILE_SIZE_ENV} to a larger size \
-                     (0: no cap) to include it"
+                     commit and is untouched on disk; raise git config {MAX_FILE_SIZE_KEY} or \
+                     {MAX_FILE_SIZE_ENV} (0: no cap), or include the path explicitly"
                 )
             }
+            Notice::TooManyFiles { path, files, cap } => write!(
+                f,
+                "{path} holds {files} untracked files, over the folder cap of {cap}: it was left \
+                 out of the checkpoint commit and is untouched on disk; ignore it in .gitignore, \
+                 raise git config {MAX_UNTRACKED_DIR_FILES_KEY} (0: no cap), or include the path \
+                 explicitly"
+            ),
             Notice::CommitsSkipHooks => f.write_str(
                 "checkpoint commits are written with `git commit-tree`: your pre-commit and \
                  commit-msg hooks do not run and the commits are not signed (commit.gpgSign is \

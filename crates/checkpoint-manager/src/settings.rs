@@ -30,19 +30,25 @@ impl Settings {
         let mut settings = Settings::default();
         for (key, value) in git::tool_values(repo)? {
             // git lower-cases section and key names.
-            let slot = match key.as_str() {
-                k if k == KEEP_LAST_KEY.to_ascii_lowercase() => &mut settings.keep_last,
-                k if k == MAX_FILE_SIZE_KEY.to_ascii_lowercase() => &mut settings.max_file_size,
-                k if k == MAX_UNTRACKED_DIR_FILES_KEY.to_ascii_lowercase() => {
-                    &mut settings.max_untracked_dir_files
+            // Errors name the key as the documentation spells it.
+            let (slot, name) = match key.as_str() {
+                k if k == KEEP_LAST_KEY.to_ascii_lowercase() => {
+                    (&mut settings.keep_last, KEEP_LAST_KEY)
                 }
+                k if k == MAX_FILE_SIZE_KEY.to_ascii_lowercase() => {
+                    (&mut settings.max_file_size, MAX_FILE_SIZE_KEY)
+                }
+                k if k == MAX_UNTRACKED_DIR_FILES_KEY.to_ascii_lowercase() => (
+                    &mut settings.max_untracked_dir_files,
+                    MAX_UNTRACKED_DIR_FILES_KEY,
+                ),
                 k if k == MAX_AGE_KEY.to_ascii_lowercase() => {
                     settings.max_age = Some(parse_duration(MAX_AGE_KEY, &value)?);
                     continue;
                 }
                 _ => continue,
             };
-            *slot = Some(parse_count(&key, &value)?);
+            *slot = Some(parse_count(name, &value)?);
         }
         Ok(settings)
     }

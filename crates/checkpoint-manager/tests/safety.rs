@@ -9,6 +9,8 @@
 
 #[path = "safety/branch_records.rs"]
 mod branch_records;
+#[path = "safety/caps.rs"]
+mod caps;
 #[path = "safety/common.rs"]
 mod common;
 #[path = "safety/edges.rs"]

@@ -17,9 +17,11 @@ use crate::output;
 /// What each mode leaves in the repository: a commit on the current branch, a lightweight tag
 /// checkpoint-<uuid> and a private ref refs/checkpoints/<session>/<uuid> (default); the tag and
 /// the private ref (--no-commit); only the private ref (--snapshot). Untracked files over
-/// CHECKPOINT_MANAGER_MAX_FILE_SIZE bytes (default 100 MiB) stay out of commits and snapshots,
-/// untouched, and are listed as skipped, with a warning on stderr in commit mode. Checkpoint
-/// commits run no hooks and are not signed.
+/// CHECKPOINT_MANAGER_MAX_FILE_SIZE bytes (else git config checkpoint-manager.maxFileSize,
+/// default 100 MiB) and untracked folders of more than checkpoint-manager.maxUntrackedDirFiles
+/// files (default 10000) stay out of commits and snapshots, untouched, and are listed as
+/// skipped, with a warning on stderr in commit mode; --include brings them (or ignored paths)
+/// in. Checkpoint commits run no hooks and are not signed.
 ///
 /// Example: checkpoint-manager create --session-id 7c9e6679-7425-40de-944b-e07fc1f90ae7
 /// --description "Planning complete" --phase plan --checkpoint-type phase_complete
@@ -65,6 +67,11 @@ pub struct CreateArgs {
     /// The session state as JSON, e.g. '{"tasks_completed": 15, "tests_passing": 42}' (missing fields are 0)
     #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     pub state_snapshot: Option<String>,
+
+    /// Capture this file or folder even when ignored, too large or in a folder over the file
+    /// cap (repeatable; inside the work tree)
+    #[arg(long, value_name = "PATH", conflicts_with = "no_commit")]
+    pub include: Vec<std::path::PathBuf>,
 }
 
 pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError> {
@@ -86,7 +93,8 @@ pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError>
     let request = CreateRequest::new(description, args.phase)
         .with_type(args.checkpoint_type)
         .with_state_snapshot(state_snapshot)
-        .with_mode(mode);
+        .with_mode(mode)
+        .with_include(include_paths(args)?);
     // Files left out for their size and the once-per-repository note reach stderr through the
     // notice sink (see `open`).
     if args.if_changed {
@@ -101,6 +109,16 @@ pub fn run(global: &GlobalArgs, args: &CreateArgs) -> Result<ExitCode, CliError>
         output::print(global.output, &checkpoint, output::checkpoint)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--include` paths, relative ones taken from the current folder (the library takes them from
+/// the top of the work tree).
+fn include_paths(args: &CreateArgs) -> Result<Vec<std::path::PathBuf>, CliError> {
+    if args.include.is_empty() {
+        return Ok(Vec::new());
+    }
+    let here = std::env::current_dir().map_err(CliError::NoCurrentFolder)?;
+    Ok(args.include.iter().map(|p| here.join(p)).collect())
 }
 
 /// The description given inline, or read from `--description-file` (`-`: stdin) as UTF-8.

@@ -194,6 +194,11 @@ pub fn open(global: &GlobalArgs) -> Result<CheckpointManager, CliError> {
             };
             crate::output::warn(label, &notice.to_string());
         }));
+    // Bars for long steps, only on a terminal and never with --quiet.
+    let options = match crate::progress::sink(global) {
+        Some(sink) => options.with_progress_sink(sink),
+        None => options,
+    };
     let manager = CheckpointManager::with_options(path, options).map_err(|e| match e {
         // Named after the flag the user gave, with the fix that applies to it.
         Error::NotARepository { path } if global.repo.is_some() => CliError::Invalid(format!(

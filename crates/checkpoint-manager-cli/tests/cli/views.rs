@@ -292,8 +292,9 @@ fn pretty_create_names_skipped_files_with_the_json_words() {
     assert_eq!(
         stderr,
         "checkpoint-manager: warning: big.bin (20 bytes) is over the size cap of 10 bytes: it \
-         was left out of the checkpoint commit and is untouched on disk; set \
-         CHECKPOINT_MANAGER_MAX_FILE_SIZE to a larger size (0: no cap) to include it\n"
+         was left out of the checkpoint commit and is untouched on disk; raise git config \
+         checkpoint-manager.maxFileSize or CHECKPOINT_MANAGER_MAX_FILE_SIZE (0: no cap), or \
+         include the path explicitly\n"
     );
 }
 
@@ -387,6 +388,7 @@ fn commit_mode_leaves_untracked_files_over_the_cap_out_of_the_commit() {
         path: "big.bin".to_owned(),
         reason: SkipReason::TooLarge,
         size: Some(120_000_000),
+        files: None,
     }];
     assert_eq!(cp.skipped, skipped);
     // The log keeps the same list (read raw: this pins the log's layout).
@@ -402,8 +404,9 @@ fn commit_mode_leaves_untracked_files_over_the_cap_out_of_the_commit() {
     assert_eq!(
         without_note(&r.stderr),
         "checkpoint-manager: warning: big.bin (120000000 bytes) is over the size cap of \
-         104857600 bytes: it was left out of the checkpoint commit and is untouched on disk; set \
-         CHECKPOINT_MANAGER_MAX_FILE_SIZE to a larger size (0: no cap) to include it\n"
+         104857600 bytes: it was left out of the checkpoint commit and is untouched on disk; raise \
+         git config checkpoint-manager.maxFileSize or CHECKPOINT_MANAGER_MAX_FILE_SIZE (0: no \
+         cap), or include the path explicitly\n"
     );
 }
 

@@ -11,7 +11,7 @@ import os
 import uuid
 from enum import Enum
 from pathlib import Path
-from typing import List, Mapping, Optional, Type, Union
+from typing import List, Mapping, Optional, Sequence, Type, Union
 
 from . import _native
 from ._errors import CheckpointValueError
@@ -78,8 +78,8 @@ class CheckpointManager:
     ``session_id`` is the session the methods use when they are given ``None``. The keyword-only
     ``lock_timeout`` is how many seconds to wait for another process's lock; ``max_file_size`` caps
     the untracked files a snapshot or a checkpoint commit takes, in bytes (``0``: no cap; ``None``: the environment
-    variable CHECKPOINT_MANAGER_MAX_FILE_SIZE, else ``DEFAULT_MAX_FILE_SIZE``), as on the command
-    line. Larger files are left out and listed on the checkpoint as skipped.
+    variable CHECKPOINT_MANAGER_MAX_FILE_SIZE, else git config ``checkpoint-manager.maxFileSize``,
+    else ``DEFAULT_MAX_FILE_SIZE``), as on the command line. Larger files are left out and listed on the checkpoint as skipped.
     """
 
     def __init__(
@@ -149,13 +149,16 @@ class CheckpointManager:
         commit_first: bool = True,
         *,
         snapshot: bool = False,
+        include: Sequence[PathLike] = (),
     ) -> Checkpoint:
         """Creates a checkpoint and records it in the session's log.
 
         ``commit_first=True`` commits all changes on the current branch and tags the commit
         ``checkpoint-<id>``; ``commit_first=False`` tags HEAD as it is and is refused while there
         are uncommitted changes. ``snapshot=True`` instead captures the working tree and index in
-        a private snapshot commit, leaving branch, index and files untouched.
+        a private snapshot commit, leaving branch, index and files untouched. ``include`` names
+        files or folders (relative to the current folder) captured even when ignored, too large
+        or in an untracked folder over the file cap; a path outside the work tree is refused.
         """
         if snapshot and not commit_first:
             raise CheckpointValueError(
@@ -175,6 +178,7 @@ class CheckpointManager:
             _enum_text(checkpoint_type, CheckpointType, "checkpoint_type"),
             _state_json(state_snapshot),
             mode.value,
+            [os.path.abspath(os.fspath(p)) for p in include],
         )
         return Checkpoint.from_dict(json.loads(raw))
 

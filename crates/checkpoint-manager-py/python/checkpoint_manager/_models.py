@@ -78,20 +78,30 @@ class StateSnapshot:
 
 @dataclass
 class SkippedPath:
-    """A path a snapshot did not capture, and why (``too_large`` or ``nested_repository``)."""
+    """A path a snapshot did not capture, and why (``too_large``, ``nested_repository``,
+    ``submodule_changes`` or ``too_many_files``, an untracked folder whose ``files`` are over the
+    folder cap)."""
 
     path: str
     reason: str
     size: Optional[int] = None
+    files: Optional[int] = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SkippedPath:
-        return cls(path=data["path"], reason=data["reason"], size=data.get("size"))
+        return cls(
+            path=data["path"],
+            reason=data["reason"],
+            size=data.get("size"),
+            files=data.get("files"),
+        )
 
     def to_dict(self) -> Dict[str, Any]:
         data: Dict[str, Any] = {"path": self.path, "reason": self.reason}
         if self.size is not None:
             data["size"] = self.size
+        if self.files is not None:
+            data["files"] = self.files
         return data
 
 

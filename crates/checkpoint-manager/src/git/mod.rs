@@ -22,6 +22,7 @@ mod remote;
 mod repo;
 mod status;
 mod trees;
+mod untracked;
 
 use command::GitCommand;
 
@@ -55,3 +56,4 @@ pub use status::{Head, Status, StatusEntry};
 pub use trees::{
     edit_tree_from_worktree, hash_files_raw, hash_files_unstored, is_attributes_file, EditedTrees,
 };
+pub use untracked::untracked_top_folders;

@@ -9,8 +9,10 @@ use crate::ids::{CheckpointId, ObjectId, SessionId};
 use crate::log::{now_timestamp, SESSIONS_EXCLUDE};
 use crate::manager::{CheckpointManager, CreateRequest, Created};
 use crate::model::{Checkpoint, CheckpointMode, Notice, SkipReason, SkippedPath, SnapshotInfo};
+use crate::ops::include::resolve_includes;
 use crate::ops::rollback::is_object_id;
-use crate::snapshot::{self, Captured, IndexFile, IndexStamp, TempIndex};
+use crate::progress::Stage;
+use crate::snapshot::{self, Caps, Captured, IndexFile, IndexStamp, TempIndex};
 use crate::store;
 use crate::validate;
 
@@ -32,22 +34,41 @@ impl CheckpointManager {
                 what: "description",
             });
         }
+        let include = self.includes(request)?;
         // A corrupt log fails here, before anything changes.
         let mut open = self.lock_session(session, false)?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
         let snapshot_mode = request.mode == CheckpointMode::Snapshot;
-        let (status, index_copy) = snapshot::read_state(
+        let reading = self.progress(Stage::ReadingWorkTree, None);
+        let state = snapshot::read_state(
             &self.repo,
             request.mode != CheckpointMode::Tag,
             snapshot_mode,
         )?;
+        drop(reading);
+        let status = state.status;
         validate::require_checkpointable(&self.repo, &status)?;
+        // Only what captures files needs the caps (a bad setting then stops it, naming the key).
+        let capture = match request.mode {
+            CheckpointMode::Tag => None,
+            _ => Some(Capture {
+                caps: self.options.caps(&state.settings?),
+                include,
+            }),
+        };
 
         let id = CheckpointId::new_random();
         let mut checkpoint = new_checkpoint(request, id);
         let mut refs = RefTransaction::default();
-        let (new_index, made_commit) =
-            self.write_by_mode(request, &status, index_copy, &mut checkpoint, &mut refs)?;
+        let capturing = self.progress(Stage::CapturingFiles, None);
+        let (new_index, made_commit) = self.write_by_mode(
+            request,
+            &status,
+            (state.index_copy, capture.as_ref()),
+            &mut checkpoint,
+            &mut refs,
+        )?;
+        drop(capturing);
         if if_changed {
             if let Some(newest) = self.same_files_as_newest(&open.checkpoints, &checkpoint) {
                 return Ok(Created {
@@ -85,12 +106,24 @@ impl CheckpointManager {
                 })?;
         }
         if announce {
-            self.announce(&checkpoint, made_commit);
+            self.announce(&checkpoint, made_commit, capture.map(|c| c.caps));
         }
         Ok(Created {
             checkpoint,
             unchanged: false,
         })
+    }
+
+    /// The request's include paths as git spells them; a tag checkpoint captures no files.
+    fn includes(&self, request: &CreateRequest) -> Result<Vec<Vec<u8>>> {
+        match (request.mode, request.include.first()) {
+            (CheckpointMode::Tag, Some(path)) => Err(Error::InvalidInclude {
+                path: path.clone(),
+                problem: "a tag checkpoint captures no files (make a snapshot or a commit \
+                          checkpoint to include it)",
+            }),
+            _ => resolve_includes(&self.repo, &request.include),
+        }
     }
 
     /// Returns the session's newest checkpoint when its tree is `candidate`'s. Only the objects
@@ -119,7 +152,7 @@ impl CheckpointManager {
         &self,
         request: &CreateRequest,
         status: &Status,
-        index_copy: Option<Result<snapshot::IndexCopy>>,
+        (index_copy, capture): (Option<Result<snapshot::IndexCopy>>, Option<&Capture>),
         checkpoint: &mut Checkpoint,
         refs: &mut RefTransaction,
     ) -> Result<(Option<StagedIndex>, bool)> {
@@ -136,7 +169,8 @@ impl CheckpointManager {
             }
             CheckpointMode::Commit => {
                 let message = commit_message(request, checkpoint.checkpoint_id);
-                let (commit, staged, skipped) = self.commit_all(status, &message)?;
+                let capture = capture.expect("a commit captures files");
+                let (commit, staged, skipped) = self.commit_all(status, &message, capture)?;
                 if staged.is_some() {
                     refs.update("HEAD", &commit, status.head.oid.as_deref());
                     checkpoint.commit_message = Some(message);
@@ -149,13 +183,14 @@ impl CheckpointManager {
             CheckpointMode::Snapshot => {
                 let message = format!("checkpoint-manager snapshot: {}", request.description);
                 let copy = index_copy.expect("snapshot mode copies the index")?;
+                let capture = capture.expect("a snapshot captures files");
                 let assume_unchanged = copy.assume_unchanged().to_vec();
                 let captured = snapshot::capture(
                     &self.repo,
                     status,
                     copy,
-                    self.options.max_file_size,
-                    &[],
+                    capture.caps,
+                    &capture.include,
                     &[],
                     &message,
                 )?;
@@ -169,12 +204,23 @@ impl CheckpointManager {
 
     /// Tells the notice sink of the files a commit left out for their size and, on the first
     /// checkpoint commit in this repository, that such commits skip hooks and signing.
-    fn announce(&self, checkpoint: &Checkpoint, made_commit: bool) {
+    fn announce(&self, checkpoint: &Checkpoint, made_commit: bool, caps: Option<Caps>) {
+        let caps = caps.unwrap_or(Caps {
+            max_file_size: None,
+            max_untracked_dir_files: None,
+        });
         for skipped in &checkpoint.skipped {
-            self.notify(Notice::TooLarge {
-                path: skipped.path.clone(),
-                size: skipped.size,
-                cap: self.options.max_file_size,
+            self.notify(match (skipped.reason, skipped.files) {
+                (SkipReason::TooManyFiles, Some(files)) => Notice::TooManyFiles {
+                    path: skipped.path.clone(),
+                    files,
+                    cap: caps.max_untracked_dir_files.unwrap_or_default(),
+                },
+                _ => Notice::TooLarge {
+                    path: skipped.path.clone(),
+                    size: skipped.size,
+                    cap: caps.max_file_size,
+                },
             });
         }
         if made_commit && self.first_commit_notice() {
@@ -203,14 +249,16 @@ impl CheckpointManager {
         &self,
         status: &Status,
         message: &str,
+        capture: &Capture,
     ) -> Result<(String, Option<StagedIndex>, Vec<SkippedPath>)> {
-        let (paths, skipped) =
-            snapshot::paths_to_capture(&self.repo, status, self.options.max_file_size);
+        let (paths, skipped) = snapshot::paths_to_capture(&self.repo, status, capture.caps)?;
         // Nested repositories become gitlinks below, and a submodule's commit is what a commit
-        // holds anyway: only files left out for their size are reported.
+        // holds anyway: only files left out for their size or number are reported, less what
+        // is included.
         let skipped: Vec<SkippedPath> = skipped
             .into_iter()
-            .filter(|s| s.reason == SkipReason::TooLarge)
+            .filter(|s| matches!(s.reason, SkipReason::TooLarge | SkipReason::TooManyFiles))
+            .filter(|s| !capture.includes(s.path.as_bytes()))
             .collect();
         let paths: Vec<Vec<u8>> = paths
             .into_iter()
@@ -222,7 +270,7 @@ impl CheckpointManager {
                 _ => None,
             }))
             .collect();
-        if !status.has_changes() {
+        if !status.has_changes() && capture.include.is_empty() {
             if let Some(head) = &status.head.oid {
                 return Ok((head.clone(), None, skipped));
             }
@@ -235,12 +283,16 @@ impl CheckpointManager {
         let copy = TempIndex::copy_of_user_index(&self.repo)?;
         let index = IndexFile::Replacement(copy.path());
         snapshot::stage_paths(&self.repo, index, &paths)?;
+        if !capture.include.is_empty() {
+            crate::git::force_add(&self.repo, index, &capture.include)?;
+        }
         let tree = snapshot::write_tree(&self.repo, index)?;
         // Without staged changes the new tree is HEAD's plus work-tree changes, so it differs;
         // only staged changes can cancel out (staged, then reverted in the work tree), and a
         // submodule with work inside but the same commit changes nothing in the tree.
         // Files left out for their size can leave nothing to commit too.
         let may_equal_head = !skipped.is_empty()
+            || !capture.include.is_empty()
             || status.entries.iter().any(|e| {
                 matches!(e, crate::git::StatusEntry::Changed { x, dirty_submodule, .. }
                 if *x != '.' || *dirty_submodule)
@@ -254,17 +306,52 @@ impl CheckpointManager {
         let parents: Vec<&str> = status.head.oid.iter().map(String::as_str).collect();
         let commit =
             crate::git::write_commit(&self.repo, &tree, &parents, message, Author::UserOrTool)?;
-        Ok((commit, Some(StagedIndex { copy, stamp, paths }), skipped))
+        let forced = capture.include.clone();
+        let staged = StagedIndex {
+            copy,
+            stamp,
+            paths,
+            forced,
+        };
+        Ok((commit, Some(staged), skipped))
     }
 
     /// Puts the staged copy in place of the user's index; when another git wrote the index
     /// meanwhile, stages the same paths into that version instead (as `git add -A` would now).
     pub(crate) fn install_staged_index(&self, staged: StagedIndex) -> Result<()> {
-        let StagedIndex { copy, stamp, paths } = staged;
+        let StagedIndex {
+            copy,
+            stamp,
+            paths,
+            forced,
+        } = staged;
         if copy.replace_user_index(&self.repo, &stamp)? {
             return Ok(());
         }
-        snapshot::stage_paths(&self.repo, IndexFile::User, &paths)
+        snapshot::stage_paths(&self.repo, IndexFile::User, &paths)?;
+        if forced.is_empty() {
+            return Ok(());
+        }
+        crate::git::force_add(&self.repo, IndexFile::User, &forced)
+    }
+}
+
+/// What a snapshot or a commit captures beyond what git status lists: the caps in force and
+/// the paths included whatever they are.
+#[derive(Debug)]
+pub(crate) struct Capture {
+    pub(crate) caps: Caps,
+    /// Paths as git spells them, forced in even when ignored or over a cap.
+    pub(crate) include: Vec<Vec<u8>>,
+}
+
+impl Capture {
+    /// True when `path` is, or lies in, an included path.
+    fn includes(&self, path: &[u8]) -> bool {
+        let path = path.strip_suffix(b"/").unwrap_or(path);
+        self.include.iter().any(|i| {
+            path == i.as_slice() || (path.starts_with(i) && path.get(i.len()) == Some(&b'/'))
+        })
     }
 }
 
@@ -276,6 +363,8 @@ pub(crate) struct StagedIndex {
     pub(crate) stamp: IndexStamp,
     /// What was staged, to stage again if another git rewrote the index meanwhile.
     pub(crate) paths: Vec<Vec<u8>>,
+    /// What was force-added (included), likewise.
+    pub(crate) forced: Vec<Vec<u8>>,
 }
 
 pub(crate) fn snapshot_info(

@@ -3,6 +3,7 @@
 
 pub(crate) mod create;
 pub(crate) mod delete;
+pub(crate) mod include;
 pub(crate) mod repair;
 pub(crate) mod rollback;
 

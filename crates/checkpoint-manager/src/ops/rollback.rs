@@ -14,6 +14,7 @@ use crate::model::{
     OperationState, ResetMode, RollbackOutcome, SnapshotInfo,
 };
 use crate::ops::create::snapshot_info;
+use crate::progress::Stage;
 use crate::restore::{self, HeadAfter, RestoreTarget};
 use crate::session::LockedSession;
 use crate::snapshot::{self, IndexFile};
@@ -129,15 +130,19 @@ impl CheckpointManager {
                 };
                 Ok((resolved, overwritten))
             });
+            let reading = self.progress(Stage::ReadingWorkTree, None);
             let state = snapshot::read_state(&self.repo, true, true);
+            drop(reading);
             (state, checks.join())
         });
         let (resolved, overwritten) = target_checks.unwrap_or(Err(Error::WorkerPanicked {
             task: "checking the target",
         }))?;
-        let (status, index_copy) = state?;
+        let state = state?;
+        let status = state.status;
         validate::require_checkpointable(&self.repo, &status)?;
-        let index_copy = index_copy.expect("the index was copied")?;
+        let index_copy = state.index_copy.expect("the index was copied")?;
+        let caps = self.options.caps(&state.settings?);
         let mut overwritten = overwritten;
         if matches!(mode, ResetMode::Hard) {
             restore::replaced_folders(&self.repo, &status, &target.commit_sha, &mut overwritten)?;
@@ -158,6 +163,7 @@ impl CheckpointManager {
         Ok(PreparedRestore {
             status,
             index_copy,
+            caps,
             restore_target,
             overwritten,
             branch_moved,
@@ -178,6 +184,7 @@ impl CheckpointManager {
         let PreparedRestore {
             status,
             index_copy,
+            caps,
             restore_target,
             overwritten,
             ..
@@ -189,15 +196,17 @@ impl CheckpointManager {
         );
         let message = format!("checkpoint-manager snapshot: {description}");
         let assume_unchanged = index_copy.assume_unchanged().to_vec();
+        let capturing = self.progress(Stage::CapturingFiles, None);
         let captured = snapshot::capture(
             &self.repo,
             &status,
             index_copy,
-            self.options.max_file_size,
+            caps,
             &overwritten.untracked,
             &overwritten.tracked,
             &message,
         )?;
+        drop(capturing);
         let safety_tree = captured.tree.clone();
         let safety_id = CheckpointId::new_random();
         let operation = new_operation(kind, target, safety_id, mode, step);
@@ -253,6 +262,7 @@ impl CheckpointManager {
             session,
             safety: safety.checkpoint_id,
         };
+        let restoring = self.progress(Stage::RestoringFiles, None);
         let restored = self.restore_files(
             target,
             mode,
@@ -261,6 +271,7 @@ impl CheckpointManager {
             restore_target,
             &safety_tree,
         );
+        drop(restoring);
         let removed_paths = match restored {
             Ok(paths) => paths,
             Err(e) => {
@@ -626,6 +637,8 @@ pub(crate) fn skipped_paths(target: &Checkpoint) -> Vec<Vec<u8>> {
 struct PreparedRestore {
     status: Status,
     index_copy: snapshot::IndexCopy,
+    /// The caps in force, from the options and git config.
+    caps: snapshot::Caps,
     restore_target: RestoreTarget,
     overwritten: restore::Overwritten,
     branch_moved: Option<BranchMove>,

@@ -18,7 +18,7 @@ use crate::model::SkippedPath;
 
 pub(crate) use crate::defaults::SESSIONS_PREFIX;
 pub use crate::git::{write_tree, IndexFile};
-pub use paths::paths_to_capture;
+pub use paths::{paths_to_capture, Caps};
 pub use staging::stage_paths;
 pub use state::{clear_assume_unchanged, read_state, read_user_status, IndexCopy};
 pub use temp_index::{IndexStamp, TempIndex};
@@ -56,12 +56,12 @@ pub fn capture(
     repo: &Repo,
     status: &Status,
     copy: IndexCopy,
-    max_file_size: Option<u64>,
+    caps: Caps,
     force_paths: &[Vec<u8>],
     rehash_paths: &[Vec<u8>],
     message: &str,
 ) -> Result<Captured> {
-    let (mut paths, mut skipped) = paths_to_capture(repo, status, max_file_size);
+    let (mut paths, mut skipped) = paths_to_capture(repo, status, caps)?;
     // What is force-captured is captured, not skipped.
     skipped.retain(|k| {
         !force_paths

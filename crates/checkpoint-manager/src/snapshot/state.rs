@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::git::{self, EntryFlag, IndexFile, Repo, Status};
+use crate::settings::Settings;
 
 use super::{write_tree, TempIndex, SESSIONS_PREFIX};
 
@@ -57,37 +58,54 @@ fn hidden_entries(repo: &Repo, index: &Path) -> Result<(Vec<Vec<u8>>, bool)> {
     Ok((assume_unchanged, attributes_in_index_only))
 }
 
+/// What [`read_state`] read.
+#[derive(Debug)]
+pub struct State {
+    pub status: Status,
+    /// The index copy when asked for, unjudged (see [`read_state`]).
+    pub index_copy: Option<Result<IndexCopy>>,
+    /// The tool's settings in git config, read beside the status (it costs one process on the
+    /// other core, off the critical path); unjudged, as only snapshots need them.
+    pub settings: Result<Settings>,
+}
+
 /// Reads the status of the user's work and, when `copy_index`, meanwhile copies the user's
 /// index and writes its tree on the other core (the two are independent; the copy's result is
 /// returned unjudged so that a status problem, such as unmerged paths, is reported first).
-pub fn read_state(
-    repo: &Repo,
-    all_untracked: bool,
-    copy_index: bool,
-) -> Result<(Status, Option<Result<IndexCopy>>)> {
+pub fn read_state(repo: &Repo, all_untracked: bool, copy_index: bool) -> Result<State> {
     std::thread::scope(|scope| {
         let copy = scope.spawn(|| {
             // The settings are needed later (object writing); read them off the critical path.
             repo.settings();
+            let settings = Settings::read(repo);
             if !copy_index {
-                return Ok(None);
+                return (Ok(None), settings);
             }
-            let index = TempIndex::copy_of_user_index(repo)?;
-            let tree = write_tree(repo, IndexFile::Scratch(index.path()))?;
-            let (assume_unchanged, attributes_in_index_only) = hidden_entries(repo, index.path())?;
-            Ok(Some(IndexCopy {
-                index,
-                tree,
-                assume_unchanged,
-                attributes_in_index_only,
-            }))
+            let copy = (|| {
+                let index = TempIndex::copy_of_user_index(repo)?;
+                let tree = write_tree(repo, IndexFile::Scratch(index.path()))?;
+                let (assume_unchanged, attributes_in_index_only) =
+                    hidden_entries(repo, index.path())?;
+                Ok(Some(IndexCopy {
+                    index,
+                    tree,
+                    assume_unchanged,
+                    attributes_in_index_only,
+                }))
+            })();
+            (copy, settings)
         });
         let status = read_user_status(repo, all_untracked);
-        let copy = copy.join().unwrap_or_else(|_| {
-            Err(Error::WorkerPanicked {
-                task: "copying the index",
-            })
-        });
-        Ok((status?, copy.transpose()))
+        let panicked = || Error::WorkerPanicked {
+            task: "copying the index",
+        };
+        let (copy, settings) = copy
+            .join()
+            .unwrap_or_else(|_| (Err(panicked()), Err(panicked())));
+        Ok(State {
+            status: status?,
+            index_copy: copy.transpose(),
+            settings,
+        })
     })
 }
