@@ -76,6 +76,9 @@ pub enum Command {
     Hook(agents::hook::HookArgs),
     Hooks(agents::install::HooksArgs),
     Mcp(agents::mcp::McpArgs),
+    // Issue 10: diff and the log timeline.
+    Diff(commands::diff::DiffArgs),
+    Log(commands::log::LogArgs),
 }
 
 #[cfg(test)]
@@ -135,7 +138,10 @@ mod tests {
                 "man",
                 "hook",
                 "hooks",
-                "mcp"
+                "mcp",
+                // Issue 10: diff and the log timeline.
+                "diff",
+                "log"
             ]
         );
     }

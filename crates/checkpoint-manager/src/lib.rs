@@ -70,6 +70,9 @@ pub use model::{
 pub use remote::{PullOutcome, PushOutcome, RemoteCheckpoint, RemoteConflict, Sessions};
 pub use settings::{parse_duration, Settings};
 pub use validate::{validate_at, validate_at_with, TestRun, DEFAULT_TEST_TIMEOUT};
+// Issue 10: diff and the log timeline.
+pub use ops::diff::{DiffFormat, DiffReport, FileDiff, FileStatus};
+pub use ops::timeline::{ChangeStat, TimelineCheckpoint, TimelineEntry};
 
 /// Returns the JSON Schema (draft 2020-12) of a session's `checkpoints.json`, derived from the
 /// types that read and write it. `schemas/checkpoints.schema.json` is this value, committed.

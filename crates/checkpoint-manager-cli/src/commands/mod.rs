@@ -16,6 +16,9 @@ pub mod schema;
 pub mod summary;
 pub mod undo;
 pub mod validate;
+// Issue 10: diff and the log timeline.
+pub mod diff;
+pub mod log;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -52,6 +55,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Hook(args) => crate::agents::hook::run(global, args),
         Command::Hooks(args) => crate::agents::install::run(global, args),
         Command::Mcp(args) => crate::agents::mcp::run(global, args),
+        // Issue 10: diff and the log timeline.
+        Command::Diff(args) => diff::run(global, args),
+        Command::Log(args) => log::run(global, args),
     }
 }
 

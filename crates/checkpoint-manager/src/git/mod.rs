@@ -21,6 +21,8 @@ mod remote;
 mod repo;
 mod status;
 mod trees;
+// Issue 10: diff and log.
+mod numstat;
 
 use command::GitCommand;
 
@@ -38,6 +40,7 @@ pub use index::{
     remove_entries, reset_index_to, set_flag, staged_entries, tagged_entries, write_tree,
     EntryFlag, Eol, IndexEntry, IndexFile,
 };
+pub use numstat::{changed_files, diff_text, patch_sections, short_stats, DiffText, FileChange};
 pub use objects::{
     read_objects, resolve_objects, write_commit, write_tag, Author, LooseObjects, ObjectKind,
 };

@@ -5,3 +5,6 @@ pub(crate) mod create;
 pub(crate) mod delete;
 pub(crate) mod repair;
 pub(crate) mod rollback;
+// Issue 10: diff and the log timeline.
+pub(crate) mod diff;
+pub(crate) mod timeline;
