@@ -39,3 +39,6 @@ mod rollback;
 mod validate;
 #[path = "cli/views.rs"]
 mod views;
+// Issue 10: diff and the log timeline.
+#[path = "cli/diff.rs"]
+mod diff;

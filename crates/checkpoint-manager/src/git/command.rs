@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 pub const MIN_GIT_VERSION: &str = "2.31";
 
 /// Config pinned on every call: no hooks (`core.hooksPath` at an empty place), no signing, no
-/// auto-gc in the user's face, no pager, and no recursion into submodules (their work is their
+/// auto-gc in the user's face, no pager (`NO_PAGER`, pinned unless asked for), and no recursion into submodules (their work is their
 /// own repository's: a reset must never touch it).
 const PINNED_CONFIG: &[&str] = &[
     "core.hooksPath=/dev/null",
@@ -19,7 +19,6 @@ const PINNED_CONFIG: &[&str] = &[
     "tag.gpgSign=false",
     "gc.auto=0",
     "maintenance.auto=false",
-    "core.pager=cat",
     "advice.addEmbeddedRepo=false",
     "core.quotePath=false",
     "submodule.recurse=false",
@@ -36,7 +35,12 @@ pub struct GitCommand {
     journal: Option<std::sync::Arc<crate::journal::Active>>,
     /// Whether `GIT_INDEX_FILE` points at a private index (whose lock is not the user's).
     own_index: bool,
+    /// Whether git sees the user's own pager settings (only to ask which pager they chose).
+    user_pager: bool,
 }
+
+/// No pager, pinned on every call but the one that asks for the user's choice.
+const NO_PAGER: &str = "core.pager=cat";
 
 /// What a finished git process produced.
 #[derive(Debug)]
@@ -73,6 +77,7 @@ impl GitCommand {
             stdin: None,
             journal: crate::journal::active_for(dir),
             own_index: false,
+            user_pager: false,
         };
         for pinned in PINNED_CONFIG {
             this.command.arg("-c").arg(pinned);
@@ -119,6 +124,25 @@ impl GitCommand {
         self.index_file(path)
     }
 
+    /// Lets git see the user's own pager settings (`GIT_PAGER` as the caller has it, and
+    /// `core.pager`), for `git var GIT_PAGER`; every other call pins `cat`.
+    pub fn with_user_pager(mut self) -> Self {
+        match std::env::var_os("GIT_PAGER") {
+            Some(pager) => self.command.env("GIT_PAGER", pager),
+            None => self.command.env_remove("GIT_PAGER"),
+        };
+        self.user_pager = true;
+        self
+    }
+
+    /// Appends the pager pin (unless the user's pager is asked for) and the arguments.
+    fn add_args(&mut self) {
+        if !self.user_pager {
+            self.command.arg("-c").arg(NO_PAGER);
+        }
+        self.command.args(&self.args);
+    }
+
     /// Feeds `bytes` to the process's stdin.
     pub fn stdin(mut self, bytes: Vec<u8>) -> Self {
         self.stdin = Some(bytes);
@@ -156,7 +180,7 @@ impl GitCommand {
 
     /// Runs the command and returns its output whatever its exit code.
     pub fn output(mut self) -> Result<GitOutput> {
-        self.command.args(&self.args);
+        self.add_args();
         if self.stdin.is_some() {
             self.command.stdin(Stdio::piped());
         }
@@ -208,8 +232,8 @@ impl GitCommand {
 
     /// Starts the command with stdin and stdout piped, for a conversation (`cat-file --batch`).
     pub fn spawn_piped(mut self) -> Result<std::process::Child> {
+        self.add_args();
         self.command
-            .args(&self.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());

@@ -87,7 +87,11 @@ pub fn tool_values(repo: &Repo) -> Result<Vec<(String, String)>> {
 /// Returns the pager git itself would use (`GIT_PAGER`, `core.pager`, `PAGER`, then `less`),
 /// or `None` when that is `cat` or empty (paging turned off).
 pub fn pager(repo: &Repo) -> Result<Option<String>> {
-    let out = repo.git().args(["var", "GIT_PAGER"]).output()?;
+    let out = repo
+        .git()
+        .with_user_pager()
+        .args(["var", "GIT_PAGER"])
+        .output()?;
     let pager = out.text();
     Ok((out.code == Some(0) && !pager.is_empty() && pager != "cat").then_some(pager))
 }
