@@ -283,6 +283,26 @@ impl Manager {
     fn __repr__(&self) -> String {
         format!("Manager({:?})", self.inner.workdir())
     }
+
+    // Issue 10: diff.
+    /// Returns what changed from checkpoint `from_id` to `to_id` (`None`: the files as they are
+    /// now) as the report's JSON; with `patch`, each file's unified diff too.
+    #[pyo3(signature = (session_id, from_id, to_id=None, patch=false))]
+    fn diff(
+        &self,
+        py: Python<'_>,
+        session_id: &str,
+        from_id: &str,
+        to_id: Option<&str>,
+        patch: bool,
+    ) -> PyResult<String> {
+        let (session, from) = (session(session_id)?, checkpoint(from_id)?);
+        let to = to_id.map(checkpoint).transpose()?;
+        to_json(
+            &py.detach(|| self.inner.diff(session, from, to, patch))
+                .map_err(py_err)?,
+        )
+    }
 }
 
 /// One session, or every session when `None`.
