@@ -211,7 +211,7 @@ mod tests {
     fn raw_and_numstat_pair_up_renames_and_binaries() {
         let out = b":100644 100644 a b M\0f\0:100644 100644 a b R094\0r\0r2\0-\t-\tf\0\
                     1\t2\t\0r\0r2\0";
-        let changes = parse_raw_and_numstat(out).unwrap();
+        let changes = parse_raw_and_numstat(out).expect("records pair up");
         assert_eq!(changes[0].lines, None);
         assert_eq!(changes[1].old_path.as_deref(), Some(&b"r"[..]));
         assert_eq!(changes[1].path, b"r2");
