@@ -158,22 +158,26 @@ impl CheckpointManager {
     /// Returns the tree a checkpoint holds: its commit's (a snapshot's W).
     fn content_tree(&self, session: SessionId, checkpoint: &Checkpoint) -> Result<String> {
         let sha = &checkpoint.commit_sha;
+        let invalid = |detail: String| Error::InvalidRecord {
+            session: session.as_string(),
+            checkpoint: checkpoint.checkpoint_id.as_string(),
+            detail,
+        };
         // A tampered record must never reach git as an option.
         if !is_object_id(sha) {
-            return Err(Error::InvalidRecord {
-                session: session.as_string(),
-                checkpoint: checkpoint.checkpoint_id.as_string(),
-                detail: format!("commit_sha {sha:?} is not an object id"),
-            });
+            return Err(invalid(format!("commit_sha {sha:?} is not an object id")));
         }
-        if self.repo.object_type(sha)?.as_deref() != Some("commit") {
-            return Err(Error::MissingCommit {
+        match self.repo.object_type(sha)?.as_deref() {
+            Some("commit") => git::tree_of(&self.repo, sha),
+            Some(kind) => Err(invalid(format!(
+                "commit_sha {sha} names a {kind}, not a commit"
+            ))),
+            None => Err(Error::MissingCommit {
                 session: session.as_string(),
                 checkpoint: checkpoint.checkpoint_id.as_string(),
                 commit: sha.clone(),
-            });
+            }),
         }
-        git::tree_of(&self.repo, sha)
     }
 
     /// Captures the work tree as a snapshot would (tracked files as they are on disk, untracked

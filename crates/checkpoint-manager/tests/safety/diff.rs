@@ -266,6 +266,23 @@ fn unknown_ids_and_a_tampered_commit_are_refused_with_nothing_changed() {
         "a record's value reached git as an option"
     );
     assert_eq!(before, fx.observe());
+
+    // A blob named as the commit, and a commit git does not have.
+    for (sha, kind) in [
+        (
+            fx.repo.git(&["rev-parse", "HEAD:keep.txt"]),
+            ErrorKind::Invalid,
+        ),
+        ("1".repeat(40), ErrorKind::NotFound),
+    ] {
+        log["checkpoints"][0]["commit_sha"] = sha.clone().into();
+        fs::write(&path, serde_json::to_vec_pretty(&log).unwrap()).unwrap();
+        let err = fx
+            .mgr
+            .diff(fx.session, cp.checkpoint_id, None, false)
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{sha}: {err}");
+    }
 }
 
 #[test]
