@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import List, Optional, Tuple
 
 import pytest
@@ -30,7 +29,7 @@ LETTERS = {
 
 def git_names(repo: Repo, a: str, b: str) -> List[Tuple[str, Optional[str], str]]:
     """(status letter, old path, path) per file as `git diff -M --name-status` prints them."""
-    out = []
+    out: List[Tuple[str, Optional[str], str]] = []
     for line in repo.git("diff", "-M", "--name-status", a, b).splitlines():
         fields = line.split("\t")
         if fields[0].startswith("R"):
@@ -103,7 +102,7 @@ def test_diff_to_the_working_tree_changes_nothing(repo: Repo) -> None:
     ]
 
 
-def test_unknown_and_invalid_ids_raise(repo: Repo, tmp_path: Path) -> None:
+def test_unknown_and_invalid_ids_raise(repo: Repo) -> None:
     session = str(uuid.uuid4())
     manager = CheckpointManager(str(repo.path), session_id=session)
     cp = manager.create_checkpoint(session, "one", "implement", "manual", snapshot=True)
