@@ -587,7 +587,7 @@ fn when(timestamp: &str, now: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// How long ago, in the largest unit that fits, as git's `--date=relative` says it.
-pub fn relative(seconds: i64) -> String {
+fn relative(seconds: i64) -> String {
     if seconds < 0 {
         return "in the future".to_owned();
     }
@@ -607,4 +607,33 @@ pub fn relative(seconds: i64) -> String {
         }
     }
     "just now".to_owned()
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    #[test]
+    fn relative_times_use_the_largest_unit_that_fits() {
+        assert_eq!(super::relative(0), "just now");
+        assert_eq!(super::relative(1), "1 second ago");
+        assert_eq!(super::relative(180), "3 minutes ago");
+        assert_eq!(super::relative(2 * 86_400 + 5), "2 days ago");
+        assert_eq!(super::relative(-5), "in the future");
+    }
+
+    #[test]
+    fn diffstats_are_worded_as_git_words_them() {
+        let stat = |files_changed, insertions, deletions| {
+            super::change_stat(&checkpoint_manager::ChangeStat {
+                files_changed,
+                insertions,
+                deletions,
+            })
+        };
+        assert_eq!(stat(1, 1, 0), "1 file changed, 1 insertion(+)");
+        assert_eq!(
+            stat(3, 10, 2),
+            "3 files changed, 10 insertions(+), 2 deletions(-)"
+        );
+        assert_eq!(stat(0, 0, 0), "no changes");
+    }
 }
