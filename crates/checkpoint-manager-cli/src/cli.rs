@@ -77,6 +77,9 @@ pub enum Command {
     Hooks(agents::install::HooksArgs),
     Mcp(agents::mcp::McpArgs),
     Sessions(commands::sessions::SessionsArgs),
+    // Issue 10: diff and the log timeline.
+    Diff(commands::diff::DiffArgs),
+    Log(commands::log::LogArgs),
 }
 
 #[cfg(test)]
@@ -137,7 +140,10 @@ mod tests {
                 "hook",
                 "hooks",
                 "mcp",
-                "sessions"
+                "sessions",
+                // Issue 10: diff and the log timeline.
+                "diff",
+                "log"
             ]
         );
     }

@@ -49,3 +49,6 @@ mod views;
 mod sessions;
 #[path = "cli/short_ids.rs"]
 mod short_ids;
+// Issue 10: diff and the log timeline.
+#[path = "cli/diff.rs"]
+mod diff;

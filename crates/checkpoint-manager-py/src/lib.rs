@@ -294,6 +294,31 @@ impl Manager {
     fn list_sessions(&self, py: Python<'_>) -> PyResult<String> {
         to_json(&py.detach(|| self.inner.list_sessions()).map_err(py_err)?)
     }
+
+    // Issue 10: diff.
+    /// Returns what changed from checkpoint `from_id` to `to_id` (`None`: the files as they are
+    /// now) as the report's JSON; with `patch`, each file's unified diff too.
+    #[pyo3(signature = (session_id, from_id, to_id=None, patch=false))]
+    fn diff(
+        &self,
+        py: Python<'_>,
+        session_id: &str,
+        from_id: &str,
+        to_id: Option<&str>,
+        patch: bool,
+    ) -> PyResult<String> {
+        let session = session(session_id)?;
+        to_json(
+            &py.detach(|| {
+                let from = self.inner.resolve_checkpoint(session, from_id)?;
+                let to = to_id
+                    .map(|to| self.inner.resolve_checkpoint(session, to))
+                    .transpose()?;
+                self.inner.diff(session, from, to, patch)
+            })
+            .map_err(py_err)?,
+        )
+    }
 }
 
 /// One session, or every session when `None`.

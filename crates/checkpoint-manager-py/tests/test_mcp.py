@@ -44,6 +44,7 @@ async def exchange(binary: str, repo: Repo) -> None:
             tools = await session.list_tools()
             assert sorted(t.name for t in tools.tools) == [
                 "checkpoint_create",
+                "checkpoint_diff",
                 "checkpoint_get",
                 "checkpoint_list",
                 "checkpoint_rollback",
@@ -88,6 +89,19 @@ async def exchange(binary: str, repo: Repo) -> None:
             )
             assert error
             assert text.startswith('invalid checkpoint id "not-a-uuid"') and "\n" not in text
+
+            # Issue 10: what changed since the checkpoint (v2 -> v3, scratch.txt added).
+            error, diffed, text = result_of(
+                await session.call_tool(
+                    "checkpoint_diff", {"from_checkpoint_id": cid, "patch": True}
+                )
+            )
+            assert not error, text
+            files = {f["path"]: f for f in diffed["diff"]["files"]}
+            assert sorted(files) == ["scratch.txt", "src/app.py"]
+            assert files["scratch.txt"]["status"] == "added"
+            assert files["src/app.py"]["status"] == "modified"
+            assert "+print('v3')" in files["src/app.py"]["patch"]
 
             error, summary, _ = result_of(await session.call_tool("checkpoint_summary", {}))
             # The one checkpoint created; safety snapshots are not in the spec's summary.

@@ -75,6 +75,9 @@ pub use validate::{validate_at, validate_at_with, TestRun, DEFAULT_TEST_TIMEOUT}
 // Short ids and the sessions list (issue 10).
 pub use model::SessionInfo;
 pub use ops::short_ids::MIN_PREFIX_HEX;
+// Issue 10: diff and the log timeline.
+pub use ops::diff::{DiffFormat, DiffReport, FileDiff, FileStatus};
+pub use ops::timeline::{ChangeStat, TimelineCheckpoint, TimelineEntry};
 
 /// Returns the JSON Schema (draft 2020-12) of a session's `checkpoints.json`, derived from the
 /// types that read and write it. `schemas/checkpoints.schema.json` is this value, committed.

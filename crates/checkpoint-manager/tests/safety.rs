@@ -35,3 +35,6 @@ mod tampered;
 mod touch_nothing;
 #[path = "safety/untouchable.rs"]
 mod untouchable;
+// Issue 10: diff and the log timeline.
+#[path = "safety/diff.rs"]
+mod diff;

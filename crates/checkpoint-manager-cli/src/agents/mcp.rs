@@ -27,7 +27,7 @@ use crate::commands::{start_folder, CliError};
 /// Serve checkpoints to an agent over the Model Context Protocol (stdio).
 ///
 /// Tools: checkpoint_create, checkpoint_list, checkpoint_get, checkpoint_rollback,
-/// checkpoint_undo, checkpoint_summary. The repository is --repo or the current folder; a tool
+/// checkpoint_undo, checkpoint_summary, checkpoint_diff. The repository is --repo or the current folder; a tool
 /// call without session_id uses this server's own session (a new UUID, named in every result).
 /// Register it with the agent, e.g. `claude mcp add checkpoints -- checkpoint-manager mcp`.
 ///
@@ -235,6 +235,40 @@ impl Checkpoints {
     fn checkpoint_summary(&self, Parameters(args): Parameters<SessionArgs>) -> CallToolResult {
         self.call(args.session_id.as_deref(), "summary", |m, s| m.summary(s))
     }
+
+    // Issue 10: diff.
+    #[tool(
+        description = "What changed from one checkpoint to another, or to the files as they are \
+        now when to_checkpoint_id is absent: each file's path, status (added, modified, \
+        deleted, renamed, type_changed), lines added and removed, and with patch=true its \
+        unified diff. Changes nothing."
+    )]
+    fn checkpoint_diff(&self, Parameters(args): Parameters<DiffArgs>) -> CallToolResult {
+        let patch = args.patch.unwrap_or(false);
+        self.call(args.session_id.as_deref(), "diff", |m, s| {
+            let from = m.resolve_checkpoint(s, &args.from_checkpoint_id)?;
+            let to = args
+                .to_checkpoint_id
+                .as_deref()
+                .map(|to| m.resolve_checkpoint(s, to))
+                .transpose()?;
+            m.diff(s, from, to, patch)
+        })
+    }
+}
+
+// Issue 10: diff.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DiffArgs {
+    /// The checkpoint to compare from (a UUID)
+    pub from_checkpoint_id: String,
+    /// The checkpoint to compare to (a UUID); absent: the files as they are now (tracked and
+    /// untracked, not ignored)
+    pub to_checkpoint_id: Option<String>,
+    /// true: include each file's unified diff (default false)
+    pub patch: Option<bool>,
+    /// The checkpoint session (default: this server's own)
+    pub session_id: Option<String>,
 }
 
 fn create_request(args: &CreateArgs) -> Result<CreateRequest, Error> {

@@ -18,6 +18,9 @@ pub mod undo;
 pub mod validate;
 // Issue 10: the sessions list.
 pub mod sessions;
+// Issue 10: diff and the log timeline.
+pub mod diff;
+pub mod log;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -55,6 +58,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Hooks(args) => crate::agents::install::run(global, args),
         Command::Mcp(args) => crate::agents::mcp::run(global, args),
         Command::Sessions(args) => sessions::run(global, args),
+        // Issue 10: diff and the log timeline.
+        Command::Diff(args) => diff::run(global, args),
+        Command::Log(args) => log::run(global, args),
     }
 }
 

@@ -114,6 +114,7 @@ fn an_mcp_client_creates_lists_rolls_back_and_undoes_with_files_checked_on_disk(
         names,
         [
             "checkpoint_create",
+            "checkpoint_diff",
             "checkpoint_get",
             "checkpoint_list",
             "checkpoint_rollback",
@@ -180,6 +181,39 @@ fn an_mcp_client_creates_lists_rolls_back_and_undoes_with_files_checked_on_disk(
     assert_eq!(repo.read("README.md"), b"version two\n");
     assert_eq!(repo.read("new.txt"), b"created after\n");
     assert!(!repo.exists("draft.txt"));
+
+    // Issue 10: what changed since the checkpoint, as the command line's `diff` says it.
+    let (error, diffed, text) = server.call(
+        "checkpoint_diff",
+        json!({"from_checkpoint_id": checkpoint, "patch": true}),
+    );
+    assert!(!error, "{text}");
+    let changes: Vec<(&str, &str)> = diffed["diff"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("README.md", "modified"),
+            ("draft.txt", "deleted"),
+            ("new.txt", "added")
+        ]
+    );
+    let cli = crate::support::ok_json(
+        repo.path(),
+        &[
+            "diff",
+            "--session-id",
+            &session,
+            "--from",
+            &checkpoint,
+            "--patch",
+        ],
+    );
+    assert_eq!(diffed["diff"], cli);
 
     let (_, summary, _) = server.call("checkpoint_summary", json!({}));
     // The checkpoint rolled back to (safety snapshots are not in the spec's summary).

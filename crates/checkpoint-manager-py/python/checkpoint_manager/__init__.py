@@ -52,6 +52,7 @@ from ._models import (
     ValidationResult,
 )
 from ._models import SessionInfo  # issue 10
+from ._models import DiffReport, FileDiff, FileStatus  # Issue 10: diff.
 
 __version__: str = _native.VERSION
 
@@ -94,4 +95,8 @@ __all__ = [
     "log_schema",
     "__version__",
     "SessionInfo",
+    # Issue 10: diff.
+    "DiffReport",
+    "FileDiff",
+    "FileStatus",
 ]

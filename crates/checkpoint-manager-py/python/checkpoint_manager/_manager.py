@@ -29,6 +29,7 @@ from ._models import (
     ValidationResult,
 )
 from ._models import SessionInfo  # issue 10
+from ._models import DiffReport  # Issue 10: diff.
 
 __all__ = ["CheckpointManager", "DEFAULT_LOCK_TIMEOUT", "DEFAULT_MAX_FILE_SIZE"]
 
@@ -316,3 +317,23 @@ class CheckpointManager:
         return (
             f"CheckpointManager(repo_root={str(self.repo_root)!r}, session_id={self.session_id!r})"
         )
+
+    # Issue 10: diff.
+    def diff(
+        self,
+        session_id: Optional[IdLike],
+        from_id: IdLike,
+        to_id: Optional[IdLike] = None,
+        patch: bool = False,
+    ) -> DiffReport:
+        """Returns what changed from checkpoint ``from_id`` to checkpoint ``to_id``, or to the
+        files as they are now when ``to_id`` is None (what a snapshot would capture; nothing is
+        written that the user can see). With ``patch=True`` each file carries its unified diff.
+        Raises ``CheckpointNotFoundError`` for an unknown session or checkpoint."""
+        raw = self._native().diff(
+            self._session(session_id),
+            _id_text(from_id, "from_id"),
+            None if to_id is None else _id_text(to_id, "to_id"),
+            patch,
+        )
+        return DiffReport.from_dict(json.loads(raw))

@@ -22,6 +22,10 @@ __all__ = [
     "BranchMoved",
     "RollbackResult",
     "Operation",
+    # Issue 10: diff.
+    "FileStatus",
+    "FileDiff",
+    "DiffReport",
 ]
 
 
@@ -525,4 +529,62 @@ class SessionInfo:
             last=data.get("last"),
             latest_phase=CheckpointPhase(phase) if phase is not None else None,
             rollbacks=data["rollbacks"],
+        )
+
+
+# Issue 10: diff.
+
+
+class FileStatus(Enum):
+    """How a file changed between two checkpoints (git's own diff, renames found)."""
+
+    ADDED = "added"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+    RENAMED = "renamed"
+    TYPE_CHANGED = "type_changed"
+    """A file became a symlink (or the other way round), or a submodule."""
+
+
+@dataclass
+class FileDiff:
+    """One changed file: its path (and the path before a rename), how it changed, the lines
+    added and removed (0 for a binary file) and, when asked for, its unified diff."""
+
+    path: str
+    status: FileStatus
+    additions: int
+    deletions: int
+    binary: bool
+    old_path: Optional[str] = None
+    patch: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FileDiff:
+        return cls(
+            path=data["path"],
+            status=FileStatus(data["status"]),
+            additions=data["additions"],
+            deletions=data["deletions"],
+            binary=data["binary"],
+            old_path=data.get("old_path"),
+            patch=data.get("patch"),
+        )
+
+
+@dataclass
+class DiffReport:
+    """What changed from checkpoint ``from_id`` to checkpoint ``to_id``, or to the files as they
+    are now when ``to_id`` is None (tracked files and untracked ones that are not ignored)."""
+
+    from_id: str
+    to_id: Optional[str]
+    files: List[FileDiff]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DiffReport:
+        return cls(
+            from_id=data["from"],
+            to_id=data.get("to"),
+            files=[FileDiff.from_dict(f) for f in data["files"]],
         )

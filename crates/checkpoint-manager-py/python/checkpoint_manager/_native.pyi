@@ -38,6 +38,14 @@ class Manager:
     ) -> str: ...
     # Issue 10: the sessions list.
     def list_sessions(self) -> str: ...
+    # Issue 10: diff.
+    def diff(
+        self,
+        session_id: str,
+        from_id: str,
+        to_id: Optional[str] = None,
+        patch: bool = False,
+    ) -> str: ...
 
 def validate_at(
     path: str, test_command: Optional[str] = None, test_timeout: Optional[float] = None

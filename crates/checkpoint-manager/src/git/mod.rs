@@ -23,6 +23,8 @@ mod repo;
 mod status;
 mod trees;
 mod untracked;
+// Issue 10: diff and log.
+mod numstat;
 
 use command::GitCommand;
 
@@ -40,6 +42,7 @@ pub use index::{
     remove_entries, reset_index_to, set_flag, staged_entries, tagged_entries, write_tree,
     EntryFlag, Eol, IndexEntry, IndexFile,
 };
+pub use numstat::{changed_files, diff_text, patch_sections, short_stats, DiffText, FileChange};
 pub use objects::{
     read_objects, resolve_objects, write_commit, write_tag, Author, LooseObjects, ObjectKind,
 };

@@ -10,3 +10,6 @@ pub(crate) mod rollback;
 // Short ids and the sessions list (issue 10).
 pub(crate) mod sessions;
 pub(crate) mod short_ids;
+// Issue 10: diff and the log timeline.
+pub(crate) mod diff;
+pub(crate) mod timeline;
