@@ -207,6 +207,19 @@ pub enum Error {
 
     #[error("remote {remote} has no checkpoints of {what}; push them from the machine that made them first, or check the remote and the session id")]
     RemoteHasNoCheckpoints { remote: String, what: String },
+
+    // Restoring chosen paths (issue 10).
+    #[error("cannot restore {path:?}: it is outside the work tree {workdir}; nothing was changed; name files or folders inside the repository")]
+    PathOutsideWorkTree { path: String, workdir: String },
+
+    #[error("cannot restore {path:?}: {reason}; nothing was changed")]
+    PathNotRestorable { path: String, reason: String },
+
+    #[error("cannot restore {path:?}: checkpoint {checkpoint} does not have it and it does not exist now (neither on disk nor in the index); nothing was changed; check the path (paths are relative to the current folder)")]
+    PathOnNeitherSide { path: String, checkpoint: String },
+
+    #[error("nothing to restore: no path was given; name the files or folders to bring back")]
+    NoPathsToRestore,
 }
 
 impl Error {
@@ -234,7 +247,11 @@ impl Error {
             | Error::GitTooOld { .. }
             | Error::EmptyText { .. }
             | Error::SafetySnapshotInUse { .. }
-            | Error::InvalidRemote { .. } => ErrorKind::Invalid,
+            | Error::InvalidRemote { .. }
+            | Error::PathOutsideWorkTree { .. }
+            | Error::PathNotRestorable { .. }
+            | Error::PathOnNeitherSide { .. }
+            | Error::NoPathsToRestore => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }

@@ -118,6 +118,8 @@ string_enum!(
         Undo => "undo",
         /// A return to the state before an undo.
         Redo => "redo",
+        /// Chosen paths brought back from a checkpoint (HEAD and the branch stay).
+        Restore => "restore",
     }
 );
 
@@ -459,4 +461,22 @@ impl fmt::Display for Notice {
             ),
         }
     }
+}
+
+/// What a restore of chosen paths did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathRestoreOutcome {
+    pub success: bool,
+    pub checkpoint_id: CheckpointId,
+    /// Files (and symlinks) written with the checkpoint's bytes and mode: those that differed.
+    pub restored_paths: Vec<String>,
+    /// Files under the named paths that the checkpoint lacks, removed (each is in the safety
+    /// snapshot).
+    pub removed_paths: Vec<String>,
+    /// True when the index entries of the named paths were set to the checkpoint's too.
+    pub staged: bool,
+    /// The automatic snapshot of the state before the restore: `undo` returns to it.
+    pub safety_checkpoint_id: CheckpointId,
+    /// The entry this restore added to the session's history.
+    pub operation: Operation,
 }

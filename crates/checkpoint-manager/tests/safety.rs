@@ -33,3 +33,6 @@ mod tampered;
 mod touch_nothing;
 #[path = "safety/untouchable.rs"]
 mod untouchable;
+// Issue 10: restore of chosen paths.
+#[path = "safety/restore_paths.rs"]
+mod restore_paths;

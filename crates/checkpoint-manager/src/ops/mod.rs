@@ -4,4 +4,5 @@
 pub(crate) mod create;
 pub(crate) mod delete;
 pub(crate) mod repair;
+pub(crate) mod restore_paths;
 pub(crate) mod rollback;
