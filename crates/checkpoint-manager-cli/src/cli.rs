@@ -76,6 +76,8 @@ pub enum Command {
     Hook(agents::hook::HookArgs),
     Hooks(agents::install::HooksArgs),
     Mcp(agents::mcp::McpArgs),
+    // Issue 10: restore of chosen paths.
+    Restore(commands::restore::RestoreArgs),
 }
 
 #[cfg(test)]
@@ -135,7 +137,8 @@ mod tests {
                 "man",
                 "hook",
                 "hooks",
-                "mcp"
+                "mcp",
+                "restore"
             ]
         );
     }

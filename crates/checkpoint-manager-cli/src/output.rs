@@ -216,7 +216,7 @@ pub fn summary(out: &mut dyn Write, style: &Style, s: &CheckpointSummary) -> io:
 pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::Result<()> {
     let undone = r.undone.as_ref();
     match (r.operation.kind, undone) {
-        (OperationKind::Rollback, _) => writeln!(
+        (OperationKind::Rollback | OperationKind::Restore, _) => writeln!(
             out,
             "{} to checkpoint {} ({}, commit {})",
             style.good("rolled back"),
@@ -459,4 +459,41 @@ pub fn maybe_created(out: &mut dyn Write, style: &Style, m: &MaybeCreated<'_>) -
         )?;
     }
     checkpoint(out, style, m.checkpoint)
+}
+
+/// What a restore of chosen paths did, in words.
+pub fn path_restore(
+    out: &mut dyn Write,
+    style: &Style,
+    r: &checkpoint_manager::PathRestoreOutcome,
+) -> io::Result<()> {
+    let staged = if r.staged { " (index entries too)" } else { "" };
+    if r.restored_paths.is_empty() && r.removed_paths.is_empty() {
+        writeln!(
+            out,
+            "{}: the named paths already hold checkpoint {}'s files{staged}",
+            style.dim("nothing to write"),
+            r.checkpoint_id
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{} {} file(s) and removed {} from checkpoint {}{staged}",
+            style.good("restored"),
+            r.restored_paths.len(),
+            r.removed_paths.len(),
+            r.checkpoint_id
+        )?;
+    }
+    for path in &r.restored_paths {
+        writeln!(out, "  {}  {path}", style.good("restored"))?;
+    }
+    for path in &r.removed_paths {
+        writeln!(out, "  {}   {path}", style.bad("removed"))?;
+    }
+    writeln!(
+        out,
+        "safety snapshot {} holds the previous state; `checkpoint-manager undo` returns to it",
+        r.safety_checkpoint_id
+    )
 }

@@ -39,3 +39,6 @@ mod rollback;
 mod validate;
 #[path = "cli/views.rs"]
 mod views;
+// Issue 10: restore of chosen paths.
+#[path = "cli/restore.rs"]
+mod restore;
