@@ -51,6 +51,7 @@ from ._models import (
     StateSnapshot,
     ValidationResult,
 )
+from ._models import PathRestoreResult
 
 __version__: str = _native.VERSION
 
@@ -92,4 +93,5 @@ __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
     "log_schema",
     "__version__",
+    "PathRestoreResult",
 ]
