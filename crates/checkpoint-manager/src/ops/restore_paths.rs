@@ -200,7 +200,12 @@ impl PathPlan {
             .iter()
             .filter(|e| e.mode.as_slice() != b"160000")
             .map(|e| e.path.as_slice());
-        for path in written.chain(self.named.iter().map(Vec::as_slice)) {
+        // A named file (not a folder: ignored files inside a named folder stay) is removed when
+        // the checkpoint lacks it, so an ignored one is captured first.
+        let named_files = self.named.iter().map(Vec::as_slice).filter(|p| {
+            fs::symlink_metadata(workdir.join(bytes_to_path(p))).is_ok_and(|m| !m.is_dir())
+        });
+        for path in written.chain(named_files) {
             if path.is_empty() || path.starts_with(SESSIONS_PREFIX) {
                 continue;
             }

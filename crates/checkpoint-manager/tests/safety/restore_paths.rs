@@ -363,3 +363,38 @@ fn a_restore_is_not_counted_as_a_rollback_and_a_rollback_after_it_can_be_undone(
         "state after the restore"
     );
 }
+
+#[test]
+fn ignored_files_and_nested_repositories_inside_a_named_folder_stay() {
+    let (fx, cp) = changed_after(CheckpointMode::Snapshot);
+    fx.repo
+        .write("notes/build.log", "ignored, inside the named folder\n");
+    fx.repo.git(&["init", "-q", "notes/vendor"]);
+    fx.repo
+        .write("notes/vendor/lib.txt", "a nested repository's file\n");
+    let out = fx.restore(&cp, &["notes"], false);
+    assert_eq!(out.removed_paths, ["notes/c.txt"]);
+    assert_eq!(
+        fx.repo.read("notes/build.log"),
+        b"ignored, inside the named folder\n"
+    );
+    assert_eq!(
+        fx.repo.read("notes/vendor/lib.txt"),
+        b"a nested repository's file\n"
+    );
+    assert_eq!(fx.repo.read("notes/a.txt"), b"a v1\n");
+}
+
+#[test]
+fn an_ignored_file_where_the_checkpoint_has_a_file_is_captured_before_it_is_overwritten() {
+    let fx = Fixture::new();
+    fx.repo.write("out/report.txt", "from the checkpoint\n");
+    let cp = fx.snapshot("report present");
+    fs::remove_file(fx.repo.join("out/report.txt")).unwrap();
+    fx.repo.write(".gitignore", "*.log\nignored/\nout/\n");
+    fx.repo.write("out/report.txt", "ignored now, the user's\n");
+    fx.restore(&cp, &["out/report.txt"], false);
+    assert_eq!(fx.repo.read("out/report.txt"), b"from the checkpoint\n");
+    fx.undo();
+    assert_eq!(fx.repo.read("out/report.txt"), b"ignored now, the user's\n");
+}
