@@ -106,4 +106,4 @@ def test_refused_paths_raise_value_error_and_change_nothing(
 def test_a_single_string_is_not_a_list_of_paths(repo: Repo, sid: str) -> None:
     cp = changed_since_checkpoint(repo, sid, snapshot=True)
     with pytest.raises(TypeError, match="list of paths"):
-        CheckpointManager().restore_paths(sid, cp, "src")  # type: ignore[arg-type]
+        CheckpointManager().restore_paths(sid, cp, "src")
