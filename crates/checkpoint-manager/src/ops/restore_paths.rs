@@ -14,10 +14,13 @@ use crate::git::{self, IndexEntry, IndexFile, TreeEntry};
 use crate::ids::{CheckpointId, SessionId};
 use crate::log::SESSIONS_EXCLUDE;
 use crate::manager::{find, CheckpointManager};
-use crate::model::{Checkpoint, OperationKind, OperationState, PathRestoreOutcome, ResetMode};
+use crate::model::{
+    Checkpoint, Operation, OperationKind, OperationState, PathRestoreOutcome, ResetMode,
+};
 use crate::ops::rollback::{skipped_paths, PreparedRestore, RecordedSafety, Step};
 use crate::paths::{behind_non_folder, bytes_to_path};
 use crate::restore::{self, Overwritten};
+use crate::session::LockedSession;
 use crate::snapshot::{self, TempIndex, SESSIONS_PREFIX};
 use crate::validate;
 
@@ -57,6 +60,30 @@ impl CheckpointManager {
             &step,
             prepared,
         )?;
+        let safety_id = safety.checkpoint.checkpoint_id;
+        let (restored_paths, removed_paths, operation) =
+            self.apply_recorded(&mut open, session, &plan, safety)?;
+        Ok(PathRestoreOutcome {
+            success: true,
+            checkpoint_id: target.checkpoint_id,
+            restored_paths,
+            removed_paths,
+            staged,
+            safety_checkpoint_id: safety_id,
+            operation,
+        })
+    }
+
+    /// Changes the files once the safety snapshot and the entry are recorded, and marks the
+    /// entry done (or failed: then `undo` returns to the safety snapshot, and the message says
+    /// so). Returns the paths written, the paths removed and the finished entry.
+    fn apply_recorded(
+        &self,
+        open: &mut LockedSession,
+        session: SessionId,
+        plan: &PathPlan,
+        safety: RecordedSafety,
+    ) -> Result<(Vec<String>, Vec<String>, Operation)> {
         let RecordedSafety {
             checkpoint: safety,
             mut operation,
@@ -68,7 +95,7 @@ impl CheckpointManager {
             session: session.as_string(),
             safety: safety.checkpoint_id.as_string(),
         };
-        let (restored_paths, removed_paths) = match plan.apply(self, &safety_tree) {
+        let (restored, removed) = match plan.apply(self, &safety_tree) {
             Ok(done) => done,
             Err(e) => {
                 open.set_state(operation.operation_id, OperationState::Failed);
@@ -80,15 +107,7 @@ impl CheckpointManager {
         open.set_state(operation.operation_id, OperationState::Done);
         open.save().map_err(interrupted)?;
         operation.state = OperationState::Done;
-        Ok(PathRestoreOutcome {
-            success: true,
-            checkpoint_id: target.checkpoint_id,
-            restored_paths,
-            removed_paths,
-            staged,
-            safety_checkpoint_id: safety.checkpoint_id,
-            operation,
-        })
+        Ok((restored, removed, operation))
     }
 
     /// Reads the state and the checkpoint's files at the named paths, refuses a path that
