@@ -468,23 +468,22 @@ pub fn path_restore(
     r: &checkpoint_manager::PathRestoreOutcome,
 ) -> io::Result<()> {
     let staged = if r.staged { " (index entries too)" } else { "" };
-    if r.restored_paths.is_empty() && r.removed_paths.is_empty() {
-        writeln!(
+    let Some(safety) = r.safety_checkpoint_id else {
+        return writeln!(
             out,
-            "{}: the named paths already hold checkpoint {}'s files{staged}",
-            style.dim("nothing to write"),
+            "{}: the named paths already hold checkpoint {}'s files{staged}; nothing was recorded",
+            style.dim("nothing to restore"),
             r.checkpoint_id
-        )?;
-    } else {
-        writeln!(
-            out,
-            "{} {} file(s) and removed {} from checkpoint {}{staged}",
-            style.good("restored"),
-            r.restored_paths.len(),
-            r.removed_paths.len(),
-            r.checkpoint_id
-        )?;
-    }
+        );
+    };
+    writeln!(
+        out,
+        "{} {} file(s) and removed {} from checkpoint {}{staged}",
+        style.good("restored"),
+        r.restored_paths.len(),
+        r.removed_paths.len(),
+        r.checkpoint_id
+    )?;
     for path in &r.restored_paths {
         writeln!(out, "  {}  {path}", style.good("restored"))?;
     }
@@ -493,7 +492,6 @@ pub fn path_restore(
     }
     writeln!(
         out,
-        "safety snapshot {} holds the previous state; `checkpoint-manager undo` returns to it",
-        r.safety_checkpoint_id
+        "safety snapshot {safety} holds the previous state; `checkpoint-manager undo` returns to it"
     )
 }

@@ -52,7 +52,7 @@ def test_named_paths_come_back_and_nothing_else_changes(
     assert result.success and not result.staged
     assert result.restored_paths == ["src/app.py", "src/util.py"]
     assert result.removed_paths == ["src/new.py"]
-    assert result.operation.kind == "restore"
+    assert result.operation is not None and result.operation.kind == "restore"
     assert repo.read("src/app.py") == "print('v1')\n"
     assert repo.read("src/util.py") == "UTIL = 1\n"
     assert not repo.exists("src/new.py")
@@ -107,3 +107,14 @@ def test_a_single_string_is_not_a_list_of_paths(repo: Repo, sid: str) -> None:
     cp = changed_since_checkpoint(repo, sid, snapshot=True)
     with pytest.raises(TypeError, match="list of paths"):
         CheckpointManager().restore_paths(sid, cp, "src")
+
+
+def test_a_restore_that_changes_nothing_records_nothing(repo: Repo, sid: str) -> None:
+    cp = changed_since_checkpoint(repo, sid, snapshot=True)
+    manager = CheckpointManager()
+    first = manager.restore_paths(sid, cp, ["src"])
+    again = manager.restore_paths(sid, cp, ["src"])
+    assert (again.restored_paths, again.removed_paths) == ([], [])
+    assert again.safety_checkpoint_id is None and again.operation is None
+    assert [o["kind"] for o in repo.log(sid)["operations"]] == ["restore"]
+    assert manager.undo(sid).checkpoint_id == first.safety_checkpoint_id

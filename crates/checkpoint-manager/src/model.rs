@@ -475,8 +475,10 @@ pub struct PathRestoreOutcome {
     pub removed_paths: Vec<String>,
     /// True when the index entries of the named paths were set to the checkpoint's too.
     pub staged: bool,
-    /// The automatic snapshot of the state before the restore: `undo` returns to it.
-    pub safety_checkpoint_id: CheckpointId,
-    /// The entry this restore added to the session's history.
-    pub operation: Operation,
+    /// The automatic snapshot of the state before the restore: `undo` returns to it. `None`
+    /// when the named paths already held the checkpoint's files: nothing changed, and neither
+    /// a safety snapshot nor a history entry is kept.
+    pub safety_checkpoint_id: Option<CheckpointId>,
+    /// The entry this restore added to the session's history (`None` when nothing changed).
+    pub operation: Option<Operation>,
 }

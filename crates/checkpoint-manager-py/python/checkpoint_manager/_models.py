@@ -504,10 +504,12 @@ class PathRestoreResult:
     snapshot)."""
     staged: bool
     """True when the index entries of the named paths were set to the checkpoint's too."""
-    safety_checkpoint_id: str
-    """The safety snapshot of the state before; ``undo`` returns to it."""
-    operation: Operation
-    """The entry this restore added to the session's operation history."""
+    safety_checkpoint_id: Optional[str]
+    """The safety snapshot of the state before; ``undo`` returns to it. None when the paths
+    already held the checkpoint's files: nothing changed and nothing was recorded."""
+    operation: Optional[Operation]
+    """The entry this restore added to the session's operation history (None when nothing
+    changed)."""
     extra: Dict[str, Any] = field(default_factory=dict)
     """Fields of the library's outcome this version of the package does not name."""
 
@@ -530,7 +532,7 @@ class PathRestoreResult:
             restored_paths=list(data["restored_paths"]),
             removed_paths=list(data["removed_paths"]),
             staged=data["staged"],
-            safety_checkpoint_id=data["safety_checkpoint_id"],
-            operation=Operation.from_dict(data["operation"]),
+            safety_checkpoint_id=data.get("safety_checkpoint_id"),
+            operation=None if data.get("operation") is None else Operation.from_dict(data["operation"]),
             extra=_extra(data, cls._KNOWN),
         )

@@ -22,6 +22,7 @@ use crate::paths::{behind_non_folder, bytes_to_path};
 use crate::restore::{self, Overwritten};
 use crate::session::LockedSession;
 use crate::snapshot::{self, TempIndex, SESSIONS_PREFIX};
+use crate::store;
 use crate::validate;
 
 impl CheckpointManager {
@@ -61,17 +62,45 @@ impl CheckpointManager {
             prepared,
         )?;
         let safety_id = safety.checkpoint.checkpoint_id;
-        let (restored_paths, removed_paths, operation) =
-            self.apply_recorded(&mut open, session, &plan, safety)?;
+        let (applied, operation) = self.apply_recorded(&mut open, session, &plan, safety)?;
+        let recorded = !applied.changed_nothing();
+        if !recorded {
+            self.forget_unused_safety(&mut open, session, safety_id, &operation)?;
+        }
         Ok(PathRestoreOutcome {
             success: true,
             checkpoint_id: target.checkpoint_id,
-            restored_paths,
-            removed_paths,
+            restored_paths: applied.restored,
+            removed_paths: applied.removed,
             staged,
-            safety_checkpoint_id: safety_id,
-            operation,
+            safety_checkpoint_id: recorded.then_some(safety_id),
+            operation: recorded.then_some(operation),
         })
+    }
+
+    /// A restore that changed nothing leaves no trace: its safety snapshot (the state as it
+    /// still is) and its entry are dropped, so `undo` still takes back the operation before.
+    fn forget_unused_safety(
+        &self,
+        open: &mut LockedSession,
+        session: SessionId,
+        safety: CheckpointId,
+        operation: &Operation,
+    ) -> Result<()> {
+        open.operations
+            .retain(|o| o.operation_id != operation.operation_id);
+        open.checkpoints.retain(|c| c.checkpoint_id != safety);
+        open.save()?;
+        let name = store::private_ref(session, safety);
+        if let Some(old) = git::resolve(&self.repo, &name)? {
+            git::delete_ref(
+                &self.repo,
+                &name,
+                &old,
+                "checkpoint-manager: unused safety snapshot",
+            )?;
+        }
+        Ok(())
     }
 
     /// Changes the files once the safety snapshot and the entry are recorded, and marks the
@@ -83,7 +112,7 @@ impl CheckpointManager {
         session: SessionId,
         plan: &PathPlan,
         safety: RecordedSafety,
-    ) -> Result<(Vec<String>, Vec<String>, Operation)> {
+    ) -> Result<(Applied, Operation)> {
         let RecordedSafety {
             checkpoint: safety,
             mut operation,
@@ -95,7 +124,7 @@ impl CheckpointManager {
             session: session.as_string(),
             safety: safety.checkpoint_id.as_string(),
         };
-        let (restored, removed) = match plan.apply(self, &safety_tree) {
+        let applied = match plan.apply(self, &safety_tree) {
             Ok(done) => done,
             Err(e) => {
                 open.set_state(operation.operation_id, OperationState::Failed);
@@ -107,7 +136,7 @@ impl CheckpointManager {
         open.set_state(operation.operation_id, OperationState::Done);
         open.save().map_err(interrupted)?;
         operation.state = OperationState::Done;
-        Ok((restored, removed, operation))
+        Ok((applied, operation))
     }
 
     /// Reads the state and the checkpoint's files at the named paths, refuses a path that
@@ -252,23 +281,21 @@ impl PathPlan {
     /// Changes the files (and, when `staged`, the index entries) of the named paths; the safety
     /// snapshot (`safety_tree`) holds everything this removes or overwrites. Returns the paths
     /// written and the paths removed.
-    fn apply(
-        &self,
-        manager: &CheckpointManager,
-        safety_tree: &str,
-    ) -> Result<(Vec<String>, Vec<String>)> {
+    fn apply(&self, manager: &CheckpointManager, safety_tree: &str) -> Result<Applied> {
         let repo = &manager.repo;
         let now = git::list_files_under(repo, safety_tree, &self.pathspecs)?;
         let removed = self.remove_files_the_checkpoint_lacks(repo.workdir(), &now)?;
         let raw = self.raw_entries(repo)?;
         let mut written = self.write_differing_files(repo, &now)?;
         written.extend(self.write_raw_bytes(repo, &raw)?);
-        if self.staged {
-            self.set_index_entries(repo)?;
-        }
+        let index_changed = self.staged && self.set_index_entries(repo)?;
         written.sort();
         written.dedup();
-        Ok((shown(written), shown(removed)))
+        Ok(Applied {
+            restored: shown(written),
+            removed: shown(removed),
+            index_changed,
+        })
     }
 
     /// Removes the files and symlinks the safety snapshot holds under the named paths that the
@@ -388,7 +415,8 @@ impl PathPlan {
 
     /// Sets the user's index entries under the named paths to the checkpoint's index entries:
     /// those it lacks are removed, the others replaced (gitlinks and the sessions folder stay).
-    fn set_index_entries(&self, repo: &git::Repo) -> Result<()> {
+    /// Returns true when an entry changed.
+    fn set_index_entries(&self, repo: &git::Repo) -> Result<bool> {
         let ours =
             |mode: &[u8], path: &[u8]| mode != b"160000" && !path.starts_with(SESSIONS_PREFIX);
         let wanted: Vec<IndexEntry> = self
@@ -425,7 +453,21 @@ impl PathPlan {
         if !changed.is_empty() {
             git::replace_entries(repo, &changed)?;
         }
-        Ok(())
+        Ok(!gone.is_empty() || !changed.is_empty())
+    }
+}
+
+/// What a restore of chosen paths changed.
+struct Applied {
+    restored: Vec<String>,
+    removed: Vec<String>,
+    /// True when an index entry was set or removed (`staged`).
+    index_changed: bool,
+}
+
+impl Applied {
+    fn changed_nothing(&self) -> bool {
+        self.restored.is_empty() && self.removed.is_empty() && !self.index_changed
     }
 }
 

@@ -133,7 +133,7 @@ fn named_files_come_back_with_bytes_mode_and_symlinks_and_nothing_else_changes()
             "{mode}: index changed"
         );
         assert_eq!(after.public_refs(), before.public_refs(), "{mode}");
-        assert_eq!(out.operation.kind, OperationKind::Restore);
+        assert_eq!(out.operation.unwrap().kind, OperationKind::Restore);
     }
 }
 
@@ -177,7 +177,7 @@ fn undo_brings_back_exactly_the_state_before_the_restore_and_redo_reapplies_it()
 
     let undone = fx.undo();
     assert_eq!(undone.undone.as_ref().unwrap().kind, OperationKind::Restore);
-    assert_eq!(undone.checkpoint_id, out.safety_checkpoint_id);
+    assert_eq!(Some(undone.checkpoint_id), out.safety_checkpoint_id);
     // The index file's stat data of rewritten files differs; its entries do not.
     let undone_state = fx.observe();
     assert_eq!(undone_state.files, before.files, "undo: files");
@@ -397,4 +397,24 @@ fn an_ignored_file_where_the_checkpoint_has_a_file_is_captured_before_it_is_over
     assert_eq!(fx.repo.read("out/report.txt"), b"from the checkpoint\n");
     fx.undo();
     assert_eq!(fx.repo.read("out/report.txt"), b"ignored now, the user's\n");
+}
+
+#[test]
+fn a_restore_that_changes_nothing_records_nothing_and_undo_still_takes_back_the_rollback() {
+    let (fx, cp) = changed_after(CheckpointMode::Snapshot);
+    fx.rollback_hard(&cp);
+    let before = fx.observe();
+    let operations = fx.mgr.operations(fx.session).unwrap();
+    let checkpoints = fx.mgr.list_all(fx.session).unwrap();
+    let out = fx.restore(&cp, &["notes", "tracked.txt"], true);
+    assert!(out.restored_paths.is_empty() && out.removed_paths.is_empty());
+    assert_eq!((out.safety_checkpoint_id, out.operation), (None, None));
+    let after = fx.observe();
+    assert_same_for_user(&before, &after, "a restore that changes nothing");
+    assert_eq!(after.refs, before.refs, "its safety snapshot's ref is gone");
+    assert_eq!(fx.mgr.operations(fx.session).unwrap(), operations);
+    assert_eq!(fx.mgr.list_all(fx.session).unwrap(), checkpoints);
+    let undone = fx.undo();
+    assert_eq!(undone.undone.unwrap().kind, OperationKind::Rollback);
+    assert_eq!(fx.repo.read("notes/c.txt"), b"c created since\n");
 }
