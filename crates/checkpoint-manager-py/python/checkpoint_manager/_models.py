@@ -526,6 +526,7 @@ class PathRestoreResult:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PathRestoreResult:
         """Builds a result from the library's JSON outcome (the command line's output)."""
+        operation = data.get("operation")
         return cls(
             success=data["success"],
             checkpoint_id=data["checkpoint_id"],
@@ -533,6 +534,6 @@ class PathRestoreResult:
             removed_paths=list(data["removed_paths"]),
             staged=data["staged"],
             safety_checkpoint_id=data.get("safety_checkpoint_id"),
-            operation=None if data.get("operation") is None else Operation.from_dict(data["operation"]),
+            operation=None if operation is None else Operation.from_dict(operation),
             extra=_extra(data, cls._KNOWN),
         )
