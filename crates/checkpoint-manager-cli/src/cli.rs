@@ -80,6 +80,8 @@ pub enum Command {
     // Issue 10: diff and the log timeline.
     Diff(commands::diff::DiffArgs),
     Log(commands::log::LogArgs),
+    // Issue 10: restore of chosen paths.
+    Restore(commands::restore::RestoreArgs),
 }
 
 #[cfg(test)]
@@ -143,7 +145,8 @@ mod tests {
                 "sessions",
                 // Issue 10: diff and the log timeline.
                 "diff",
-                "log"
+                "log",
+                "restore"
             ]
         );
     }

@@ -266,7 +266,7 @@ pub fn summary(out: &mut dyn Write, style: &Style, s: &CheckpointSummary) -> io:
 pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::Result<()> {
     let undone = r.undone.as_ref();
     match (r.operation.kind, undone) {
-        (OperationKind::Rollback, _) => writeln!(
+        (OperationKind::Rollback | OperationKind::Restore, _) => writeln!(
             out,
             "{} to checkpoint {} ({}, commit {})",
             style.good("rolled back"),
@@ -933,4 +933,39 @@ mod timeline_tests {
         );
         assert_eq!(stat(0, 0, 0), "no changes");
     }
+}
+/// What a restore of chosen paths did, in words.
+pub fn path_restore(
+    out: &mut dyn Write,
+    style: &Style,
+    r: &checkpoint_manager::PathRestoreOutcome,
+) -> io::Result<()> {
+    let staged = if r.staged { " (index entries too)" } else { "" };
+    let Some(safety) = r.safety_checkpoint_id else {
+        return writeln!(
+            out,
+            "{}: the named paths already hold checkpoint {}'s files{staged}; nothing was recorded",
+            style.dim("nothing to restore"),
+            style.id(&r.checkpoint_id)
+        );
+    };
+    writeln!(
+        out,
+        "{} {} file(s) and removed {} from checkpoint {}{staged}",
+        style.good("restored"),
+        r.restored_paths.len(),
+        r.removed_paths.len(),
+        style.id(&r.checkpoint_id)
+    )?;
+    for path in &r.restored_paths {
+        writeln!(out, "  {}  {path}", style.good("restored"))?;
+    }
+    for path in &r.removed_paths {
+        writeln!(out, "  {}   {path}", style.bad("removed"))?;
+    }
+    writeln!(
+        out,
+        "safety snapshot {} holds the previous state; `checkpoint-manager undo` returns to it",
+        style.id(&safety)
+    )
 }

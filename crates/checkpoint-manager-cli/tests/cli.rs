@@ -52,3 +52,6 @@ mod short_ids;
 // Issue 10: diff and the log timeline.
 #[path = "cli/diff.rs"]
 mod diff;
+// Issue 10: restore of chosen paths.
+#[path = "cli/restore.rs"]
+mod restore;

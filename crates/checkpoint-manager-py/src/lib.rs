@@ -284,6 +284,28 @@ impl Manager {
         )
     }
 
+    // Issue 10: restore of chosen paths.
+    /// Brings back the named paths from a checkpoint; returns the outcome's JSON.
+    #[pyo3(signature = (session_id, checkpoint_id, paths, staged=false))]
+    fn restore_paths(
+        &self,
+        py: Python<'_>,
+        session_id: &str,
+        checkpoint_id: &str,
+        paths: Vec<PathBuf>,
+        staged: bool,
+    ) -> PyResult<String> {
+        let session = session(session_id)?;
+        to_json(
+            &py.detach(|| {
+                let checkpoint = self.inner.resolve_checkpoint(session, checkpoint_id)?;
+                self.inner
+                    .restore_paths(session, checkpoint, &paths, staged)
+            })
+            .map_err(py_err)?,
+        )
+    }
+
     fn __repr__(&self) -> String {
         format!("Manager({:?})", self.inner.workdir())
     }

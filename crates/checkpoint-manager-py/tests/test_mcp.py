@@ -47,6 +47,7 @@ async def exchange(binary: str, repo: Repo) -> None:
                 "checkpoint_diff",
                 "checkpoint_get",
                 "checkpoint_list",
+                "checkpoint_restore",
                 "checkpoint_rollback",
                 "checkpoint_summary",
                 "checkpoint_undo",
@@ -102,6 +103,19 @@ async def exchange(binary: str, repo: Repo) -> None:
             assert files["scratch.txt"]["status"] == "added"
             assert files["src/app.py"]["status"] == "modified"
             assert "+print('v3')" in files["src/app.py"]["patch"]
+            # Issue 10: a restore of chosen paths, then undone.
+            error, restored, text = result_of(
+                await session.call_tool(
+                    "checkpoint_restore", {"checkpoint_id": cid, "paths": ["src/app.py"]}
+                )
+            )
+            assert not error, text
+            assert restored["restore"]["restored_paths"] == ["src/app.py"]
+            assert (repo.path / "src/app.py").read_text() == "print('v2')\n"
+            assert (repo.path / "scratch.txt").read_text() == "made after the checkpoint\n"
+            error, _, text = result_of(await session.call_tool("checkpoint_undo", {}))
+            assert not error, text
+            assert (repo.path / "src/app.py").read_text() == "print('v3')\n"
 
             error, summary, _ = result_of(await session.call_tool("checkpoint_summary", {}))
             # The one checkpoint created; safety snapshots are not in the spec's summary.

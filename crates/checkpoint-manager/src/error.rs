@@ -231,6 +231,19 @@ pub enum Error {
         path: PathBuf,
         problem: &'static str,
     },
+
+    // Restoring chosen paths (issue 10).
+    #[error("cannot restore {path:?}: it is outside the work tree {workdir}; nothing was changed; name files or folders inside the repository")]
+    PathOutsideWorkTree { path: String, workdir: String },
+
+    #[error("cannot restore {path:?}: {reason}; nothing was changed")]
+    PathNotRestorable { path: String, reason: String },
+
+    #[error("cannot restore {path:?}: checkpoint {checkpoint} does not have it and it does not exist now (neither on disk nor in the index); nothing was changed; check the path (paths are relative to the current folder)")]
+    PathOnNeitherSide { path: String, checkpoint: String },
+
+    #[error("nothing to restore: no path was given; name the files or folders to bring back")]
+    NoPathsToRestore,
 }
 
 impl Error {
@@ -259,7 +272,11 @@ impl Error {
             | Error::EmptyText { .. }
             | Error::SafetySnapshotInUse { .. }
             | Error::InvalidRemote { .. }
-            | Error::InvalidInclude { .. } => ErrorKind::Invalid,
+            | Error::InvalidInclude { .. }
+            | Error::PathOutsideWorkTree { .. }
+            | Error::PathNotRestorable { .. }
+            | Error::PathOnNeitherSide { .. }
+            | Error::NoPathsToRestore => ErrorKind::Invalid,
             Error::InvalidCheckpointRef { .. } | Error::AmbiguousCheckpointId { .. } => {
                 ErrorKind::Invalid
             }

@@ -63,6 +63,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use ids::{CheckpointId, ObjectId, OperationId, SessionId};
 pub use log::write_atomically;
 pub use manager::{CheckpointManager, CreateRequest, Created, NoticeSink, Options};
+pub use model::PathRestoreOutcome;
 pub use model::{
     BranchMove, Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType,
     DeleteOutcome, Notice, Operation, OperationKind, OperationState, RepairReport, ResetMode,

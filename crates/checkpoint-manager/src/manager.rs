@@ -11,6 +11,7 @@ use crate::git::Repo;
 use crate::ids::{CheckpointId, SessionId};
 use crate::lock::{self, DEFAULT_LOCK_TIMEOUT};
 use crate::log::{self, SessionLog};
+use crate::model::PathRestoreOutcome;
 use crate::model::{
     Checkpoint, CheckpointMode, CheckpointPhase, CheckpointSummary, CheckpointType, DeleteOutcome,
     Notice, Operation, RepairReport, ResetMode, RollbackOutcome, StateSnapshot, ValidationResult,
@@ -412,6 +413,24 @@ impl CheckpointManager {
     ) -> Result<Vec<String>> {
         let remote = remote::resolve_remote(&self.repo, remote)?;
         remote::delete_on_remote(&self.repo, &remote, session, checkpoint, with_tag)
+    }
+
+    /// Brings back the named files and folders exactly as `checkpoint` holds them (content,
+    /// mode, symlinks; a snapshot's exact bytes), after a safety snapshot that `undo` returns
+    /// to. A file under a named path that the checkpoint lacks is removed (it is in the safety
+    /// snapshot). HEAD, the branch, every other path and (unless `staged`) the index stay as
+    /// they are; `staged` also sets the named paths' index entries to the checkpoint's.
+    /// Relative paths are taken from the current folder when it is inside the work tree, else
+    /// from the top of the work tree.
+    pub fn restore_paths(
+        &self,
+        session: SessionId,
+        checkpoint: CheckpointId,
+        paths: &[impl AsRef<Path>],
+        staged: bool,
+    ) -> Result<PathRestoreOutcome> {
+        let paths: Vec<std::path::PathBuf> = paths.iter().map(|p| p.as_ref().to_owned()).collect();
+        self.restore_chosen_paths(session, checkpoint, &paths, staged)
     }
 
     pub(crate) fn repo(&self) -> &Repo {

@@ -119,6 +119,8 @@ string_enum!(
         Undo => "undo",
         /// A return to the state before an undo.
         Redo => "redo",
+        /// Chosen paths brought back from a checkpoint (HEAD and the branch stay).
+        Restore => "restore",
     }
 );
 
@@ -493,4 +495,24 @@ pub struct SessionInfo {
     pub latest_phase: Option<CheckpointPhase>,
     /// How many rollbacks restored one of them (the sum of their `rollback_count`).
     pub rollbacks: u64,
+}
+
+/// What a restore of chosen paths did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathRestoreOutcome {
+    pub success: bool,
+    pub checkpoint_id: CheckpointId,
+    /// Files (and symlinks) written with the checkpoint's bytes and mode: those that differed.
+    pub restored_paths: Vec<String>,
+    /// Files under the named paths that the checkpoint lacks, removed (each is in the safety
+    /// snapshot).
+    pub removed_paths: Vec<String>,
+    /// True when the index entries of the named paths were set to the checkpoint's too.
+    pub staged: bool,
+    /// The automatic snapshot of the state before the restore: `undo` returns to it. `None`
+    /// when the named paths already held the checkpoint's files: nothing changed, and neither
+    /// a safety snapshot nor a history entry is kept.
+    pub safety_checkpoint_id: Option<CheckpointId>,
+    /// The entry this restore added to the session's history (`None` when nothing changed).
+    pub operation: Option<Operation>,
 }

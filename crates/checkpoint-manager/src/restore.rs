@@ -138,7 +138,7 @@ pub fn replaced_folders(
 /// Tells whether git may convert line endings of any of `paths` (`core.autocrlf` or
 /// `core.eol` set, or a `text`, `eol` or `crlf` attribute on one of them). Two cheap processes
 /// that read no file content.
-fn eol_conversion_possible(repo: &Repo, paths: &[Vec<u8>]) -> Result<bool> {
+pub(crate) fn eol_conversion_possible(repo: &Repo, paths: &[Vec<u8>]) -> Result<bool> {
     if git::eol_conversion_configured(repo)? {
         return Ok(true);
     }
@@ -148,7 +148,7 @@ fn eol_conversion_possible(repo: &Repo, paths: &[Vec<u8>]) -> Result<bool> {
 /// Returns what writing the target's file `path` would overwrite: the path itself, or the first
 /// folder on its way that is a file or a symlink. A nested repository in the way is refused: it
 /// cannot be captured, and it is never touched.
-fn overwritten_at(workdir: &Path, path: &[u8]) -> Result<Option<Vec<u8>>> {
+pub(crate) fn overwritten_at(workdir: &Path, path: &[u8]) -> Result<Option<Vec<u8>>> {
     let nested = |at: &[u8]| Error::NestedRepositoryInTheWay {
         path: String::from_utf8_lossy(at).into_owned(),
     };
@@ -181,7 +181,7 @@ fn overwritten_at(workdir: &Path, path: &[u8]) -> Result<Option<Vec<u8>>> {
 
 /// Returns true when `dir` holds a repository as git sees one: a `.git` file (`gitdir: ...`) or
 /// a `.git` folder with a `HEAD` (an empty `.git` folder is just a folder to git).
-fn is_repository(dir: &Path) -> bool {
+pub(crate) fn is_repository(dir: &Path) -> bool {
     let dot_git = dir.join(".git");
     match fs::symlink_metadata(&dot_git) {
         Ok(meta) if meta.is_dir() => dot_git.join("HEAD").exists(),
@@ -447,7 +447,7 @@ fn adopt_files_already_restored(
 }
 
 /// Lists `raw_tree`'s files: (path, raw blob id).
-fn raw_entries(repo: &Repo, raw_tree: Option<&str>) -> Result<Vec<(Vec<u8>, String)>> {
+pub(crate) fn raw_entries(repo: &Repo, raw_tree: Option<&str>) -> Result<Vec<(Vec<u8>, String)>> {
     let Some(raw_tree) = raw_tree else {
         return Ok(Vec::new());
     };
@@ -459,7 +459,7 @@ fn raw_entries(repo: &Repo, raw_tree: Option<&str>) -> Result<Vec<(Vec<u8>, Stri
 
 /// Writes every file of the raw-bytes tree (`raw`, from [`raw_entries`]) with its exact bytes
 /// (no filter), keeping its mode; a file that already holds them is not written.
-fn write_raw_files(repo: &Repo, raw: &[(Vec<u8>, String)]) -> Result<()> {
+pub(crate) fn write_raw_files(repo: &Repo, raw: &[(Vec<u8>, String)]) -> Result<()> {
     if raw.is_empty() {
         return Ok(());
     }

@@ -38,3 +38,6 @@ mod untouchable;
 // Issue 10: diff and the log timeline.
 #[path = "safety/diff.rs"]
 mod diff;
+// Issue 10: restore of chosen paths.
+#[path = "safety/restore_paths.rs"]
+mod restore_paths;

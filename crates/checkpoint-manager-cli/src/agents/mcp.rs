@@ -27,7 +27,7 @@ use crate::commands::{start_folder, CliError};
 /// Serve checkpoints to an agent over the Model Context Protocol (stdio).
 ///
 /// Tools: checkpoint_create, checkpoint_list, checkpoint_get, checkpoint_rollback,
-/// checkpoint_undo, checkpoint_summary, checkpoint_diff. The repository is --repo or the current folder; a tool
+/// checkpoint_undo, checkpoint_summary, checkpoint_diff, checkpoint_restore. The repository is --repo or the current folder; a tool
 /// call without session_id uses this server's own session (a new UUID, named in every result).
 /// Register it with the agent, e.g. `claude mcp add checkpoints -- checkpoint-manager mcp`.
 ///
@@ -116,6 +116,21 @@ pub struct RollbackArgs {
     /// kept in a safety snapshot that checkpoint_undo returns to); false (default): move HEAD
     /// and the index only
     pub hard_reset: Option<bool>,
+    /// The checkpoint session (default: this server's own)
+    pub session_id: Option<String>,
+}
+
+// Issue 10: restore of chosen paths.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RestoreArgs {
+    /// The checkpoint to take the files from (a UUID)
+    pub checkpoint_id: String,
+    /// Files or folders to bring back, relative to the top of the repository (or absolute
+    /// inside it)
+    pub paths: Vec<String>,
+    /// true: also set those paths' index entries to the checkpoint's; false (default): the
+    /// index stays as it is
+    pub staged: Option<bool>,
     /// The checkpoint session (default: this server's own)
     pub session_id: Option<String>,
 }
@@ -234,6 +249,23 @@ impl Checkpoints {
     )]
     fn checkpoint_summary(&self, Parameters(args): Parameters<SessionArgs>) -> CallToolResult {
         self.call(args.session_id.as_deref(), "summary", |m, s| m.summary(s))
+    }
+
+    // Issue 10: restore of chosen paths.
+    #[tool(
+        description = "Bring back chosen files or folders exactly as a checkpoint holds them; \
+        files under them that the checkpoint lacks are removed. A safety snapshot is taken \
+        first, so checkpoint_undo takes the restore back. HEAD, the branch and every other file \
+        stay as they are."
+    )]
+    fn checkpoint_restore(&self, Parameters(args): Parameters<RestoreArgs>) -> CallToolResult {
+        let staged = args.staged.unwrap_or(false);
+        self.call(args.session_id.as_deref(), "restore", |m, s| {
+            let checkpoint = m.resolve_checkpoint(s, &args.checkpoint_id)?;
+            // An agent names paths from the top of the repository, wherever the server runs.
+            let paths: Vec<PathBuf> = args.paths.iter().map(|p| m.workdir().join(p)).collect();
+            m.restore_paths(s, checkpoint, &paths, staged)
+        })
     }
 
     // Issue 10: diff.

@@ -21,6 +21,8 @@ pub mod sessions;
 // Issue 10: diff and the log timeline.
 pub mod diff;
 pub mod log;
+// Issue 10: restore of chosen paths.
+pub mod restore;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -61,6 +63,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         // Issue 10: diff and the log timeline.
         Command::Diff(args) => diff::run(global, args),
         Command::Log(args) => log::run(global, args),
+        Command::Restore(args) => restore::run(global, args),
     }
 }
 

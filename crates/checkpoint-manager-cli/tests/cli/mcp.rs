@@ -117,6 +117,7 @@ fn an_mcp_client_creates_lists_rolls_back_and_undoes_with_files_checked_on_disk(
             "checkpoint_diff",
             "checkpoint_get",
             "checkpoint_list",
+            "checkpoint_restore",
             "checkpoint_rollback",
             "checkpoint_summary",
             "checkpoint_undo"
@@ -274,4 +275,58 @@ fn a_session_id_argument_names_the_session_and_any_id_maps_to_a_uuid() {
     assert!(repo
         .log_path("b081b3a6-3d0d-57ba-9911-84a37f7e8065")
         .exists());
+}
+
+// Issue 10: restore of chosen paths.
+#[test]
+fn checkpoint_restore_brings_back_named_paths_and_undo_takes_it_back() {
+    let repo = repo_with_commit();
+    let mut server = Server::start(repo.path());
+    server.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {},
+               "clientInfo": {"name": "t", "version": "1"}}),
+    );
+    server.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    repo.write("src/app.txt", "app one\n");
+    repo.write("notes.txt", "notes one\n");
+    let (_, created, _) = server.call("checkpoint_create", json!({"description": "one"}));
+    let checkpoint = created["checkpoint"]["checkpoint_id"].clone();
+    repo.write("src/app.txt", "app two\n");
+    repo.write("src/extra.txt", "created after\n");
+    repo.write("notes.txt", "notes two\n");
+
+    let (error, restored, text) = server.call(
+        "checkpoint_restore",
+        json!({"checkpoint_id": checkpoint, "paths": ["src"]}),
+    );
+    assert!(!error, "{text}");
+    assert_eq!(
+        restored["restore"]["restored_paths"],
+        json!(["src/app.txt"])
+    );
+    assert_eq!(
+        restored["restore"]["removed_paths"],
+        json!(["src/extra.txt"])
+    );
+    assert_eq!(repo.read("src/app.txt"), b"app one\n");
+    assert!(!repo.exists("src/extra.txt"));
+    assert_eq!(
+        repo.read("notes.txt"),
+        b"notes two\n",
+        "not named: untouched"
+    );
+
+    let (error, _, text) = server.call("checkpoint_undo", json!({}));
+    assert!(!error, "{text}");
+    assert_eq!(repo.read("src/app.txt"), b"app two\n");
+    assert_eq!(repo.read("src/extra.txt"), b"created after\n");
+
+    let (error, _, text) = server.call(
+        "checkpoint_restore",
+        json!({"checkpoint_id": checkpoint, "paths": ["../outside.txt"]}),
+    );
+    assert!(error, "{text}");
+    assert!(text.contains("outside the work tree"), "{text}");
+    assert_eq!(repo.read("src/app.txt"), b"app two\n");
 }

@@ -53,6 +53,7 @@ from ._models import (
 )
 from ._models import SessionInfo  # issue 10
 from ._models import DiffReport, FileDiff, FileStatus  # Issue 10: diff.
+from ._models import PathRestoreResult
 
 __version__: str = _native.VERSION
 
@@ -99,4 +100,5 @@ __all__ = [
     "DiffReport",
     "FileDiff",
     "FileStatus",
+    "PathRestoreResult",
 ]

@@ -21,6 +21,7 @@ from ._models import (
     CheckpointPhase,
     CheckpointSummary,
     CheckpointType,
+    PathRestoreResult,
     PullResult,
     PushResult,
     RepairReport,
@@ -312,6 +313,31 @@ class CheckpointManager:
         refs (pulled or fetched; their log is rebuilt first)."""
         raw = self._native().list_sessions()
         return [SessionInfo.from_dict(s) for s in json.loads(raw)]
+
+    # Issue 10: restore of chosen paths.
+    def restore_paths(
+        self,
+        session_id: Optional[IdLike],
+        checkpoint_id: IdLike,
+        paths: Sequence[PathLike],
+        staged: bool = False,
+    ) -> PathRestoreResult:
+        """Brings back the named files and folders exactly as the checkpoint holds them (content,
+        mode, symlinks), after a safety snapshot that ``undo`` returns to. A file under a named
+        path that the checkpoint lacks is removed (it is in the safety snapshot). HEAD, the
+        branch, every other file and (unless ``staged``) the index stay as they are. Relative
+        paths are taken from the current folder when it is inside the work tree, else from the
+        top of the work tree. A path outside the repository, or on neither side, raises
+        ValueError and changes nothing."""
+        if isinstance(paths, (str, bytes)) or not isinstance(paths, Sequence):
+            raise TypeError("paths must be a list of paths, not a single string")
+        raw = self._native().restore_paths(
+            self._session(session_id),
+            _id_text(checkpoint_id, "checkpoint_id"),
+            [os.fspath(p) for p in paths],
+            staged,
+        )
+        return PathRestoreResult.from_dict(json.loads(raw))
 
     def __repr__(self) -> str:
         return (

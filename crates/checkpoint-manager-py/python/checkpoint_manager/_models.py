@@ -462,7 +462,7 @@ class Operation:
 
     operation_id: str
     kind: str
-    """``rollback``, ``undo`` or ``redo``."""
+    """``rollback``, ``undo``, ``redo`` or ``restore`` (chosen paths brought back)."""
     target_checkpoint_id: str
     """The checkpoint restored (for undo and redo: the safety snapshot returned to)."""
     safety_checkpoint_id: str
@@ -587,4 +587,54 @@ class DiffReport:
             from_id=data["from"],
             to_id=data.get("to"),
             files=[FileDiff.from_dict(f) for f in data["files"]],
+        )
+
+
+@dataclass
+class PathRestoreResult:
+    """What ``restore_paths`` did: the files written and removed, and the safety snapshot that
+    holds the state from before (``undo`` returns to it)."""
+
+    success: bool
+    checkpoint_id: str
+    """The checkpoint the files came from."""
+    restored_paths: List[str]
+    """Files and symlinks written with the checkpoint's bytes and mode (those that differed)."""
+    removed_paths: List[str]
+    """Files under the named paths that the checkpoint lacks, removed (each is in the safety
+    snapshot)."""
+    staged: bool
+    """True when the index entries of the named paths were set to the checkpoint's too."""
+    safety_checkpoint_id: Optional[str]
+    """The safety snapshot of the state before; ``undo`` returns to it. None when the paths
+    already held the checkpoint's files: nothing changed and nothing was recorded."""
+    operation: Optional[Operation]
+    """The entry this restore added to the session's operation history (None when nothing
+    changed)."""
+    extra: Dict[str, Any] = field(default_factory=dict)
+    """Fields of the library's outcome this version of the package does not name."""
+
+    _KNOWN = (
+        "success",
+        "checkpoint_id",
+        "restored_paths",
+        "removed_paths",
+        "staged",
+        "safety_checkpoint_id",
+        "operation",
+    )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PathRestoreResult:
+        """Builds a result from the library's JSON outcome (the command line's output)."""
+        operation = data.get("operation")
+        return cls(
+            success=data["success"],
+            checkpoint_id=data["checkpoint_id"],
+            restored_paths=list(data["restored_paths"]),
+            removed_paths=list(data["removed_paths"]),
+            staged=data["staged"],
+            safety_checkpoint_id=data.get("safety_checkpoint_id"),
+            operation=None if operation is None else Operation.from_dict(operation),
+            extra=_extra(data, cls._KNOWN),
         )

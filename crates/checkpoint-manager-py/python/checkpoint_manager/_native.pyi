@@ -46,6 +46,13 @@ class Manager:
         to_id: Optional[str] = None,
         patch: bool = False,
     ) -> str: ...
+    def restore_paths(
+        self,
+        session_id: str,
+        checkpoint_id: str,
+        paths: List[str],
+        staged: bool = False,
+    ) -> str: ...
 
 def validate_at(
     path: str, test_command: Optional[str] = None, test_timeout: Optional[float] = None

@@ -97,7 +97,7 @@ pub struct TreeEntry {
 }
 
 /// Parses `ls-tree -z` output: `<mode> <type> <oid>\t<path>\0`.
-fn parse_tree_listing(out: &[u8]) -> Vec<TreeEntry> {
+pub(super) fn parse_tree_listing(out: &[u8]) -> Vec<TreeEntry> {
     out.split(|b| *b == 0)
         .filter_map(|record| {
             let tab = record.iter().position(|b| *b == b'\t')?;

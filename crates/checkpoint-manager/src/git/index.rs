@@ -20,7 +20,7 @@ pub enum IndexFile<'a> {
 }
 
 impl IndexFile<'_> {
-    fn git(self, repo: &Repo) -> GitCommand {
+    pub(super) fn git(self, repo: &Repo) -> GitCommand {
         let git = repo.git();
         match self {
             IndexFile::User => git,

@@ -25,10 +25,13 @@ mod trees;
 mod untracked;
 // Issue 10: diff and log.
 mod numstat;
+// Restoring chosen paths (issue 10).
+mod checkout_paths;
 
 use command::GitCommand;
 
 pub use checkout::{checkout_tree, reset_index_to_commit};
+pub use checkout_paths::{check_out_scratch, list_files_under, replace_entries, TreeEntry};
 pub use command::git_error;
 pub use config::{
     eol_attributes_set, eol_conversion_configured, ignored_paths, pager, tool_values,

@@ -5,6 +5,7 @@ pub(crate) mod create;
 pub(crate) mod delete;
 pub(crate) mod include;
 pub(crate) mod repair;
+pub(crate) mod restore_paths;
 pub(crate) mod rollback;
 
 // Short ids and the sessions list (issue 10).

@@ -182,7 +182,10 @@ pub(crate) fn recount_rollbacks(checkpoints: &mut [Checkpoint], operations: &[Op
         let count = operations
             .iter()
             .filter(|o| {
-                o.state == OperationState::Done && o.target_checkpoint_id == cp.checkpoint_id
+                // A restore of chosen paths is not a rollback.
+                o.state == OperationState::Done
+                    && o.kind != crate::model::OperationKind::Restore
+                    && o.target_checkpoint_id == cp.checkpoint_id
             })
             .count() as u64;
         cp.rollback_count = cp.rollback_count.max(count);

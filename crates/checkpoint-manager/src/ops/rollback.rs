@@ -79,6 +79,7 @@ impl CheckpointManager {
             OperationKind::Rollback => "roll back",
             OperationKind::Undo => "undo",
             OperationKind::Redo => "redo",
+            OperationKind::Restore => "restore",
         };
         if let Some(op) = self.repo.operation_in_progress() {
             return Err(Error::OperationInProgress {
@@ -172,7 +173,7 @@ impl CheckpointManager {
 
     /// Step 1: the safety snapshot and the operation's entry, recorded before anything
     /// changes (only if HEAD is still what status read).
-    fn record_safety_snapshot(
+    pub(crate) fn record_safety_snapshot(
         &self,
         open: &mut LockedSession,
         session: SessionId,
@@ -613,7 +614,8 @@ pub(crate) fn undo_stacks(operations: &[Operation]) -> (Vec<&Operation>, Vec<&Op
                 in_effect.push(op);
             }
             (kind, _) => {
-                if kind == OperationKind::Rollback {
+                // A new rollback or restore forgets what could be redone.
+                if matches!(kind, OperationKind::Rollback | OperationKind::Restore) {
                     undos.clear();
                 }
                 in_effect.push(op);
@@ -634,24 +636,24 @@ pub(crate) fn skipped_paths(target: &Checkpoint) -> Vec<Vec<u8>> {
 }
 
 /// What a restore has read and checked before it changes anything.
-struct PreparedRestore {
-    status: Status,
-    index_copy: snapshot::IndexCopy,
+pub(crate) struct PreparedRestore {
+    pub(crate) status: Status,
+    pub(crate) index_copy: snapshot::IndexCopy,
     /// The caps in force, from the options and git config.
-    caps: snapshot::Caps,
-    restore_target: RestoreTarget,
-    overwritten: restore::Overwritten,
-    branch_moved: Option<BranchMove>,
+    pub(crate) caps: snapshot::Caps,
+    pub(crate) restore_target: RestoreTarget,
+    pub(crate) overwritten: restore::Overwritten,
+    pub(crate) branch_moved: Option<BranchMove>,
 }
 
 /// The safety snapshot recorded (with the operation's entry), and what the restore needs of it.
-struct RecordedSafety {
-    checkpoint: Checkpoint,
-    operation: Operation,
+pub(crate) struct RecordedSafety {
+    pub(crate) checkpoint: Checkpoint,
+    pub(crate) operation: Operation,
     /// The snapshot's tree: only paths it holds may be removed.
-    tree: String,
-    assume_unchanged: Vec<Vec<u8>>,
-    restore_target: RestoreTarget,
+    pub(crate) tree: String,
+    pub(crate) assume_unchanged: Vec<Vec<u8>>,
+    pub(crate) restore_target: RestoreTarget,
 }
 
 /// The history entry of an operation about to start.
