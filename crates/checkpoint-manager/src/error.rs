@@ -207,6 +207,20 @@ pub enum Error {
 
     #[error("remote {remote} has no checkpoints of {what}; push them from the machine that made them first, or check the remote and the session id")]
     RemoteHasNoCheckpoints { remote: String, what: String },
+
+    // Retention (prune).
+    #[error("no retention limit: give a number of checkpoints to keep or a maximum age, or set {keys} in git config; nothing was changed")]
+    NoRetentionLimit { keys: String },
+
+    #[error("pruned here ({removed} checkpoint(s) moved to refs/checkpoint-trash/, {purged} aged out of it), but removing their refs from remote {remote} failed: {source}; they stay on {remote} (`git push {remote} --delete <ref>` removes one)")]
+    PruneRemoteFailed {
+        remote: String,
+        removed: usize,
+        purged: usize,
+        source: Box<Error>,
+        /// What was pruned here, for the caller to report.
+        outcome: Box<crate::ops::prune::PruneOutcome>,
+    },
 }
 
 impl Error {
@@ -234,7 +248,8 @@ impl Error {
             | Error::GitTooOld { .. }
             | Error::EmptyText { .. }
             | Error::SafetySnapshotInUse { .. }
-            | Error::InvalidRemote { .. } => ErrorKind::Invalid,
+            | Error::InvalidRemote { .. }
+            | Error::NoRetentionLimit { .. } => ErrorKind::Invalid,
             Error::SessionNotFound { .. }
             | Error::CheckpointNotFound { .. }
             | Error::NothingToUndo { .. }
@@ -245,7 +260,8 @@ impl Error {
             | Error::GitOutput { .. }
             | Error::GitSpawn { .. }
             | Error::GitIo { .. }
-            | Error::RemoteHasNoCheckpoints { .. } => ErrorKind::Git,
+            | Error::RemoteHasNoCheckpoints { .. }
+            | Error::PruneRemoteFailed { .. } => ErrorKind::Git,
             Error::LockTimeout { .. }
             | Error::IndexLocked { .. }
             | Error::LockFileExists { .. } => ErrorKind::Busy,

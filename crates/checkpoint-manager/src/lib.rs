@@ -70,6 +70,8 @@ pub use model::{
 pub use remote::{PullOutcome, PushOutcome, RemoteCheckpoint, RemoteConflict, Sessions};
 pub use settings::{parse_duration, Settings};
 pub use validate::{validate_at, validate_at_with, TestRun, DEFAULT_TEST_TIMEOUT};
+// Retention (prune).
+pub use ops::prune::{PruneOutcome, PruneRequest, PrunedCheckpoint};
 
 /// Returns the JSON Schema (draft 2020-12) of a session's `checkpoints.json`, derived from the
 /// types that read and write it. `schemas/checkpoints.schema.json` is this value, committed.

@@ -21,6 +21,8 @@ mod remote;
 mod repo;
 mod status;
 mod trees;
+// Retention (prune): dated refs, reclaimable bytes, gc.
+mod prune;
 
 use command::GitCommand;
 
@@ -54,3 +56,4 @@ pub use status::{Head, Status, StatusEntry};
 pub use trees::{
     edit_tree_from_worktree, hash_files_raw, hash_files_unstored, is_attributes_file, EditedTrees,
 };
+pub use prune::{bytes_only_reachable_from, dated_refs, gc_prune_now, DatedRef};

@@ -32,6 +32,8 @@ impl CheckpointManager {
                 what: "description",
             });
         }
+        // A value in git config that does not parse is refused before anything changes.
+        let settings = self.settings()?;
         // A corrupt log fails here, before anything changes.
         let mut open = self.lock_session(session, false)?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
@@ -87,6 +89,8 @@ impl CheckpointManager {
         if announce {
             self.announce(&checkpoint, made_commit);
         }
+        // Retention limits set in git config: prune beyond them, never the new checkpoint.
+        self.prune_after_create(&mut open, session, &settings, id);
         Ok(Created {
             checkpoint,
             unchanged: false,

@@ -5,3 +5,4 @@ pub(crate) mod create;
 pub(crate) mod delete;
 pub(crate) mod repair;
 pub(crate) mod rollback;
+pub(crate) mod prune;
