@@ -33,3 +33,5 @@ mod tampered;
 mod touch_nothing;
 #[path = "safety/untouchable.rs"]
 mod untouchable;
+#[path = "safety/prune.rs"]
+mod prune;
