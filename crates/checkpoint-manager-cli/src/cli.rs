@@ -76,6 +76,7 @@ pub enum Command {
     Hook(agents::hook::HookArgs),
     Hooks(agents::install::HooksArgs),
     Mcp(agents::mcp::McpArgs),
+    Prune(commands::prune::PruneArgs),
 }
 
 #[cfg(test)]
@@ -135,7 +136,8 @@ mod tests {
                 "man",
                 "hook",
                 "hooks",
-                "mcp"
+                "mcp",
+                "prune"
             ]
         );
     }

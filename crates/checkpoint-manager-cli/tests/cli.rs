@@ -39,3 +39,5 @@ mod rollback;
 mod validate;
 #[path = "cli/views.rs"]
 mod views;
+#[path = "cli/prune.rs"]
+mod prune;

@@ -16,6 +16,8 @@ pub mod schema;
 pub mod summary;
 pub mod undo;
 pub mod validate;
+// Retention.
+pub mod prune;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -52,6 +54,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Hook(args) => crate::agents::hook::run(global, args),
         Command::Hooks(args) => crate::agents::install::run(global, args),
         Command::Mcp(args) => crate::agents::mcp::run(global, args),
+        Command::Prune(args) => prune::run(global, args),
     }
 }
 
