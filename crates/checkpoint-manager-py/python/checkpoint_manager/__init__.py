@@ -38,6 +38,8 @@ from ._models import (
     CheckpointSummary,
     CheckpointType,
     BranchMoved,
+    PruneResult,
+    PrunedCheckpoint,
     PullResult,
     PushResult,
     RemoteCheckpoint,
@@ -92,4 +94,6 @@ __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
     "log_schema",
     "__version__",
+    "PruneResult",
+    "PrunedCheckpoint",
 ]

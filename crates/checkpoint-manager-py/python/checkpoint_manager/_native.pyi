@@ -35,6 +35,16 @@ class Manager:
         remote: Optional[str] = None,
         include_deleted: bool = False,
     ) -> str: ...
+    def prune(
+        self,
+        session_id: Optional[str] = None,
+        keep_last: Optional[int] = None,
+        older_than: Optional[str] = None,
+        include_safety: bool = False,
+        dry_run: bool = False,
+        gc: bool = False,
+        remote: Optional[str] = None,
+    ) -> str: ...
 
 def validate_at(
     path: str, test_command: Optional[str] = None, test_timeout: Optional[float] = None
