@@ -31,6 +31,8 @@ mod locks;
 mod mcp;
 #[path = "cli/pretty.rs"]
 mod pretty;
+#[path = "cli/prune.rs"]
+mod prune;
 #[path = "cli/remote.rs"]
 mod remote;
 #[path = "cli/rollback.rs"]
@@ -39,5 +41,3 @@ mod rollback;
 mod validate;
 #[path = "cli/views.rs"]
 mod views;
-#[path = "cli/prune.rs"]
-mod prune;

@@ -23,6 +23,8 @@ mod log_symlinks;
 mod names;
 #[path = "safety/props.rs"]
 mod props;
+#[path = "safety/prune.rs"]
+mod prune;
 #[path = "safety/repair.rs"]
 mod repair;
 #[path = "safety/round_trip.rs"]
@@ -33,5 +35,3 @@ mod tampered;
 mod touch_nothing;
 #[path = "safety/untouchable.rs"]
 mod untouchable;
-#[path = "safety/prune.rs"]
-mod prune;

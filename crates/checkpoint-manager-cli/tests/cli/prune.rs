@@ -41,7 +41,10 @@ fn prune_moves_older_checkpoints_to_the_trash_and_prints_them() {
     let removed: Vec<_> = outcome.removed.iter().map(|p| p.checkpoint_id).collect();
     assert_eq!(removed, [cps[1].checkpoint_id, cps[0].checkpoint_id]);
     assert_eq!(outcome.removed_tags.len(), 2);
-    assert_eq!(tags(&repo), [format!("checkpoint-{}", cps[2].checkpoint_id)]);
+    assert_eq!(
+        tags(&repo),
+        [format!("checkpoint-{}", cps[2].checkpoint_id)]
+    );
     for cp in &cps[..2] {
         assert!(!has_ref(&repo, &private_ref(cp)));
         assert!(has_ref(&repo, &trash_ref(cp)));
@@ -92,7 +95,10 @@ fn without_a_limit_prune_is_a_usage_error_unless_git_config_sets_one() {
     let args = ["prune", "--session-id", &sid(1)];
 
     let message = fails(repo.path(), &args, 2);
-    assert!(message.contains("--keep-last") && message.contains("--older-than"), "{message}");
+    assert!(
+        message.contains("--keep-last") && message.contains("--older-than"),
+        "{message}"
+    );
     assert_eq!(tags(&repo).len(), 3, "nothing changed");
 
     repo.git(&["config", "checkpoint-manager.keepLast", "1"]);
@@ -114,7 +120,10 @@ fn a_bad_duration_is_refused_in_one_line_with_nothing_changed() {
     );
     assert_snapshot!(message, @r#"invalid value "3 fortnights" for --older-than: expected a duration such as 90s, 30m, 12h, 7d or 2w"#);
     assert_eq!(observe(&repo), before);
-    let r = run(repo.path(), &["prune", "--all-sessions", "--keep-last", "-1"]);
+    let r = run(
+        repo.path(),
+        &["prune", "--all-sessions", "--keep-last", "-1"],
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
@@ -178,11 +187,21 @@ fn remote_prunes_the_same_refs_on_a_bare_repository() {
     let repo = repo_with_commit();
     let cps = three(&repo);
     let (_dir, url) = bare();
-    ok_json(repo.path(), &["push", "--session-id", &sid(1), "--remote", &url]);
+    ok_json(
+        repo.path(),
+        &["push", "--session-id", &sid(1), "--remote", &url],
+    );
 
     let outcome: PruneOutcome = ok_as(
         repo.path(),
-        &["prune", "--all-sessions", "--keep-last", "1", "--remote", &url],
+        &[
+            "prune",
+            "--all-sessions",
+            "--keep-last",
+            "1",
+            "--remote",
+            &url,
+        ],
     );
 
     assert_eq!(outcome.remote_removed.len(), 4);

@@ -43,6 +43,7 @@ pub use index::{
 pub use objects::{
     read_objects, resolve_objects, write_commit, write_tag, Author, LooseObjects, ObjectKind,
 };
+pub use prune::{bytes_only_reachable_from, dated_refs, gc_prune_now, DatedRef};
 pub use refname::is_valid_branch_ref;
 pub use refs::{
     any_ref_under, delete_ref, move_ref, read_refs, resolve, set_symbolic_head, tag_objects_under,
@@ -56,4 +57,3 @@ pub use status::{Head, Status, StatusEntry};
 pub use trees::{
     edit_tree_from_worktree, hash_files_raw, hash_files_unstored, is_attributes_file, EditedTrees,
 };
-pub use prune::{bytes_only_reachable_from, dated_refs, gc_prune_now, DatedRef};

@@ -3,6 +3,6 @@
 
 pub(crate) mod create;
 pub(crate) mod delete;
+pub(crate) mod prune;
 pub(crate) mod repair;
 pub(crate) mod rollback;
-pub(crate) mod prune;

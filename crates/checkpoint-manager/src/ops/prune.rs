@@ -431,7 +431,12 @@ impl CheckpointManager {
             .chain(&outcome.purged)
             .map(|p| store::private_ref(p.session_id, p.checkpoint_id))
             .collect();
-        names.extend(outcome.removed_tags.iter().map(|t| format!("refs/tags/{t}")));
+        names.extend(
+            outcome
+                .removed_tags
+                .iter()
+                .map(|t| format!("refs/tags/{t}")),
+        );
         if names.is_empty() {
             return Ok(());
         }
@@ -499,8 +504,9 @@ fn plan(
     let mut user_times: Vec<DateTime<Utc>> =
         users.iter().filter_map(|c| instant(&c.timestamp)).collect();
     user_times.sort_unstable_by(|a, b| b.cmp(a));
-    let newer_users =
-        |made: Option<DateTime<Utc>>| made.map_or(0, |t| user_times.iter().take_while(|u| **u > t).count());
+    let newer_users = |made: Option<DateTime<Utc>>| {
+        made.map_or(0, |t| user_times.iter().take_while(|u| **u > t).count())
+    };
     let mut to_trash: Vec<Checkpoint> = users
         .iter()
         .enumerate()
@@ -532,7 +538,10 @@ fn plan(
 
 /// The safety snapshots undo and redo can still return to: those of the operations in effect
 /// and of the undos redo can take back; for a log from before the history, the newest one.
-fn needed_by_history(checkpoints: &[Checkpoint], operations: &[Operation]) -> HashSet<CheckpointId> {
+fn needed_by_history(
+    checkpoints: &[Checkpoint],
+    operations: &[Operation],
+) -> HashSet<CheckpointId> {
     let (in_effect, undos) = undo_stacks(operations);
     let mut needed: HashSet<CheckpointId> = in_effect
         .iter()

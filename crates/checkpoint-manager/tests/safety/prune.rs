@@ -32,7 +32,8 @@ fn set(cps: &[&Checkpoint]) -> BTreeSet<CheckpointId> {
 }
 
 fn exists(repo: &TestRepo, name: &str) -> bool {
-    repo.git_try(&["rev-parse", "-q", "--verify", name]).is_some()
+    repo.git_try(&["rev-parse", "-q", "--verify", name])
+        .is_some()
 }
 
 fn private(fx: &Fixture, cp: &Checkpoint) -> String {
@@ -70,7 +71,7 @@ fn keep_last_moves_the_older_checkpoints_to_the_trash_with_their_tags_and_record
 
     assert_eq!(ids(&outcome.removed), set(&[&c1, &c2]));
     assert!(outcome.purged.is_empty());
-    assert_eq!(fx.mgr.list(fx.session).unwrap(), [c3.clone()]);
+    assert_eq!(fx.mgr.list(fx.session).unwrap(), std::slice::from_ref(&c3));
     let log = log_json(&fx.repo, fx.session);
     assert_eq!(log["checkpoints"].as_array().unwrap().len(), 1);
     for gone in [&c1, &c2] {
@@ -173,7 +174,11 @@ fn a_dry_run_reports_the_same_and_changes_nothing() {
 
     let real = prune(&fx, &keep_last(1));
     assert_eq!(
-        (ids(&real.removed), ids(&real.purged), real.reclaimable_bytes),
+        (
+            ids(&real.removed),
+            ids(&real.purged),
+            real.reclaimable_bytes
+        ),
         (ids(&dry.removed), ids(&dry.purged), dry.reclaimable_bytes)
     );
 }
@@ -181,7 +186,8 @@ fn a_dry_run_reports_the_same_and_changes_nothing() {
 #[test]
 fn trash_entries_age_out_and_gc_reclaims_their_objects() {
     let fx = Fixture::new();
-    fx.repo.write("secret.txt", "only snapshot A holds these bytes\n");
+    fx.repo
+        .write("secret.txt", "only snapshot A holds these bytes\n");
     let blob = fx.repo.git(&["hash-object", "secret.txt"]);
     let a = fx.snapshot("A");
     std::fs::remove_file(fx.repo.join("secret.txt")).unwrap();
@@ -200,7 +206,10 @@ fn trash_entries_age_out_and_gc_reclaims_their_objects() {
     assert!(second.reclaimable_bytes > 0);
     assert!(!exists(&fx.repo, &trash(&fx, &a)));
     let out = fx.repo.git_output(&["cat-file", "-e", &blob]);
-    assert!(!out.status.success(), "the pruned snapshot's blob survived gc");
+    assert!(
+        !out.status.success(),
+        "the pruned snapshot's blob survived gc"
+    );
     assert_eq!(fx.mgr.list(fx.session).unwrap(), [b]);
     assert_fsck_clean(&fx.repo);
 }
@@ -234,7 +243,10 @@ fn all_sessions_are_pruned_each_keeping_its_newest() {
             fx.repo.write("tracked.txt", format!("{session} {n}\n"));
             let cp = fx
                 .mgr
-                .create(session, &request(checkpoint_manager::CheckpointMode::Snapshot, "s"))
+                .create(
+                    session,
+                    &request(checkpoint_manager::CheckpointMode::Snapshot, "s"),
+                )
                 .unwrap();
             if n == 2 {
                 newest.push(cp);
@@ -261,7 +273,10 @@ fn without_limits_prune_is_refused_unless_git_config_sets_them() {
         .unwrap_err();
     assert!(matches!(err, Error::NoRetentionLimit { .. }), "{err}");
     assert_eq!(err.kind(), ErrorKind::Invalid);
-    assert!(err.to_string().contains("checkpoint-manager.keepLast"), "{err}");
+    assert!(
+        err.to_string().contains("checkpoint-manager.keepLast"),
+        "{err}"
+    );
     assert_eq!(fx.observe(), before);
 
     fx.repo.git(&["config", "checkpoint-manager.keepLast", "1"]);
@@ -285,8 +300,9 @@ fn an_unknown_session_is_not_found_and_nothing_is_created() {
 fn collecting_notices(repo: TestRepo) -> (Fixture, Arc<Mutex<Vec<Notice>>>) {
     let heard = Arc::new(Mutex::new(Vec::new()));
     let sink = heard.clone();
-    let options =
-        Options::default().with_notice_sink(NoticeSink::new(move |n| sink.lock().unwrap().push(n.clone())));
+    let options = Options::default().with_notice_sink(NoticeSink::new(move |n| {
+        sink.lock().unwrap().push(n.clone())
+    }));
     (Fixture::over(repo, options), heard)
 }
 
@@ -307,28 +323,45 @@ fn create_prunes_beyond_the_configured_limits_and_says_so() {
         .cloned()
         .collect();
     assert_eq!(pruned.len(), 1, "{pruned:?}");
-    assert!(matches!(pruned[0], Notice::Pruned { removed: 1, purged: 0, .. }));
-    assert!(pruned[0].to_string().contains("checkpoint-manager.keepLast"));
+    assert!(matches!(
+        pruned[0],
+        Notice::Pruned {
+            removed: 1,
+            purged: 0,
+            ..
+        }
+    ));
+    assert!(pruned[0]
+        .to_string()
+        .contains("checkpoint-manager.keepLast"));
 
     // maxAge (read the same way): everything but the checkpoint just made is older than 1s.
-    fx.repo.git(&["config", "--unset", "checkpoint-manager.keepLast"]);
+    fx.repo
+        .git(&["config", "--unset", "checkpoint-manager.keepLast"]);
     fx.repo.git(&["config", "checkpoint-manager.maxAge", "1s"]);
     std::thread::sleep(Duration::from_millis(1100));
     fx.repo.write("tracked.txt", "v4\n");
     let c4 = fx.create(checkpoint_manager::CheckpointMode::Commit, "c4");
     assert_eq!(fx.mgr.list(fx.session).unwrap(), [c4]);
-    assert!(!exists(&fx.repo, &trash(&fx, &c1)), "c1 aged out of the trash");
+    assert!(
+        !exists(&fx.repo, &trash(&fx, &c1)),
+        "c1 aged out of the trash"
+    );
 }
 
 #[test]
 fn a_maxage_that_does_not_parse_refuses_create_with_nothing_changed() {
     let fx = Fixture::new();
-    fx.repo.git(&["config", "checkpoint-manager.maxAge", "soon"]);
+    fx.repo
+        .git(&["config", "checkpoint-manager.maxAge", "soon"]);
     fx.repo.write("tracked.txt", "changed\n");
     let before = fx.observe();
     let err = fx
         .mgr
-        .create(fx.session, &request(checkpoint_manager::CheckpointMode::Commit, "x"))
+        .create(
+            fx.session,
+            &request(checkpoint_manager::CheckpointMode::Commit, "x"),
+        )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
     assert!(err.to_string().contains("soon"), "{err}");
@@ -388,7 +421,10 @@ fn an_unreachable_remote_is_a_git_failure_that_reports_the_local_prune() {
         .unwrap_err();
 
     assert_eq!(err.kind(), ErrorKind::Git, "{err}");
-    let Error::PruneRemoteFailed { outcome, removed, .. } = &err else {
+    let Error::PruneRemoteFailed {
+        outcome, removed, ..
+    } = &err
+    else {
         panic!("{err:?}")
     };
     assert_eq!((*removed, outcome.removed.len()), (2, 2));
@@ -404,8 +440,11 @@ fn manager_without_notices_still_prunes_on_create() {
     let session = SessionId::parse(&session_id(1)).unwrap();
     for n in 0..2 {
         repo.write("tracked.txt", format!("{n}\n"));
-        mgr.create(session, &request(checkpoint_manager::CheckpointMode::Snapshot, "s"))
-            .unwrap();
+        mgr.create(
+            session,
+            &request(checkpoint_manager::CheckpointMode::Snapshot, "s"),
+        )
+        .unwrap();
     }
     assert_eq!(mgr.list(session).unwrap().len(), 1);
 }
