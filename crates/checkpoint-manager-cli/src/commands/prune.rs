@@ -103,11 +103,22 @@ fn pruned(out: &mut dyn Write, _style: &Style, p: &PruneOutcome) -> io::Result<(
     if p.removed.is_empty() && p.purged.is_empty() {
         writeln!(out, "nothing to prune")?;
     }
+    // One session: named once; several (--all-sessions): on each line.
+    let sessions: std::collections::BTreeSet<_> = p
+        .removed
+        .iter()
+        .chain(&p.purged)
+        .map(|cp| cp.session_id)
+        .collect();
+    let per_line = sessions.len() > 1;
+    if let (false, Some(session)) = (per_line, sessions.first()) {
+        writeln!(out, "session {session}")?;
+    }
     for (what, list) in [(moved, &p.removed), (purged, &p.purged)] {
         if !list.is_empty() {
             writeln!(out, "{what} ({}):", list.len())?;
             for cp in list {
-                writeln!(out, "  {}", one_line(cp))?;
+                writeln!(out, "  {}", one_line(cp, per_line))?;
             }
         }
     }
@@ -130,21 +141,25 @@ fn pruned(out: &mut dyn Write, _style: &Style, p: &PruneOutcome) -> io::Result<(
     Ok(())
 }
 
-fn one_line(cp: &PrunedCheckpoint) -> String {
+fn one_line(cp: &PrunedCheckpoint, with_session: bool) -> String {
     let word = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
     let kind = if cp.safety {
         "safety snapshot".to_owned()
     } else {
         word(cp.checkpoint_type.map(|t| t.to_string()))
     };
-    format!(
-        "{}  {:<15}  {:<19}  {}  session {}",
+    let line = format!(
+        "{}  {:<15}  {:<19}  {}",
         cp.checkpoint_id,
         word(cp.phase.map(|p| p.to_string())),
         kind,
         word(cp.created.clone()),
-        cp.session_id
-    )
+    );
+    if with_session {
+        format!("{line}  session {}", cp.session_id)
+    } else {
+        line
+    }
 }
 
 fn human_bytes(n: u64) -> String {

@@ -82,8 +82,9 @@ fn a_dry_run_changes_nothing_and_says_so_in_pretty_output() {
     let _filters = pretty_filters(repo.path(), &[(id.as_str(), "[C1]")]).bind_to_scope();
     assert_snapshot!(text, @r"
     dry run: nothing was changed
+    session [TEST_ID_000000000001]
     would move to the trash (1):
-      [C1]--------------------------------  implement        manual               [TIME]---------------------  session [TEST_ID_000000000001]
+      [C1]--------------------------------  implement        manual               [TIME]---------------------
     would remove tag checkpoint-[C1]--------------------------------
     ");
 }
@@ -242,4 +243,48 @@ fn a_remote_failure_exits_5_in_one_line_after_printing_the_local_prune() {
     let outcome: PruneOutcome = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(outcome.removed.len(), 2);
     assert!(!has_ref(&repo, &private_ref(&cps[0])), "pruned here");
+}
+
+#[test]
+fn all_sessions_in_pretty_output_name_each_session_and_what_gc_reclaimed() {
+    let repo = repo_with_commit();
+    let mut made = Vec::new();
+    for session in [sid(1), sid(2)] {
+        for n in 0..2 {
+            repo.write("a.txt", format!("{session} {n}\n"));
+            made.push(create(&repo, &session, "s", &["--snapshot"]));
+        }
+    }
+    let args = [
+        "--output",
+        "pretty",
+        "prune",
+        "--all-sessions",
+        "--keep-last",
+        "1",
+        "--gc",
+    ];
+    let first = ok_text(repo.path(), &args);
+    let second = ok_text(repo.path(), &args);
+
+    let (a, b) = (
+        made[0].checkpoint_id.to_string(),
+        made[2].checkpoint_id.to_string(),
+    );
+    let mut settings = pretty_filters(repo.path(), &[(a.as_str(), "[A]"), (b.as_str(), "[B]")]);
+    // Not zero: the second prune's gc reclaims what only the trash held.
+    settings.add_filter(r"reclaimed [1-9][0-9.]* (bytes|KiB)", "reclaimed [SIZE]");
+    let _filters = settings.bind_to_scope();
+    assert_snapshot!(first, @r"
+    moved to the trash (2):
+      [A]---------------------------------  implement        manual               [TIME]---------------------  session [TEST_ID_000000000001]
+      [B]---------------------------------  implement        manual               [TIME]---------------------  session [TEST_ID_000000000002]
+    git gc --prune=now reclaimed 0 bytes
+    ");
+    assert_snapshot!(second, @r"
+    deleted from the trash (2):
+      [A]---------------------------------  implement        manual               [TIME]---------------------  session [TEST_ID_000000000001]
+      [B]---------------------------------  implement        manual               [TIME]---------------------  session [TEST_ID_000000000002]
+    git gc --prune=now reclaimed [SIZE]
+    ");
 }

@@ -528,11 +528,13 @@ fn plan(
             .cloned(),
     );
     let leaving: HashSet<CheckpointId> = to_trash.iter().map(|c| c.checkpoint_id).collect();
-    let to_purge = trash
+    let mut to_purge: Vec<TrashEntry> = trash
         .into_iter()
         .filter(|entry| !leaving.contains(&entry.checkpoint_id))
         .filter(|entry| limits.beyond(entry.created(), newer_users(entry.created())))
         .collect();
+    // Newest first, as the removed user checkpoints are listed.
+    to_purge.sort_by_key(|entry| std::cmp::Reverse(entry.created()));
     Plan { to_trash, to_purge }
 }
 
