@@ -15,6 +15,7 @@ import pytest
 
 from checkpoint_manager import (
     CheckpointManager,
+    CheckpointPhase,
     CheckpointValueError,
     GitCommandError,
     PrunedCheckpoint,
@@ -47,7 +48,7 @@ def test_prune_moves_the_older_checkpoints_to_the_trash(tmp_path: Path) -> None:
     assert isinstance(result, PruneResult)
     assert all(isinstance(p, PrunedCheckpoint) for p in result.removed)
     assert {p.checkpoint_id for p in result.removed} == {c0, c1}
-    assert {p.phase for p in result.removed} == {"implement"}
+    assert {p.phase for p in result.removed} == {CheckpointPhase.IMPLEMENT}
     assert result.purged == [] and not result.dry_run and not result.gc
     assert [c.checkpoint_id for c in manager.list_checkpoints(None)] == [c2]
     assert refs(repo, f"refs/checkpoints/{session}/") == [f"refs/checkpoints/{session}/{c2}"]

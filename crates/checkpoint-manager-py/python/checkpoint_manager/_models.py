@@ -495,9 +495,9 @@ class PrunedCheckpoint:
 
     session_id: str
     checkpoint_id: str
-    phase: Optional[str]
+    phase: Optional[CheckpointPhase]
     """``None`` for a trash entry without metadata (a record of an early version)."""
-    checkpoint_type: Optional[str]
+    checkpoint_type: Optional[CheckpointType]
     created: Optional[str]
     """When it was made (ISO 8601)."""
     safety: bool
@@ -509,8 +509,10 @@ class PrunedCheckpoint:
         return cls(
             session_id=data["session_id"],
             checkpoint_id=data["checkpoint_id"],
-            phase=data.get("phase"),
-            checkpoint_type=data.get("checkpoint_type"),
+            phase=CheckpointPhase(data["phase"]) if data.get("phase") else None,
+            checkpoint_type=(
+                CheckpointType(data["checkpoint_type"]) if data.get("checkpoint_type") else None
+            ),
             created=data.get("created"),
             safety=bool(data["safety"]),
             commit_sha=data["commit_sha"],
