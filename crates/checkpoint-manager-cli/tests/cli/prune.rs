@@ -288,3 +288,36 @@ fn all_sessions_in_pretty_output_name_each_session_and_what_gc_reclaimed() {
     git gc --prune=now reclaimed [SIZE]
     ");
 }
+
+#[test]
+fn a_limit_given_as_git_dash_c_config_prunes_on_create_too() {
+    let repo = repo_with_commit();
+    repo.write("a.txt", "1\n");
+    let first = create(&repo, &sid(1), "one", &["--snapshot"]);
+    repo.write("a.txt", "2\n");
+    // `git -c checkpoint-manager.keepLast=1` as git passes it to its children.
+    let out = cm(repo.path())
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "checkpoint-manager.keepLast")
+        .env("GIT_CONFIG_VALUE_0", "1")
+        .args([
+            "create",
+            "--session-id",
+            &sid(1),
+            "--description",
+            "two",
+            "--phase",
+            "plan",
+            "--snapshot",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pruned session"));
+    assert!(!has_ref(&repo, &private_ref(&first)));
+    assert!(has_ref(&repo, &trash_ref(&first)));
+}
