@@ -82,6 +82,7 @@ pub enum Command {
     Log(commands::log::LogArgs),
     // Issue 10: restore of chosen paths.
     Restore(commands::restore::RestoreArgs),
+    Prune(commands::prune::PruneArgs),
 }
 
 #[cfg(test)]
@@ -146,7 +147,8 @@ mod tests {
                 // Issue 10: diff and the log timeline.
                 "diff",
                 "log",
-                "restore"
+                "restore",
+                "prune"
             ]
         );
     }

@@ -35,6 +35,8 @@ mod mcp;
 mod pager;
 #[path = "cli/pretty.rs"]
 mod pretty;
+#[path = "cli/prune.rs"]
+mod prune;
 #[path = "cli/remote.rs"]
 mod remote;
 #[path = "cli/rollback.rs"]

@@ -306,6 +306,44 @@ impl Manager {
         )
     }
 
+    // Retention (prune).
+    /// Prunes one session (all sessions when `session_id` is None) beyond `keep_last` and
+    /// `older_than` (a duration such as "7d"; with neither, git config's limits apply); returns
+    /// the outcome's JSON.
+    #[pyo3(signature = (
+        session_id=None, keep_last=None, older_than=None, include_safety=false, dry_run=false,
+        gc=false, remote=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn prune(
+        &self,
+        py: Python<'_>,
+        session_id: Option<&str>,
+        keep_last: Option<u64>,
+        older_than: Option<&str>,
+        include_safety: bool,
+        dry_run: bool,
+        gc: bool,
+        remote: Option<String>,
+    ) -> PyResult<String> {
+        let sessions = sessions(session_id)?;
+        let older_than = older_than
+            .map(|text| checkpoint_manager::parse_duration("older_than", text))
+            .transpose()
+            .map_err(py_err)?;
+        let request = checkpoint_manager::PruneRequest::new()
+            .with_keep_last(keep_last)
+            .with_older_than(older_than)
+            .with_include_safety(include_safety)
+            .with_dry_run(dry_run)
+            .with_gc(gc)
+            .with_remote(remote);
+        to_json(
+            &py.detach(|| self.inner.prune(sessions, &request))
+                .map_err(py_err)?,
+        )
+    }
+
     fn __repr__(&self) -> String {
         format!("Manager({:?})", self.inner.workdir())
     }

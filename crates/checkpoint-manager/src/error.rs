@@ -244,6 +244,20 @@ pub enum Error {
 
     #[error("nothing to restore: no path was given; name the files or folders to bring back")]
     NoPathsToRestore,
+
+    // Retention (prune).
+    #[error("no retention limit: give a number of checkpoints to keep or a maximum age, or set {keys} in git config; nothing was changed")]
+    NoRetentionLimit { keys: String },
+
+    #[error("pruned here ({removed} checkpoint(s) moved to refs/checkpoint-trash/, {purged} aged out of it), but removing their refs from remote {remote} failed: {source}; they stay on {remote} (`git push {remote} --delete <ref>` removes one)")]
+    PruneRemoteFailed {
+        remote: String,
+        removed: usize,
+        purged: usize,
+        source: Box<Error>,
+        /// What was pruned here, for the caller to report.
+        outcome: Box<crate::ops::prune::PruneOutcome>,
+    },
 }
 
 impl Error {
@@ -276,7 +290,8 @@ impl Error {
             | Error::PathOutsideWorkTree { .. }
             | Error::PathNotRestorable { .. }
             | Error::PathOnNeitherSide { .. }
-            | Error::NoPathsToRestore => ErrorKind::Invalid,
+            | Error::NoPathsToRestore
+            | Error::NoRetentionLimit { .. } => ErrorKind::Invalid,
             Error::InvalidCheckpointRef { .. } | Error::AmbiguousCheckpointId { .. } => {
                 ErrorKind::Invalid
             }
@@ -291,7 +306,8 @@ impl Error {
             | Error::GitOutput { .. }
             | Error::GitSpawn { .. }
             | Error::GitIo { .. }
-            | Error::RemoteHasNoCheckpoints { .. } => ErrorKind::Git,
+            | Error::RemoteHasNoCheckpoints { .. }
+            | Error::PruneRemoteFailed { .. } => ErrorKind::Git,
             Error::LockTimeout { .. }
             | Error::IndexLocked { .. }
             | Error::LockFileExists { .. } => ErrorKind::Busy,

@@ -79,6 +79,8 @@ pub use ops::short_ids::MIN_PREFIX_HEX;
 // Issue 10: diff and the log timeline.
 pub use ops::diff::{DiffFormat, DiffReport, FileDiff, FileStatus};
 pub use ops::timeline::{ChangeStat, TimelineCheckpoint, TimelineEntry};
+// Retention (prune).
+pub use ops::prune::{PruneOutcome, PruneRequest, PrunedCheckpoint};
 
 /// Returns the JSON Schema (draft 2020-12) of a session's `checkpoints.json`, derived from the
 /// types that read and write it. `schemas/checkpoints.schema.json` is this value, committed.

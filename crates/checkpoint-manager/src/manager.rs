@@ -433,6 +433,21 @@ impl CheckpointManager {
         self.restore_chosen_paths(session, checkpoint, &paths, staged)
     }
 
+    // Retention (prune).
+    /// Removes the checkpoints of `sessions` beyond the request's limits (or, when it gives
+    /// none, those of git config `checkpoint-manager.keepLast` / `checkpoint-manager.maxAge`):
+    /// they leave the log and their refs move to `refs/checkpoint-trash/`, so they stay
+    /// recoverable; deleted checkpoints already in the trash and beyond the same limits are
+    /// deleted for good. Never the newest checkpoint of a session, nor (unless
+    /// `include_safety`) a safety snapshot undo or redo still returns to. See `ops/prune.rs`.
+    pub fn prune(
+        &self,
+        sessions: Sessions,
+        request: &crate::PruneRequest,
+    ) -> Result<crate::PruneOutcome> {
+        self.prune_sessions(sessions, request)
+    }
+
     pub(crate) fn repo(&self) -> &Repo {
         &self.repo
     }

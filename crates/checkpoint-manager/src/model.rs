@@ -424,13 +424,28 @@ pub enum Notice {
         /// Checkpoints and safety snapshots the log gained.
         restored: usize,
     },
+    // Retention (prune).
+    /// `create` pruned the session beyond the limits set in git config
+    /// (`checkpoint-manager.keepLast`, `checkpoint-manager.maxAge`).
+    Pruned {
+        session: String,
+        /// Checkpoints moved to `refs/checkpoint-trash/` (recoverable).
+        removed: usize,
+        /// Deleted checkpoints that aged out of the trash (their refs deleted).
+        purged: usize,
+    },
+    /// `create` made its checkpoint, but pruning beyond the configured limits failed (a warning).
+    PruneFailed { session: String, detail: String },
 }
 
 impl Notice {
     /// True for what the user may have expected to happen and did not (a file left out of a
     /// checkpoint); the others report what was done.
     pub fn is_warning(&self) -> bool {
-        matches!(self, Notice::TooLarge { .. } | Notice::TooManyFiles { .. })
+        matches!(
+            self,
+            Notice::TooLarge { .. } | Notice::TooManyFiles { .. } | Notice::PruneFailed { .. }
+        )
     }
 }
 
@@ -474,6 +489,21 @@ impl fmt::Display for Notice {
                 "{} {}: rebuilt it from git ({restored} record(s) restored, rollback counts recounted) for session {session}",
                 path.display(),
                 if *missing { "was missing" } else { "lacked checkpoints kept in git" },
+            ),
+            Notice::Pruned {
+                session,
+                removed,
+                purged,
+            } => write!(
+                f,
+                "pruned session {session} beyond the limits set in git config \
+                 (checkpoint-manager.keepLast / checkpoint-manager.maxAge): {removed} \
+                 checkpoint(s) moved to refs/checkpoint-trash/, {purged} aged out of the trash"
+            ),
+            Notice::PruneFailed { session, detail } => write!(
+                f,
+                "the checkpoint was made, but pruning session {session} beyond the limits set \
+                 in git config failed: {detail}"
             ),
         }
     }

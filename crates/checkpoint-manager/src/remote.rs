@@ -503,3 +503,29 @@ pub(crate) fn delete_on_remote(
     git::push(repo, remote, &updates)?;
     Ok(updates.into_iter().map(|u| u.target).collect())
 }
+
+/// Deletes those of `names` (private refs, spec tags) the remote has, each only if it still
+/// holds what `ls-remote` showed, in one atomic push; returns them. With `dry_run`, only lists
+/// them.
+pub(crate) fn delete_refs_on_remote(
+    repo: &Repo,
+    remote: &str,
+    names: &[String],
+    dry_run: bool,
+) -> Result<Vec<String>> {
+    let wanted: HashSet<&str> = names.iter().map(String::as_str).collect();
+    let prefixes = [PRIVATE_PREFIX.to_owned(), TAG_PREFIX.to_owned()];
+    let updates: Vec<RemoteUpdate> = git::ls_remote(repo, remote, &prefixes)?
+        .into_iter()
+        .filter(|(name, _)| wanted.contains(name.as_str()))
+        .map(|(name, oid)| RemoteUpdate {
+            source: None,
+            target: name,
+            expected: Some(oid),
+        })
+        .collect();
+    if !dry_run {
+        git::push(repo, remote, &updates)?;
+    }
+    Ok(updates.into_iter().map(|u| u.target).collect())
+}

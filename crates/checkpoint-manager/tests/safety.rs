@@ -25,6 +25,8 @@ mod log_symlinks;
 mod names;
 #[path = "safety/props.rs"]
 mod props;
+#[path = "safety/prune.rs"]
+mod prune;
 #[path = "safety/repair.rs"]
 mod repair;
 #[path = "safety/round_trip.rs"]

@@ -23,6 +23,8 @@ pub mod diff;
 pub mod log;
 // Issue 10: restore of chosen paths.
 pub mod restore;
+// Retention.
+pub mod prune;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -64,6 +66,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Diff(args) => diff::run(global, args),
         Command::Log(args) => log::run(global, args),
         Command::Restore(args) => restore::run(global, args),
+        Command::Prune(args) => prune::run(global, args),
     }
 }
 

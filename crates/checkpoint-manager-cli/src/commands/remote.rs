@@ -24,7 +24,7 @@ pub struct SessionChoice {
 }
 
 impl SessionChoice {
-    fn sessions(&self) -> Result<Sessions, CliError> {
+    pub(crate) fn sessions(&self) -> Result<Sessions, CliError> {
         match &self.session_id {
             Some(raw) => Ok(Sessions::One(session_id(raw)?)),
             None => Ok(Sessions::All),

@@ -38,6 +38,8 @@ from ._models import (
     CheckpointSummary,
     CheckpointType,
     BranchMoved,
+    PruneResult,
+    PrunedCheckpoint,
     PullResult,
     PushResult,
     RemoteCheckpoint,
@@ -101,4 +103,6 @@ __all__ = [
     "FileDiff",
     "FileStatus",
     "PathRestoreResult",
+    "PruneResult",
+    "PrunedCheckpoint",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from datetime import timedelta
 from enum import Enum
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence, Type, Union
@@ -22,6 +23,7 @@ from ._models import (
     CheckpointSummary,
     CheckpointType,
     PathRestoreResult,
+    PruneResult,
     PullResult,
     PushResult,
     RepairReport,
@@ -339,6 +341,40 @@ class CheckpointManager:
         )
         return PathRestoreResult.from_dict(json.loads(raw))
 
+    # Retention (prune).
+    def prune(
+        self,
+        session_id: Optional[IdLike] = None,
+        *,
+        all_sessions: bool = False,
+        keep_last: Optional[int] = None,
+        older_than: Union[str, float, timedelta, None] = None,
+        include_safety: bool = False,
+        dry_run: bool = False,
+        gc: bool = False,
+        remote: Optional[str] = None,
+    ) -> PruneResult:
+        """Removes checkpoints beyond ``keep_last`` (the newest kept) or ``older_than`` (a
+        duration such as ``"7d"``, seconds, or a ``timedelta``); with neither, git config
+        ``checkpoint-manager.keepLast`` / ``checkpoint-manager.maxAge`` apply. They move to
+        ``refs/checkpoint-trash/`` (recoverable); deleted checkpoints already there and beyond the
+        same limits are deleted for good, and ``gc=True`` reclaims their bytes. A session's newest
+        checkpoint always stays, and so do safety snapshots undo or redo need unless
+        ``include_safety``. ``remote`` also deletes the removed refs there (``GitCommandError``
+        when that fails, after pruning here)."""
+        if keep_last is not None and keep_last < 0:
+            raise CheckpointValueError(f"keep_last {keep_last}: expected 0 or more")
+        raw = self._native().prune(
+            self._sessions(session_id, all_sessions),
+            keep_last,
+            _duration_text(older_than),
+            include_safety,
+            dry_run,
+            gc,
+            remote,
+        )
+        return PruneResult.from_dict(json.loads(raw))
+
     def __repr__(self) -> str:
         return (
             f"CheckpointManager(repo_root={str(self.repo_root)!r}, session_id={self.session_id!r})"
@@ -363,3 +399,13 @@ class CheckpointManager:
             patch,
         )
         return DiffReport.from_dict(json.loads(raw))
+
+
+def _duration_text(value: Union[str, float, timedelta, None]) -> Optional[str]:
+    """A duration as the library reads it: text as given (``"7d"``), numbers as whole seconds."""
+    if value is None or isinstance(value, str):
+        return value
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds < 0:
+        raise CheckpointValueError(f"older_than {value}: expected a duration of 0 or more")
+    return str(int(seconds))

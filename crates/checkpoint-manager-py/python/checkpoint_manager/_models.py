@@ -638,3 +638,66 @@ class PathRestoreResult:
             operation=None if operation is None else Operation.from_dict(operation),
             extra=_extra(data, cls._KNOWN),
         )
+
+
+@dataclass
+class PrunedCheckpoint:
+    """A checkpoint ``prune`` removed (or would remove, in a dry run)."""
+
+    session_id: str
+    checkpoint_id: str
+    phase: Optional[CheckpointPhase]
+    """``None`` for a trash entry without metadata (a record of an early version)."""
+    checkpoint_type: Optional[CheckpointType]
+    created: Optional[str]
+    """When it was made (ISO 8601)."""
+    safety: bool
+    """True for an automatic safety snapshot."""
+    commit_sha: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PrunedCheckpoint:
+        return cls(
+            session_id=data["session_id"],
+            checkpoint_id=data["checkpoint_id"],
+            phase=CheckpointPhase(data["phase"]) if data.get("phase") else None,
+            checkpoint_type=(
+                CheckpointType(data["checkpoint_type"]) if data.get("checkpoint_type") else None
+            ),
+            created=data.get("created"),
+            safety=bool(data["safety"]),
+            commit_sha=data["commit_sha"],
+        )
+
+
+@dataclass
+class PruneResult:
+    """What ``prune`` did: checkpoints moved to ``refs/checkpoint-trash/`` (``removed``, still
+    recoverable), deleted checkpoints that aged out of the trash (``purged``), and the bytes
+    ``git gc --prune=now`` reclaims (reclaimed when ``gc``)."""
+
+    dry_run: bool
+    keep_last: Optional[int]
+    older_than_seconds: Optional[int]
+    removed: List[PrunedCheckpoint]
+    purged: List[PrunedCheckpoint]
+    removed_tags: List[str]
+    reclaimable_bytes: int
+    gc: bool
+    remote: Optional[str] = None
+    remote_removed: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PruneResult:
+        return cls(
+            dry_run=data["dry_run"],
+            keep_last=data.get("keep_last"),
+            older_than_seconds=data.get("older_than_seconds"),
+            removed=[PrunedCheckpoint.from_dict(c) for c in data["removed"]],
+            purged=[PrunedCheckpoint.from_dict(c) for c in data["purged"]],
+            removed_tags=list(data["removed_tags"]),
+            reclaimable_bytes=int(data["reclaimable_bytes"]),
+            gc=data["gc"],
+            remote=data.get("remote"),
+            remote_removed=list(data.get("remote_removed", [])),
+        )

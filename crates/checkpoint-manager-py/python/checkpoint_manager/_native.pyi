@@ -53,6 +53,16 @@ class Manager:
         paths: List[str],
         staged: bool = False,
     ) -> str: ...
+    def prune(
+        self,
+        session_id: Optional[str] = None,
+        keep_last: Optional[int] = None,
+        older_than: Optional[str] = None,
+        include_safety: bool = False,
+        dry_run: bool = False,
+        gc: bool = False,
+        remote: Optional[str] = None,
+    ) -> str: ...
 
 def validate_at(
     path: str, test_command: Optional[str] = None, test_timeout: Optional[float] = None

@@ -27,6 +27,8 @@ mod untracked;
 mod numstat;
 // Restoring chosen paths (issue 10).
 mod checkout_paths;
+// Retention (prune): dated refs, reclaimable bytes, gc.
+mod prune;
 
 use command::GitCommand;
 
@@ -49,6 +51,7 @@ pub use numstat::{changed_files, diff_text, patch_sections, short_stats, DiffTex
 pub use objects::{
     read_objects, resolve_objects, write_commit, write_tag, Author, LooseObjects, ObjectKind,
 };
+pub use prune::{bytes_only_reachable_from, dated_refs, gc_prune_now, DatedRef};
 pub use refname::is_valid_branch_ref;
 pub use refs::{
     any_ref_under, delete_ref, move_ref, read_refs, resolve, set_symbolic_head, tag_objects_under,

@@ -48,11 +48,13 @@ impl CheckpointManager {
         drop(reading);
         let status = state.status;
         validate::require_checkpointable(&self.repo, &status)?;
-        // Only what captures files needs the caps (a bad setting then stops it, naming the key).
+        // A value in git config that does not parse is refused (naming the key) before
+        // anything changes: the caps and the retention limits come from there.
+        let settings = state.settings?;
         let capture = match request.mode {
             CheckpointMode::Tag => None,
             _ => Some(Capture {
-                caps: self.options.caps(&state.settings?),
+                caps: self.options.caps(&settings),
                 include,
             }),
         };
@@ -108,6 +110,8 @@ impl CheckpointManager {
         if announce {
             self.announce(&checkpoint, made_commit, capture.map(|c| c.caps));
         }
+        // Retention limits set in git config: prune beyond them, never the new checkpoint.
+        self.prune_after_create(&mut open, session, &settings, id);
         Ok(Created {
             checkpoint,
             unchanged: false,

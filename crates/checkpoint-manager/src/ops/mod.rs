@@ -4,6 +4,7 @@
 pub(crate) mod create;
 pub(crate) mod delete;
 pub(crate) mod include;
+pub(crate) mod prune;
 pub(crate) mod repair;
 pub(crate) mod restore_paths;
 pub(crate) mod rollback;
