@@ -33,7 +33,7 @@ impl CheckpointManager {
             });
         }
         // A corrupt log fails here, before anything changes.
-        let mut open = self.lock_session(session, false)?;
+        let mut open = self.lock_session_to_append(session)?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
         let snapshot_mode = request.mode == CheckpointMode::Snapshot;
         let (status, index_copy) = snapshot::read_state(
@@ -49,7 +49,7 @@ impl CheckpointManager {
         let (new_index, made_commit) =
             self.write_by_mode(request, &status, index_copy, &mut checkpoint, &mut refs)?;
         if if_changed {
-            if let Some(newest) = self.same_files_as_newest(&open.checkpoints, &checkpoint) {
+            if let Some(newest) = self.same_files_as_newest(open.newest(), &checkpoint) {
                 return Ok(Created {
                     checkpoint: newest,
                     unchanged: true,
@@ -70,8 +70,7 @@ impl CheckpointManager {
                 first_line(&request.description)
             ),
         )?;
-        open.checkpoints.push(checkpoint.clone());
-        open.save().map_err(|e| Error::NotLogged {
+        open.append(checkpoint.clone()).map_err(|e| Error::NotLogged {
             source: Box::new(e),
             session: session.as_string(),
             checkpoint: id.as_string(),
@@ -98,10 +97,10 @@ impl CheckpointManager {
     /// newest checkpoint whose commit git cannot read counts as different: a new one is made.
     fn same_files_as_newest(
         &self,
-        checkpoints: &[Checkpoint],
+        newest: Option<Checkpoint>,
         candidate: &Checkpoint,
     ) -> Option<Checkpoint> {
-        let newest = crate::log::newest_first(checkpoints).into_iter().next()?;
+        let newest = newest?;
         if !is_object_id(&candidate.commit_sha) || !is_object_id(&newest.commit_sha) {
             return None;
         }
