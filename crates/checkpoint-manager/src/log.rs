@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::{CheckpointId, SessionId};
-use crate::model::{Checkpoint, CheckpointSummary, Operation};
 use crate::log_append::{AppendableLog, NotAppendable};
+use crate::model::{Checkpoint, CheckpointSummary, Operation};
 use crate::paths::NotPlain;
 
 pub(crate) use crate::defaults::{SESSIONS_DIR, SESSIONS_EXCLUDE};

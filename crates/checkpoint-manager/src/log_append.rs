@@ -108,13 +108,16 @@ impl AppendableLog {
         let raw: RawLog<'_> = serde_json::from_str(&text).map_err(corrupt)?;
         if raw.session_id != session {
             let other = raw.session_id;
-            return Err(NotAppendable::Corrupt(format!("it belongs to session {other}")));
+            return Err(NotAppendable::Corrupt(format!(
+                "it belongs to session {other}"
+            )));
         }
         let _ = raw.operations;
         let (Some(generated), Some(summary_raw)) = (raw.generated_at, raw.summary) else {
             return Err(NotAppendable::NeedsRewrite);
         };
-        let user: Vec<EntryKey<'_>> = serde_json::from_str(raw.checkpoints.get()).map_err(corrupt)?;
+        let user: Vec<EntryKey<'_>> =
+            serde_json::from_str(raw.checkpoints.get()).map_err(corrupt)?;
         let safety: Vec<EntryKey<'_>> = match raw.safety_snapshots {
             Some(section) => serde_json::from_str(section.get()).map_err(corrupt)?,
             None => Vec::new(),
@@ -256,8 +259,7 @@ pub(crate) fn find_entry(
             serde_json::from_str(section.get()).map_err(|e| e.to_string())?;
         ids.reserve(entries.len());
         for entry in entries {
-            let key: EntryKey<'_> =
-                serde_json::from_str(entry.get()).map_err(|e| e.to_string())?;
+            let key: EntryKey<'_> = serde_json::from_str(entry.get()).map_err(|e| e.to_string())?;
             if key.checkpoint_id == wanted && found.is_none() {
                 found = Some(serde_json::from_str(entry.get()).map_err(|e| e.to_string())?);
             }
@@ -371,14 +373,27 @@ mod tests {
         let used = serde_json::json!({"rollback_used": true, "rollback_count": 2});
         let earlier = [
             checkpoint(1, "2024-01-07T13:00:00.000001Z", "manual", used),
-            checkpoint(2, "2099-01-01T00:00:00.000000Z", "safe_state", serde_json::json!({})),
+            checkpoint(
+                2,
+                "2099-01-01T00:00:00.000000Z",
+                "safe_state",
+                serde_json::json!({}),
+            ),
             checkpoint(3, "2024-01-07T13:00:00", "manual", serde_json::json!({})),
         ];
-        let new = checkpoint(9, "2025-05-05T05:05:05.000005Z", "phase_complete", serde_json::json!({}));
+        let new = checkpoint(
+            9,
+            "2025-05-05T05:05:05.000005Z",
+            "phase_complete",
+            serde_json::json!({}),
+        );
         for n in 0..=earlier.len() {
             for extras in [false, true] {
                 let (safeties, operations) = if extras {
-                    (vec![safety(0x50, "2024-01-07T13:00:00.000002Z")], vec![operation()])
+                    (
+                        vec![safety(0x50, "2024-01-07T13:00:00.000002Z")],
+                        vec![operation()],
+                    )
                 } else {
                     (Vec::new(), Vec::new())
                 };
@@ -394,14 +409,23 @@ mod tests {
                 let read = AppendableLog::parse(text, session()).ok().unwrap();
                 let spliced = read.append(&new, "2025-06-06T00:00:00.000000Z").unwrap();
                 let expected = render(&after, &operations, "2025-06-06T00:00:00.000000Z");
-                assert_eq!(String::from_utf8(spliced).unwrap(), expected, "{n} {extras}");
+                assert_eq!(
+                    String::from_utf8(spliced).unwrap(),
+                    expected,
+                    "{n} {extras}"
+                );
             }
         }
     }
 
     #[test]
     fn the_newest_checkpoint_is_read_in_full_from_either_section() {
-        let user = checkpoint(1, "2024-01-07T13:00:00.000001Z", "manual", serde_json::json!({}));
+        let user = checkpoint(
+            1,
+            "2024-01-07T13:00:00.000001Z",
+            "manual",
+            serde_json::json!({}),
+        );
         let later = safety(0x50, "2024-01-07T13:00:00.000002Z");
         let text = render(&[user.clone(), later.clone()], &[], "x");
         let read = AppendableLog::parse(text, session()).ok().unwrap();
@@ -413,7 +437,12 @@ mod tests {
 
     #[test]
     fn corrupt_foreign_and_legacy_logs_are_not_spliced() {
-        let one = checkpoint(1, "2024-01-07T13:00:00.000001Z", "manual", serde_json::json!({}));
+        let one = checkpoint(
+            1,
+            "2024-01-07T13:00:00.000001Z",
+            "manual",
+            serde_json::json!({}),
+        );
         let text = render(&[one], &[], "x");
         let is_corrupt = |text: &str| {
             matches!(
@@ -424,7 +453,9 @@ mod tests {
         assert!(is_corrupt(&text[..text.len() / 2]));
         assert!(is_corrupt(&text.replace("\"manual\"", "\"bogus\"")));
         assert!(is_corrupt(&text.replace("\"description\"", "\"descr\"")));
-        assert!(is_corrupt(&text.replace(SESSION, "00000000-0000-4000-8000-000000000000")));
+        assert!(is_corrupt(
+            &text.replace(SESSION, "00000000-0000-4000-8000-000000000000")
+        ));
         // A safety snapshot among the checkpoints (before version 0.2) or no summary: the full
         // rewrite lays the file out again.
         let mut legacy: serde_json::Value = serde_json::from_str(&text).unwrap();

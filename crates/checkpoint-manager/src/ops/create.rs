@@ -70,11 +70,12 @@ impl CheckpointManager {
                 first_line(&request.description)
             ),
         )?;
-        open.append(checkpoint.clone()).map_err(|e| Error::NotLogged {
-            source: Box::new(e),
-            session: session.as_string(),
-            checkpoint: id.as_string(),
-        })?;
+        open.append(checkpoint.clone())
+            .map_err(|e| Error::NotLogged {
+                source: Box::new(e),
+                session: session.as_string(),
+                checkpoint: id.as_string(),
+            })?;
         // The commit is on the branch and logged: the user's index follows it.
         if let Some(staged) = new_index {
             self.install_staged_index(staged)

@@ -39,7 +39,10 @@ impl CheckpointManager {
     /// Returns true when a private ref of the session (a loose one: the check starts no git)
     /// names a checkpoint the log lacks.
     pub(crate) fn log_is_behind(&self, session: SessionId, contents: &LogContents) -> bool {
-        self.refs_ahead_of(session, contents.checkpoints.iter().map(|c| c.checkpoint_id))
+        self.refs_ahead_of(
+            session,
+            contents.checkpoints.iter().map(|c| c.checkpoint_id),
+        )
     }
 
     /// Returns true when a loose private ref of the session names a checkpoint not in `logged`.

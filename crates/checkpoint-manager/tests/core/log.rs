@@ -587,10 +587,17 @@ fn create_on_a_log_behind_git_rebuilds_it_first() {
         .collect();
     assert_eq!(
         ids,
-        [third.checkpoint_id, second.checkpoint_id, first.checkpoint_id]
+        [
+            third.checkpoint_id,
+            second.checkpoint_id,
+            first.checkpoint_id
+        ]
     );
     assert_eq!(
-        manager(&repo).get(sid(1), second.checkpoint_id).unwrap().description,
+        manager(&repo)
+            .get(sid(1), second.checkpoint_id)
+            .unwrap()
+            .description,
         "second"
     );
 }
