@@ -92,7 +92,7 @@ mod tests {
         write_svg(&path, &series).expect("chart written");
         let svg = std::fs::read_to_string(&path).expect("chart read");
         assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
-        assert!(svg.contains(">ours<") && svg.contains(">git status<"));
+        assert!(svg.contains("\nours\n") && svg.contains("\ngit status\n"));
         let _ = std::fs::remove_dir_all(dir);
     }
 
