@@ -320,7 +320,7 @@ mod tests {
     const SESSION: &str = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 
     fn session() -> SessionId {
-        SessionId::parse(SESSION).unwrap()
+        SessionId::parse(SESSION).expect("test data")
     }
 
     fn checkpoint(n: u8, timestamp: &str, kind: &str, extra: serde_json::Value) -> Checkpoint {
@@ -333,10 +333,10 @@ mod tests {
             "checkpoint_type": kind,
             "tags": [format!("checkpoint-{n}")],
         });
-        for (key, field) in extra.as_object().unwrap() {
+        for (key, field) in extra.as_object().expect("test data") {
             value[key] = field.clone();
         }
-        serde_json::from_value(value).unwrap()
+        serde_json::from_value(value).expect("test data")
     }
 
     fn safety(n: u8, timestamp: &str) -> Checkpoint {
@@ -357,12 +357,16 @@ mod tests {
             "timestamp": "2024-01-07T13:00:00.000000Z",
             "state": "done"
         }))
-        .unwrap()
+        .expect("test data")
     }
 
     fn render(all: &[Checkpoint], operations: &[Operation], at: &str) -> String {
         let log = SessionLog::new(Path::new("/nonexistent"), session());
-        String::from_utf8(log.render(all, operations, at.to_owned()).unwrap()).unwrap()
+        String::from_utf8(
+            log.render(all, operations, at.to_owned())
+                .expect("test data"),
+        )
+        .expect("test data")
     }
 
     /// The splice writes exactly what the full rewrite writes, whatever the log held before:
@@ -406,11 +410,15 @@ mod tests {
                     .cloned()
                     .collect();
                 let text = render(&before, &operations, "2024-01-01T00:00:00.000000Z");
-                let read = AppendableLog::parse(text, session()).ok().unwrap();
-                let spliced = read.append(&new, "2025-06-06T00:00:00.000000Z").unwrap();
+                let read = AppendableLog::parse(text, session())
+                    .ok()
+                    .expect("appendable");
+                let spliced = read
+                    .append(&new, "2025-06-06T00:00:00.000000Z")
+                    .expect("test data");
                 let expected = render(&after, &operations, "2025-06-06T00:00:00.000000Z");
                 assert_eq!(
-                    String::from_utf8(spliced).unwrap(),
+                    String::from_utf8(spliced).expect("test data"),
                     expected,
                     "{n} {extras}"
                 );
@@ -428,10 +436,14 @@ mod tests {
         );
         let later = safety(0x50, "2024-01-07T13:00:00.000002Z");
         let text = render(&[user.clone(), later.clone()], &[], "x");
-        let read = AppendableLog::parse(text, session()).ok().unwrap();
+        let read = AppendableLog::parse(text, session())
+            .ok()
+            .expect("appendable");
         assert_eq!(read.newest(), Some(later));
         let text = render(std::slice::from_ref(&user), &[], "x");
-        let read = AppendableLog::parse(text, session()).ok().unwrap();
+        let read = AppendableLog::parse(text, session())
+            .ok()
+            .expect("appendable");
         assert_eq!(read.newest(), Some(user));
     }
 
@@ -458,14 +470,17 @@ mod tests {
         ));
         // A safety snapshot among the checkpoints (before version 0.2) or no summary: the full
         // rewrite lays the file out again.
-        let mut legacy: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut legacy: serde_json::Value = serde_json::from_str(&text).expect("test data");
         legacy["checkpoints"]
             .as_array_mut()
-            .unwrap()
-            .push(serde_json::to_value(safety(0x50, "2024-01-07T13:00:00.000002Z")).unwrap());
+            .expect("test data")
+            .push(
+                serde_json::to_value(safety(0x50, "2024-01-07T13:00:00.000002Z"))
+                    .expect("test data"),
+            );
         let no_summary = {
-            let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-            v.as_object_mut().unwrap().remove("summary");
+            let mut v: serde_json::Value = serde_json::from_str(&text).expect("test data");
+            v.as_object_mut().expect("test data").remove("summary");
             v
         };
         for value in [legacy, no_summary] {

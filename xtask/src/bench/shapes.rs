@@ -36,7 +36,7 @@ fn unchanged_files_group<'a>(
     let dir = &repo.path;
     let setup = move || -> Result<Prepared> {
         for i in 0..edits {
-            let file = dir.join(&repo.tracked_file(i));
+            let file = dir.join(repo.tracked_file(i));
             fs::write(&file, format!("edited {i}\n"))
                 .with_context(|| format!("cannot write {}", file.display()))?;
         }
@@ -136,7 +136,7 @@ pub fn measure_accumulating(repo: &BenchRepo, tools: &Tools) -> Result<Vec<Row>>
     let dir = &repo.path;
     let shadow = repo.git_dir().join("bench-shadow");
     let _ = fs::remove_dir_all(&shadow);
-    measure::run(&mut tools.git(dir, ["init", "-q", "--bare"]).arg(&shadow))?;
+    measure::run(tools.git(dir, ["init", "-q", "--bare"]).arg(&shadow))?;
     let sides: [&dyn Fn() -> Result<Sample>; 3] = [
         &|| cases::ours_create(tools, dir, &["--snapshot"])(&Prepared::default()),
         &|| status(tools, dir),
@@ -256,7 +256,7 @@ pub fn size_point(repo: &BenchRepo, tools: &Tools, runs: usize) -> Result<Vec<f6
     let dir = &repo.path;
     let shadow = repo.git_dir().join("bench-shadow");
     let _ = fs::remove_dir_all(&shadow);
-    measure::run(&mut tools.git(dir, ["init", "-q", "--bare"]).arg(&shadow))?;
+    measure::run(tools.git(dir, ["init", "-q", "--bare"]).arg(&shadow))?;
     let shadow_ref = &shadow;
     let group = cases::group(
         format!("{} snapshot cost", repo.spec.name),
