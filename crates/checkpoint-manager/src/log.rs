@@ -273,8 +273,9 @@ impl SessionLog {
     /// entry and summary spliced into its bytes. The caller holds the session lock since the
     /// read.
     pub(crate) fn append(&self, log: &AppendableLog, checkpoint: &Checkpoint) -> Result<()> {
-        let bytes = log.append(checkpoint, &now_timestamp())?;
-        write_checked(&self.path(), &bytes, || self.check_inside())
+        log.append_with(checkpoint, &now_timestamp(), |parts| {
+            write_parts_checked(&self.path(), parts, || self.check_inside())
+        })
     }
 
     /// [`SessionLog::check_path`], and the session folder, all links resolved, is inside the
@@ -303,13 +304,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn write_checked(path: &Path, bytes: &[u8], verify: impl Fn() -> Result<()>) -> Result<()> {
+    write_parts_checked(path, &[bytes], verify)
+}
+
+/// [`write_checked`] of the concatenation of `parts`.
+fn write_parts_checked(
+    path: &Path,
+    parts: &[&[u8]],
+    verify: impl Fn() -> Result<()>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".checkpoints.json.")
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    for part in parts {
+        tmp.write_all(part).map_err(|e| Error::io(tmp.path(), e))?;
+    }
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(tmp.path(), e))?;

@@ -195,7 +195,20 @@ impl AppendableLog {
 
     /// Returns the log's bytes with `checkpoint` (a user checkpoint) appended, the summary
     /// updated and `generated_at` set.
+    #[cfg(test)]
     pub(crate) fn append(&self, checkpoint: &Checkpoint, generated_at: &str) -> Result<Vec<u8>> {
+        self.append_with(checkpoint, generated_at, |parts| Ok(parts.concat()))
+    }
+
+    /// Hands `write` the new log as consecutive slices (the old bytes are never copied into a
+    /// second 7 MB buffer): `checkpoint` (a user checkpoint) appended, the summary updated and
+    /// `generated_at` set.
+    pub(crate) fn append_with<T>(
+        &self,
+        checkpoint: &Checkpoint,
+        generated_at: &str,
+        write: impl FnOnce(&[&[u8]]) -> Result<T>,
+    ) -> Result<T> {
         debug_assert!(!checkpoint.is_safety_snapshot());
         let mut summary = self.summary.clone();
         summary.total_checkpoints += 1;
@@ -225,15 +238,15 @@ impl AppendableLog {
         ];
         parts.sort_by_key(|(range, _)| range.start);
         let text = self.text.as_bytes();
-        let mut out = Vec::with_capacity(text.len() + entry.len() + 1024);
+        let mut slices: Vec<&[u8]> = Vec::with_capacity(2 * parts.len() + 1);
         let mut at = 0;
-        for (range, bytes) in parts {
-            out.extend_from_slice(&text[at..range.start]);
-            out.extend_from_slice(&bytes);
+        for (range, bytes) in &parts {
+            slices.push(&text[at..range.start]);
+            slices.push(bytes);
             at = range.end;
         }
-        out.extend_from_slice(&text[at..]);
-        Ok(out)
+        slices.push(&text[at..]);
+        write(&slices)
     }
 }
 
