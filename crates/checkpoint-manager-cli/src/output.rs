@@ -27,7 +27,8 @@ fn print_styled<T: Serialize>(
     human: fn(&mut dyn Write, &Style, &T) -> io::Result<()>,
 ) -> io::Result<()> {
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    // 64 KiB: a list of 10,000 checkpoints is 7 MB of JSON, 900 writes with the default 8 KiB.
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     match format {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::from)?;

@@ -42,6 +42,7 @@ mod ids;
 mod journal;
 mod lock;
 mod log;
+mod log_append;
 mod manager;
 mod model;
 mod ops;

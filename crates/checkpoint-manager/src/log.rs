@@ -11,7 +11,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::ids::SessionId;
+use crate::ids::{CheckpointId, SessionId};
+use crate::log_append::{AppendableLog, NotAppendable};
 use crate::model::{Checkpoint, CheckpointSummary, Operation};
 use crate::paths::NotPlain;
 
@@ -176,6 +177,18 @@ impl SessionLog {
     /// under `safety_snapshots`.
     pub fn write(&self, checkpoints: &[Checkpoint], operations: &[Operation]) -> Result<()> {
         self.make_folders()?;
+        let json = self.render(checkpoints, operations, now_timestamp())?;
+        // Checked again with the temporary file made, just before the rename.
+        write_checked(&self.path(), &json, || self.check_inside())
+    }
+
+    /// The bytes [`SessionLog::write`] writes, with `generated_at` given.
+    pub(crate) fn render(
+        &self,
+        checkpoints: &[Checkpoint],
+        operations: &[Operation],
+        generated_at: String,
+    ) -> Result<Vec<u8>> {
         // The same layout as `LogFile`, borrowing the checkpoints instead of copying them.
         #[derive(Serialize)]
         struct LogFileView<'a> {
@@ -194,7 +207,7 @@ impl SessionLog {
             checkpoints.iter().partition(|c| c.is_safety_snapshot());
         let file = LogFileView {
             session_id: self.session,
-            generated_at: now_timestamp(),
+            generated_at,
             checkpoints,
             summary,
             safety_snapshots,
@@ -205,8 +218,64 @@ impl SessionLog {
             detail: e.to_string(),
         })?;
         json.push(b'\n');
-        // Checked again with the temporary file made, just before the rename.
-        write_checked(&self.path(), &json, || self.check_inside())
+        Ok(json)
+    }
+
+    /// Reads the log for appending one checkpoint (see [`crate::log_append`]): `None` when it
+    /// does not exist or only a full rewrite can add to it. A corrupt log fails as in
+    /// [`SessionLog::read`].
+    pub(crate) fn read_appendable(&self) -> Result<Option<AppendableLog>> {
+        self.check_path()?;
+        let path = self.path();
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let corrupt = |detail: String| Error::CorruptLog {
+            path: path.clone(),
+            session: self.session,
+            detail,
+        };
+        let text = String::from_utf8(bytes).map_err(|e| corrupt(e.utf8_error().to_string()))?;
+        match AppendableLog::parse(text, self.session) {
+            Ok(log) => Ok(Some(log)),
+            Err(NotAppendable::NeedsRewrite) => Ok(None),
+            Err(NotAppendable::Corrupt(detail)) => Err(corrupt(detail)),
+        }
+    }
+
+    /// Reads one checkpoint (see [`crate::log_append::find_entry`]): the checkpoint if the log
+    /// holds it, and every id the log holds; `None` when there is no log.
+    pub(crate) fn read_entry(
+        &self,
+        wanted: CheckpointId,
+    ) -> Result<Option<(Option<Checkpoint>, Vec<CheckpointId>)>> {
+        self.check_path()?;
+        let path = self.path();
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let corrupt = |detail: String| Error::CorruptLog {
+            path: path.clone(),
+            session: self.session,
+            detail,
+        };
+        let text = std::str::from_utf8(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        crate::log_append::find_entry(text, self.session, wanted)
+            .map(Some)
+            .map_err(corrupt)
+    }
+
+    /// Appends `checkpoint` (a user checkpoint) to the log read as `log`, atomically: the new
+    /// entry and summary spliced into its bytes. The caller holds the session lock since the
+    /// read.
+    pub(crate) fn append(&self, log: &AppendableLog, checkpoint: &Checkpoint) -> Result<()> {
+        log.append_with(checkpoint, &now_timestamp(), |parts| {
+            write_parts_checked(&self.path(), parts, || self.check_inside())
+        })
     }
 
     /// [`SessionLog::check_path`], and the session folder, all links resolved, is inside the
@@ -235,13 +304,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn write_checked(path: &Path, bytes: &[u8], verify: impl Fn() -> Result<()>) -> Result<()> {
+    write_parts_checked(path, &[bytes], verify)
+}
+
+/// [`write_checked`] of the concatenation of `parts`.
+fn write_parts_checked(
+    path: &Path,
+    parts: &[&[u8]],
+    verify: impl Fn() -> Result<()>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".checkpoints.json.")
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    for part in parts {
+        tmp.write_all(part).map_err(|e| Error::io(tmp.path(), e))?;
+    }
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(tmp.path(), e))?;
@@ -277,6 +357,20 @@ fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 enum TimeKey<'a> {
     Text(&'a str),
     Instant(DateTime<Utc>),
+}
+
+/// [`TimeKey`] holding its text: kept across the read of a log (see [`crate::log_append`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum OwnedTimeKey {
+    Text(String),
+    Instant(DateTime<Utc>),
+}
+
+pub(crate) fn owned_time_key(text: &str) -> OwnedTimeKey {
+    match time_key(text) {
+        TimeKey::Text(text) => OwnedTimeKey::Text(text.to_owned()),
+        TimeKey::Instant(instant) => OwnedTimeKey::Instant(instant),
+    }
 }
 
 fn time_key(text: &str) -> TimeKey<'_> {

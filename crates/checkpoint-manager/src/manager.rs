@@ -314,6 +314,15 @@ impl CheckpointManager {
 
     /// Returns one checkpoint (a safety snapshot too).
     pub fn get(&self, session: SessionId, checkpoint: CheckpointId) -> Result<Checkpoint> {
+        // The one record read in full, unless the log is missing or behind git (rebuilt first).
+        if let Some((found, ids)) = self.session_log(session).read_entry(checkpoint)? {
+            if !self.refs_ahead_of(session, ids.into_iter()) {
+                return found.ok_or(Error::CheckpointNotFound {
+                    session,
+                    checkpoint,
+                });
+            }
+        }
         let contents = self.read_existing_log(session)?;
         find(&contents.checkpoints, session, checkpoint).cloned()
     }

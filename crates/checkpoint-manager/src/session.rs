@@ -7,6 +7,7 @@ use crate::ids::{OperationId, SessionId};
 use crate::journal;
 use crate::lock::{self, LockGuard};
 use crate::log::{LogContents, SessionLog};
+use crate::log_append::AppendableLog;
 use crate::manager::CheckpointManager;
 use crate::model::{Checkpoint, Operation, OperationState};
 use crate::store;
@@ -165,6 +166,95 @@ impl LockedSession {
             .find(|o| o.operation_id == operation)
         {
             op.state = state;
+        }
+    }
+}
+
+/// A session opened to append one checkpoint (`create`) under both locks: the log read for a
+/// splice where it can be (see `log_append`), else read in full as by `lock_session`.
+#[derive(Debug)]
+pub(crate) enum AppendSession {
+    Splice {
+        log: SessionLog,
+        read: AppendableLog,
+        // Released on drop in this order: session first.
+        _session_lock: LockGuard,
+        _repo_lock: RepoLock,
+    },
+    Full(LockedSession),
+}
+
+impl CheckpointManager {
+    /// [`CheckpointManager::lock_session`] for `create`: a log that exists, is not behind git
+    /// and has the layout this tool writes is read only as far as an append needs; any other
+    /// case (no log, a log to rebuild or to rewrite) takes the full path.
+    pub(crate) fn lock_session_to_append(&self, session: SessionId) -> Result<AppendSession> {
+        let log = self.session_log(session);
+        log.check_path()?;
+        if log.path().exists() {
+            let repo_lock = self.lock_repo()?;
+            let session_lock =
+                lock::acquire(&self.session_lock_path(session), self.options.lock_timeout)?;
+            if let Some(read) = log.read_appendable()? {
+                if !self.refs_ahead_of(session, read.ids.iter().copied()) {
+                    return Ok(AppendSession::Splice {
+                        log,
+                        read,
+                        _session_lock: session_lock,
+                        _repo_lock: repo_lock,
+                    });
+                }
+            }
+            // Released here; `lock_session` takes them again for the rare full path.
+            drop(session_lock);
+            drop(repo_lock);
+        }
+        self.lock_session(session, false).map(AppendSession::Full)
+    }
+}
+
+impl AppendSession {
+    /// Returns the session's newest checkpoint (safety snapshots included).
+    pub(crate) fn newest(&self) -> Option<Checkpoint> {
+        match self {
+            AppendSession::Splice { read, .. } => read.newest(),
+            AppendSession::Full(open) => crate::log::newest_first(&open.checkpoints)
+                .into_iter()
+                .next(),
+        }
+    }
+
+    /// The whole log in memory, under the locks already held: for retention, which needs every
+    /// record (only when limits are configured). The log was just written by this process.
+    pub(crate) fn into_locked(self) -> Result<LockedSession> {
+        match self {
+            AppendSession::Full(open) => Ok(open),
+            AppendSession::Splice {
+                log,
+                _session_lock,
+                _repo_lock,
+                ..
+            } => {
+                let contents = log.read()?.unwrap_or_default();
+                Ok(LockedSession {
+                    log,
+                    checkpoints: contents.checkpoints,
+                    operations: contents.operations,
+                    _session_lock,
+                    _repo_lock,
+                })
+            }
+        }
+    }
+
+    /// Records `checkpoint` (a user checkpoint) in the log, atomically.
+    pub(crate) fn append(&mut self, checkpoint: Checkpoint) -> Result<()> {
+        match self {
+            AppendSession::Splice { log, read, .. } => log.append(read, &checkpoint),
+            AppendSession::Full(open) => {
+                open.checkpoints.push(checkpoint);
+                open.save()
+            }
         }
     }
 }

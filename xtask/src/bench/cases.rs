@@ -19,7 +19,7 @@ pub struct Prepared {
     checkpoint_id: Option<String>,
 }
 
-type Setup<'a> = Box<dyn Fn() -> Result<Prepared> + 'a>;
+pub type Setup<'a> = Box<dyn Fn() -> Result<Prepared> + 'a>;
 type Action<'a> = Box<dyn Fn(&Prepared) -> Result<Sample> + 'a>;
 
 /// One side of a comparison. Its action may do untimed preparation before it starts its
@@ -157,15 +157,20 @@ fn run_rounds(group: &Group<'_>, tools: &Tools, runs: usize) -> Result<Vec<Stats
     Ok(stats)
 }
 
-fn side<'a>(key: &'static str, action: impl Fn(&Prepared) -> Result<Sample> + 'a) -> Side<'a> {
+pub fn side<'a>(key: &'static str, action: impl Fn(&Prepared) -> Result<Sample> + 'a) -> Side<'a> {
     Side {
         key,
         action: Box::new(action),
     }
 }
 
+/// A group of `sides`, each run after `setup`.
+pub fn group<'a>(name: String, setup: Setup<'a>, sides: Vec<Side<'a>>) -> Group<'a> {
+    Group { name, setup, sides }
+}
+
 /// Base commit, clean tree, no refs but `main`, then the dirty state.
-fn dirty_setup<'a>(repo: &'a BenchRepo) -> Setup<'a> {
+pub fn dirty_setup<'a>(repo: &'a BenchRepo) -> Setup<'a> {
     Box::new(move || {
         repo.reset()?;
         repo.make_dirty()?;
@@ -173,7 +178,7 @@ fn dirty_setup<'a>(repo: &'a BenchRepo) -> Setup<'a> {
     })
 }
 
-fn ours_create<'a>(
+pub fn ours_create<'a>(
     tools: &'a Tools,
     dir: &'a Path,
     extra: &'a [&'a str],
@@ -202,7 +207,7 @@ fn ours_create<'a>(
 
 /// Plain git's ghost commit: a temporary index copied from `.git/index`, `add -A`,
 /// `write-tree`, `commit-tree`, `update-ref`.
-fn ghost_commit(timer: &mut Timer, tools: &Tools, repo: &BenchRepo) -> Result<()> {
+pub fn ghost_commit(timer: &mut Timer, tools: &Tools, repo: &BenchRepo) -> Result<()> {
     let dir = &repo.path;
     let index = repo.git_dir().join("bench-ghost-index");
     fs::copy(repo.git_dir().join("index"), &index).context("cannot copy the index")?;

@@ -3,10 +3,12 @@
 //! them in the benchmark's dirty state for profiling by hand.
 
 mod cases;
+mod chart;
 mod measure;
 mod repo;
 mod report;
 mod session_log;
+mod shapes;
 mod trace2;
 
 use std::fs;
@@ -18,7 +20,7 @@ use clap::Args;
 
 use cases::{Group, Logs, Stats};
 use measure::Tools;
-use repo::{BenchRepo, Spec, GENERATOR_VERSION, LARGE, SMALL};
+use repo::{BenchRepo, Spec, GENERATOR_VERSION, HUGE, LARGE, MEDIUM, ONE_K, SMALL, TEN_K};
 use report::{Row, Target};
 
 /// Checkpoints in the long session log.
@@ -166,16 +168,32 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let small = bench.repo(SMALL)?;
     rows.extend(measure_repo(&small, &bench.tools, runs)?);
     rows.extend(measure_logs(&small, &bench.tools, runs)?);
+    rows.extend(shapes::measure_unchanged(&small, &bench.tools, runs)?);
+    let mut notes: Vec<String> = args.note.iter().cloned().collect();
+    if shapes::lfs_installed(&bench.tools, &small.path) {
+        rows.extend(shapes::measure_lfs(&small, &bench.tools, runs)?);
+    } else {
+        notes.push("The LFS row was skipped: `git lfs` is not installed here.".to_owned());
+    }
     if !args.quick {
+        let medium = bench.repo(MEDIUM)?;
+        rows.extend(shapes::measure_accumulating(&medium, &bench.tools)?);
         let large = bench.repo(LARGE)?;
         rows.extend(measure_repo(&large, &bench.tools, runs)?);
         large.reset()?;
         large.collect_garbage()?;
     }
     small.reset()?;
+    let sizes: &[Spec] = if args.quick {
+        &[ONE_K]
+    } else {
+        &[ONE_K, TEN_K, LARGE, HUGE]
+    };
+    let series = measure_sizes(&bench, sizes, runs)?;
 
-    let ctx = context(&bench.tools, runs, args)?;
-    let text = report::markdown(&ctx, &rows);
+    let mut ctx = context(&bench.tools, runs, args)?;
+    ctx.note = (!notes.is_empty()).then(|| notes.join(" "));
+    let mut text = report::markdown(&ctx, &rows);
     let out = args
         .out
         .clone()
@@ -183,10 +201,44 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
+    let svg = out.with_file_name(CHART_FILE);
+    chart::write_svg(&svg, &series)?;
+    text.push_str(&format!(
+        "\n## Snapshot cost against repository size\n\n![Snapshot cost against repository size]({CHART_FILE})\n"
+    ));
     fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("chart written to {}", svg.display());
     println!("{}", report::table(&rows));
     eprintln!("results written to {}", out.display());
     Ok(())
+}
+
+/// The chart beside the results file.
+const CHART_FILE: &str = "snapshot-cost.svg";
+
+/// Measures the chart's sides at each repository size.
+fn measure_sizes(bench: &Bench, sizes: &[Spec], runs: usize) -> Result<Vec<chart::Series>> {
+    let names = [
+        "ours (create --snapshot)",
+        "git status",
+        "ghost commit",
+        "shadow repository",
+    ];
+    let mut series: Vec<chart::Series> = names
+        .iter()
+        .map(|&name| chart::Series {
+            name,
+            points: Vec::new(),
+        })
+        .collect();
+    for &spec in sizes {
+        let repo = bench.repo(spec)?;
+        let medians = shapes::size_point(&repo, &bench.tools, runs)?;
+        for (line, ms) in series.iter_mut().zip(medians) {
+            line.points.push((spec.file_count() as f64, ms));
+        }
+    }
+    Ok(series)
 }
 
 /// Arguments of the hidden `rss-probe` task (see [`measure`]).
@@ -319,7 +371,12 @@ fn measure_repo(repo: &BenchRepo, tools: &Tools, runs: usize) -> Result<Vec<Row>
             1,
             "`hook claude-code` (PreToolUse, unchanged tree)",
             "`status --porcelain=v2 -uall`",
-            Target::Info,
+            // Issue 13: on SMALL both are mostly process start-up; the target is LARGE's.
+            if large {
+                Target::Ratio(1.10)
+            } else {
+                Target::Info
+            },
         ),
     ])
 }

@@ -38,6 +38,50 @@ pub const SMALL: Spec = Spec {
     seed: 0x5eed_5a11,
 };
 
+/// 30,000 files in 1,500 folders, ~150 MB of 1-9 KiB files (issue 13's accumulating row).
+pub const MEDIUM: Spec = Spec {
+    name: "MEDIUM",
+    tops: 30,
+    leaves_per_top: 50,
+    files_per_leaf: 20,
+    min_size: 1024,
+    max_size: 9 * 1024,
+    seed: 0x5eed_3e0d,
+};
+
+/// 1,000 files in 50 folders (a point of the size chart).
+pub const ONE_K: Spec = Spec {
+    name: "1k",
+    tops: 5,
+    leaves_per_top: 10,
+    files_per_leaf: 20,
+    min_size: 1024,
+    max_size: 9 * 1024,
+    seed: 0x5eed_0001,
+};
+
+/// 10,000 files in 500 folders (a point of the size chart).
+pub const TEN_K: Spec = Spec {
+    name: "10k",
+    tops: 10,
+    leaves_per_top: 50,
+    files_per_leaf: 20,
+    min_size: 1024,
+    max_size: 9 * 1024,
+    seed: 0x5eed_0010,
+};
+
+/// 250,000 files in 12,500 folders, ~1.25 GB (the size chart's last point; full run only).
+pub const HUGE: Spec = Spec {
+    name: "250k",
+    tops: 250,
+    leaves_per_top: 50,
+    files_per_leaf: 20,
+    min_size: 1024,
+    max_size: 9 * 1024,
+    seed: 0x5eed_0250,
+};
+
 /// 60,000 files in 3,000 folders, ~300 MB of 1-9 KiB files.
 pub const LARGE: Spec = Spec {
     name: "LARGE",
@@ -62,6 +106,11 @@ node_modules/
 const EXTENSIONS: [&str; 5] = ["rs", "py", "ts", "md", "json"];
 
 impl Spec {
+    /// Returns how many generated files the repository holds.
+    pub fn file_count(&self) -> usize {
+        self.leaves() * self.files_per_leaf
+    }
+
     fn leaves(&self) -> usize {
         self.tops * self.leaves_per_top
     }
@@ -173,7 +222,7 @@ const WORDS: [&str; 48] = [
 
 /// Returns `size` bytes of source-like text that starts with `header` (which makes every file's
 /// content unique).
-fn text(rng: &mut Rng, header: &str, size: usize) -> Vec<u8> {
+pub fn text(rng: &mut Rng, header: &str, size: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(size + 16);
     out.extend_from_slice(b"// ");
     out.extend_from_slice(header.as_bytes());
@@ -358,6 +407,11 @@ impl BenchRepo {
             write_file(&self.path.join(path), &text(&mut rng, path, size))?;
         }
         Ok(())
+    }
+
+    /// Returns a tracked file of the base commit (the `i`th, spread over the repository).
+    pub fn tracked_file(&self, i: usize) -> &str {
+        &self.files[(i * 7919) % self.files.len()]
     }
 
     /// Returns the git directory.

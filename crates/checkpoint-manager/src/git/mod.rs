@@ -64,5 +64,6 @@ pub use repo::Repo;
 pub use status::{Head, Status, StatusEntry};
 pub use trees::{
     edit_tree_from_worktree, hash_files_raw, hash_files_unstored, is_attributes_file, EditedTrees,
+    KnownBlobs,
 };
 pub use untracked::untracked_top_folders;

@@ -51,6 +51,10 @@ pub struct Settings {
     pub shared_repository: bool,
     /// `extensions.objectFormat` is not SHA-1.
     pub other_object_format: bool,
+    /// Every setting that changes what a file hashes to through git's filters (`core.autocrlf`,
+    /// `core.eol`, `core.attributesFile`, `filter.*`, ...), as git printed them: the stat
+    /// cache is dropped when they change.
+    pub conversion: Vec<u8>,
 }
 
 impl Settings {
@@ -66,7 +70,7 @@ impl Settings {
                 "config",
                 "-z",
                 "--get-regexp",
-                r"^(core\.(filemode|symlinks|sharedrepository)|extensions\.objectformat)$",
+                r"^(core\.(filemode|symlinks|sharedrepository|autocrlf|eol|safecrlf|attributesfile|checkroundtripencoding|bigfilethreshold)|extensions\.objectformat|filter\..*)$",
             ])
             .output();
         // Exit 1 is "none set"; anything else leaves us unsure: let git do the work itself.
@@ -77,6 +81,7 @@ impl Settings {
                 return settings;
             }
         };
+        settings.conversion = out.stdout.clone();
         for record in out.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
             let text = String::from_utf8_lossy(record).to_ascii_lowercase();
             let (key, value) = text.split_once('\n').unwrap_or((text.as_str(), "true"));

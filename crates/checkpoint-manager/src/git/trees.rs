@@ -39,12 +39,23 @@ pub struct EditedTrees {
     pub raw_tree: Option<String>,
 }
 
+/// What an earlier snapshot learned about regular files: the blob a file hashed to, while its
+/// stat data stays the same (see `snapshot::stat_cache`).
+pub trait KnownBlobs {
+    /// The blob of `path` (filtered as `git add` would), if known for exactly this stat data.
+    fn known(&mut self, path: &[u8], meta: &fs::Metadata) -> Option<String>;
+    /// Learns that `path`, with stat data `meta` read before it was hashed, hashed to `oid`.
+    fn learn(&mut self, path: &[u8], meta: &fs::Metadata, oid: &str);
+}
+
 /// Returns the tree of `base_tree` with `paths` set to what the work tree holds now (or removed
-/// where they are gone), or `None` when this case is left to git's index machinery.
+/// where they are gone), or `None` when this case is left to git's index machinery. Files
+/// `known` knows are not hashed again.
 pub fn edit_tree_from_worktree(
     repo: &Repo,
     base_tree: &str,
     paths: &[Vec<u8>],
+    known: &mut dyn KnownBlobs,
 ) -> Result<Option<EditedTrees>> {
     let Some(objects) = repo.loose_objects() else {
         return Ok(None);
@@ -55,16 +66,41 @@ pub fn edit_tree_from_worktree(
     }
     let mut edits: BTreeMap<Vec<u8>, Edit> = BTreeMap::new();
     let mut regular: Vec<(&[u8], &'static [u8])> = Vec::new();
+    let mut metas: Vec<fs::Metadata> = Vec::new();
+    let mut from_known: Vec<(&[u8], &'static [u8])> = Vec::new();
     for path in paths {
         match plan_path(repo, &objects, path)? {
             Planned::Edit(edit) => {
                 edits.insert(path.clone(), edit);
             }
-            Planned::Hash(mode) => regular.push((path, mode)),
+            Planned::Hash(mode, meta) => match known.known(path, &meta) {
+                Some(oid) => {
+                    edits.insert(path.clone(), Edit::Set { mode, oid });
+                    from_known.push((path, mode));
+                }
+                None => {
+                    regular.push((path, mode));
+                    metas.push(meta);
+                }
+            },
             Planned::LeaveToGit => return Ok(None),
         }
     }
-    let raw_edits = hash_regular_files(repo, &regular, &mut edits)?;
+    let mut raw_edits = hash_regular_files(repo, &regular, &mut edits)?;
+    if raw_edits.is_empty() {
+        // A batch git converted lossily teaches nothing: a known file is one that was not.
+        for ((path, _), meta) in regular.iter().zip(&metas) {
+            if let Some(Edit::Set { oid, .. }) = edits.get(*path) {
+                known.learn(path, meta, oid);
+            }
+        }
+    } else if !from_known.is_empty() {
+        // As without the cache: every file of a lossy batch gets its raw bytes kept.
+        let names: Vec<&[u8]> = from_known.iter().map(|(p, _)| *p).collect();
+        for ((path, mode), oid) in from_known.iter().zip(hash_files_raw(repo, &names)?) {
+            raw_edits.insert(path.to_vec(), Edit::Set { mode, oid });
+        }
+    }
     let mut trees = TreeReader::start(repo)?;
     let tree = build(&mut trees, &objects, Some(base_tree), &edits)?
         .map_or_else(|| objects.write(ObjectKind::Tree, b""), Ok)?;
@@ -80,8 +116,9 @@ pub fn edit_tree_from_worktree(
 enum Planned {
     /// Known already: removed, or a symlink (its blob written).
     Edit(Edit),
-    /// A regular file of this mode, to hash through the user's filters (in one batch).
-    Hash(&'static [u8]),
+    /// A regular file of this mode and stat data, to hash through the user's filters (in one
+    /// batch).
+    Hash(&'static [u8], fs::Metadata),
     /// A case only git's index machinery gets right.
     LeaveToGit,
 }
@@ -111,11 +148,8 @@ fn plan_path(repo: &Repo, objects: &LooseObjects, path: &[u8]) -> Result<Planned
         }
         Ok(meta) if meta.is_file() => {
             let executable = meta.permissions().mode() & 0o100 != 0;
-            Ok(Planned::Hash(if executable {
-                b"100755"
-            } else {
-                b"100644"
-            }))
+            let mode: &'static [u8] = if executable { b"100755" } else { b"100644" };
+            Ok(Planned::Hash(mode, meta))
         }
         // A folder (a submodule, a nested repository): git's own staging knows what to do.
         Ok(_) => Ok(Planned::LeaveToGit),

@@ -36,7 +36,7 @@ impl CheckpointManager {
         }
         let include = self.includes(request)?;
         // A corrupt log fails here, before anything changes.
-        let mut open = self.lock_session(session, false)?;
+        let mut open = self.lock_session_to_append(session)?;
         self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
         let snapshot_mode = request.mode == CheckpointMode::Snapshot;
         let reading = self.progress(Stage::ReadingWorkTree, None);
@@ -72,7 +72,7 @@ impl CheckpointManager {
         )?;
         drop(capturing);
         if if_changed {
-            if let Some(newest) = self.same_files_as_newest(&open.checkpoints, &checkpoint) {
+            if let Some(newest) = self.same_files_as_newest(open.newest(), &checkpoint) {
                 return Ok(Created {
                     checkpoint: newest,
                     unchanged: true,
@@ -93,12 +93,12 @@ impl CheckpointManager {
                 first_line(&request.description)
             ),
         )?;
-        open.checkpoints.push(checkpoint.clone());
-        open.save().map_err(|e| Error::NotLogged {
-            source: Box::new(e),
-            session,
-            checkpoint: id,
-        })?;
+        open.append(checkpoint.clone())
+            .map_err(|e| Error::NotLogged {
+                source: Box::new(e),
+                session,
+                checkpoint: id,
+            })?;
         // The commit is on the branch and logged: the user's index follows it.
         if let Some(staged) = new_index {
             self.install_staged_index(staged)
@@ -111,7 +111,15 @@ impl CheckpointManager {
             self.announce(&checkpoint, made_commit, capture.map(|c| c.caps));
         }
         // Retention limits set in git config: prune beyond them, never the new checkpoint.
-        self.prune_after_create(&mut open, session, &settings, id);
+        if settings.keep_last.is_some() || settings.max_age.is_some() {
+            match open.into_locked() {
+                Ok(mut open) => self.prune_after_create(&mut open, session, &settings, id),
+                Err(e) => self.notify(Notice::PruneFailed {
+                    session: session.as_string(),
+                    detail: e.to_string(),
+                }),
+            }
+        }
         Ok(Created {
             checkpoint,
             unchanged: false,
@@ -135,10 +143,10 @@ impl CheckpointManager {
     /// newest checkpoint whose commit git cannot read counts as different: a new one is made.
     fn same_files_as_newest(
         &self,
-        checkpoints: &[Checkpoint],
+        newest: Option<Checkpoint>,
         candidate: &Checkpoint,
     ) -> Option<Checkpoint> {
-        let newest = crate::log::newest_first(checkpoints).into_iter().next()?;
+        let newest = newest?;
         if !is_object_id(&candidate.commit_sha) || !is_object_id(&newest.commit_sha) {
             return None;
         }

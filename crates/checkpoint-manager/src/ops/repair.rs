@@ -39,6 +39,18 @@ impl CheckpointManager {
     /// Returns true when a private ref of the session (a loose one: the check starts no git)
     /// names a checkpoint the log lacks.
     pub(crate) fn log_is_behind(&self, session: SessionId, contents: &LogContents) -> bool {
+        self.refs_ahead_of(
+            session,
+            contents.checkpoints.iter().map(|c| c.checkpoint_id),
+        )
+    }
+
+    /// Returns true when a loose private ref of the session names a checkpoint not in `logged`.
+    pub(crate) fn refs_ahead_of(
+        &self,
+        session: SessionId,
+        logged: impl Iterator<Item = CheckpointId>,
+    ) -> bool {
         let Some(ids) = store::loose_session_ref_ids(&self.repo, session) else {
             return false;
         };
@@ -46,11 +58,7 @@ impl CheckpointManager {
             return false;
         }
         // A set: a session can hold 10,000 checkpoints.
-        let logged: std::collections::HashSet<CheckpointId> = contents
-            .checkpoints
-            .iter()
-            .map(|c| c.checkpoint_id)
-            .collect();
+        let logged: std::collections::HashSet<CheckpointId> = logged.collect();
         ids.iter().any(|id| !logged.contains(id))
     }
 

@@ -7,6 +7,7 @@
 
 mod paths;
 mod staging;
+mod stat_cache;
 mod state;
 mod temp_index;
 
@@ -115,9 +116,12 @@ fn work_tree(
     // Forced (ignored) paths and a `.gitattributes` living only in the index need git's staging.
     let can_edit = !paths.is_empty() && force_paths.is_empty() && !copy.attributes_in_index_only;
     if can_edit {
+        // Files hashed by an earlier snapshot and unchanged since are not hashed again.
+        let mut cache = stat_cache::StatCache::open(repo, &copy.tree, paths);
         if let Some(EditedTrees { tree, raw_tree }) =
-            edit_tree_from_worktree(repo, &copy.tree, paths)?
+            edit_tree_from_worktree(repo, &copy.tree, paths, &mut cache)?
         {
+            cache.save();
             return Ok((tree, raw_tree));
         }
     }

@@ -488,3 +488,117 @@ fn ids_that_are_not_canonical_uuids_are_refused() {
         assert!(err.to_string().contains("UUID"), "{err}");
     }
 }
+
+// --- Appending without a rewrite (issue 13) ---
+
+/// `create` splices its entry into the file: every byte of the entries before it stays as it
+/// was (even in the original tool's formatting), and the summary and `generated_at` are new.
+#[test]
+fn create_keeps_the_bytes_of_every_earlier_entry() {
+    let repo = repo_with_commit();
+    let sha = repo.head();
+    let session = sid(1).to_string();
+    let old = record(
+        "00000000-0000-4000-8000-00000000000a",
+        &sha,
+        "2024-01-07T13:00:00Z",
+        "by the original tool",
+        "phase_complete",
+    );
+    // Compact, as no version of this tool writes it.
+    let text = serde_json::to_string(&json!({
+        "session_id": session,
+        "generated_at": "2024-01-07T13:00:00Z",
+        "checkpoints": [old],
+        "summary": {"total_checkpoints": 1, "checkpoints_by_type": {"phase_complete": 1},
+                    "checkpoints_used_for_rollback": 0, "latest_checkpoint": sha},
+    }))
+    .unwrap();
+    repo.write(repo.log_path(&session), &text);
+    let old_entry = serde_json::to_string(&old).unwrap();
+    assert!(text.contains(&old_entry));
+
+    repo.write("a.txt", "work\n");
+    let new = checkpoint(&repo, sid(1), "new");
+
+    let after = String::from_utf8(repo.read(repo.log_path(&session))).unwrap();
+    assert!(after.contains(&old_entry), "{after}");
+    let log = log_json(&repo, sid(1));
+    assert_ne!(log["generated_at"], "2024-01-07T13:00:00Z");
+    assert_eq!(log["summary"]["total_checkpoints"], 2);
+    assert_eq!(log["summary"]["latest_checkpoint"], json!(new.commit_sha));
+    assert_eq!(
+        log["summary"]["checkpoints_by_type"],
+        json!({"phase_complete": 1, "manual": 1})
+    );
+    let listed = manager(&repo).list(sid(1)).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0], new);
+    assert_eq!(manager(&repo).get(sid(1), new.checkpoint_id).unwrap(), new);
+}
+
+/// A log whose last entry has a phase no version knows is corrupt for `create` and `get` too, even
+/// though neither reads that entry in full: nothing is committed, the file is unchanged.
+#[test]
+fn a_broken_entry_anywhere_refuses_create_and_get() {
+    let repo = repo_with_commit();
+    let first = checkpoint(&repo, sid(1), "first");
+    repo.write("b.txt", "b\n");
+    checkpoint(&repo, sid(1), "second");
+    let path = repo.log_path(&sid(1).to_string());
+    let text = String::from_utf8(repo.read(&path)).unwrap();
+    let broken = text.replacen("\"phase\": \"implement\"", "\"phase\": \"nowhere\"", 2);
+    let broken = broken.replacen("\"phase\": \"nowhere\"", "\"phase\": \"implement\"", 1);
+    assert_ne!(broken, text);
+    repo.write(&path, &broken);
+    repo.write("c.txt", "c\n");
+    let head = repo.head();
+    let refs = repo.git(&["for-each-ref"]);
+
+    let err = manager(&repo).create(sid(1), &request("x")).unwrap_err();
+    assert!(matches!(err, Error::CorruptLog { .. }), "{err}");
+    let err = manager(&repo).get(sid(1), first.checkpoint_id).unwrap_err();
+    assert!(matches!(err, Error::CorruptLog { .. }), "{err}");
+
+    assert_eq!(repo.head(), head);
+    assert_eq!(repo.git(&["for-each-ref"]), refs);
+    assert_eq!(repo.read(&path), broken.as_bytes());
+}
+
+/// A checkpoint whose private ref exists but whose entry the log lost is brought back before
+/// the append (the log is rebuilt from git first, as before the splice).
+#[test]
+fn create_on_a_log_behind_git_rebuilds_it_first() {
+    let repo = repo_with_commit();
+    let first = checkpoint(&repo, sid(1), "first");
+    let path = repo.log_path(&sid(1).to_string());
+    let one = repo.read(&path);
+    repo.write("b.txt", "b\n");
+    let second = checkpoint(&repo, sid(1), "second");
+    repo.write(&path, &one); // the log forgets `second`; its ref stays
+    repo.write("c.txt", "c\n");
+
+    let third = checkpoint(&repo, sid(1), "third");
+
+    let ids: Vec<CheckpointId> = manager(&repo)
+        .list(sid(1))
+        .unwrap()
+        .into_iter()
+        .map(|c| c.checkpoint_id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            third.checkpoint_id,
+            second.checkpoint_id,
+            first.checkpoint_id
+        ]
+    );
+    assert_eq!(
+        manager(&repo)
+            .get(sid(1), second.checkpoint_id)
+            .unwrap()
+            .description,
+        "second"
+    );
+}

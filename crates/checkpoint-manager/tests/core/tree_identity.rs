@@ -74,6 +74,37 @@ fn plain_git_tree(repo: &TestRepo) -> String {
     tree
 }
 
+/// [`plain_git_tree`] with the index copy keeping the original's mtime, as the user's own
+/// `git add -A` would judge racily clean entries (a fresh mtime would trust entries git does not).
+fn plain_git_tree_racy_aware(repo: &TestRepo) -> String {
+    let index = repo.join(".git/index");
+    let mtime = std::fs::metadata(&index)
+        .and_then(|m| m.modified())
+        .unwrap();
+    let copy = repo.join(".git/racy-index");
+    std::fs::copy(&index, &copy).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("git");
+        cmd.current_dir(repo.path()).args(args);
+        for (k, v) in testutil::hermetic_env() {
+            cmd.env(k, v);
+        }
+        let out = cmd.env("GIT_INDEX_FILE", &copy).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    run(&["add", "-A"]);
+    let tree = run(&["write-tree"]);
+    std::fs::remove_file(copy).unwrap();
+    tree
+}
+
 /// Makes a checkpoint of the repository's current state in `mode`.
 fn checkpoint(repo: &TestRepo, mode: CheckpointMode) -> Checkpoint {
     let session = SessionId::parse(&testutil::session_id(1)).unwrap();
@@ -336,4 +367,239 @@ fn a_deleted_gitattributes_gives_the_tree_git_add_all_would() {
     let expected = plain_git_tree(&repo);
     let tree = snapshot_tree(&repo);
     assert_eq!(tree, expected);
+}
+
+// --- The stat cache (issue 13): what earlier snapshots hashed is reused, never wrongly ---
+
+/// Lets the file system's coarse clock move past every file written so far, so that the next
+/// snapshot may learn them (it learns only files older than its own start).
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(15));
+}
+
+/// A clean filter that appends a line to `count` each time git runs it.
+fn counting_filter(repo: &TestRepo) -> std::path::PathBuf {
+    let count = repo.join(".git/filter-runs");
+    let clean = format!("sh -c 'echo run >> \"{}\"; cat'", count.display());
+    repo.git(&["config", "filter.count.clean", &clean]);
+    repo.git(&["config", "filter.count.smudge", "cat"]);
+    repo.write(".gitattributes", "*.c filter=count\n");
+    repo.write("base.txt", "base\n");
+    repo.commit_all("base");
+    count
+}
+
+fn runs(count: &std::path::Path) -> usize {
+    std::fs::read_to_string(count).map_or(0, |t| t.lines().count())
+}
+
+#[test]
+fn an_unchanged_untracked_file_is_not_run_through_its_clean_filter_again() {
+    let repo = TestRepo::new();
+    let count = counting_filter(&repo);
+    repo.write("one.c", "one\n");
+    repo.write("two.c", "two\n");
+    settle();
+    let first = snapshot_tree(&repo);
+    assert_eq!(runs(&count), 2, "both new files filtered once");
+    let expected = plain_git_tree(&repo);
+    let before_plain = runs(&count);
+
+    let second = snapshot_tree(&repo);
+
+    assert_eq!(runs(&count), before_plain, "nothing filtered again");
+    assert_eq!(second, first);
+    assert_eq!(second, expected);
+    // One file changes: only it goes through the filter.
+    repo.write("two.c", "two, longer\n");
+    let third = snapshot_tree(&repo);
+    assert_eq!(runs(&count), before_plain + 1);
+    assert_eq!(third, plain_git_tree(&repo));
+}
+
+#[test]
+fn a_same_size_rewrite_with_the_old_mtime_is_captured() {
+    // "Racy git": the bytes change, the size and mtime do not (same tick, or set back).
+    let repo = TestRepo::new();
+    repo.write("base.txt", "base\n");
+    repo.commit_all("base");
+    repo.write("new.txt", "aaaa\n");
+    let mtime = std::fs::metadata(repo.join("new.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    settle();
+    let first = snapshot_tree(&repo);
+    repo.write("new.txt", "bbbb\n");
+    std::fs::File::options()
+        .write(true)
+        .open(repo.join("new.txt"))
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    settle();
+
+    let second = snapshot_tree(&repo);
+
+    assert_ne!(second, first);
+    assert_eq!(second, plain_git_tree(&repo));
+    assert_eq!(
+        repo.git(&["cat-file", "-p", &format!("{second}:new.txt")]),
+        "bbbb"
+    );
+}
+
+#[test]
+fn new_attributes_or_filter_settings_drop_what_the_cache_knows() {
+    let repo = TestRepo::new();
+    let count = counting_filter(&repo);
+    repo.write("one.c", "one\n");
+    repo.write("plain.t", "x\r\n");
+    settle();
+    snapshot_tree(&repo);
+    // The filter changes: the same bytes must be filtered anew.
+    repo.git(&["config", "filter.count.clean", "tr a-z A-Z"]);
+    assert_eq!(snapshot_tree(&repo), plain_git_tree(&repo));
+    // An untracked .gitattributes now converts line ends of `*.t`.
+    repo.write(".gitattributes", "*.c filter=count\n*.t text eol=lf\n");
+    assert_eq!(snapshot_tree(&repo), plain_git_tree(&repo));
+    // A corrupt cache file is an empty cache.
+    std::fs::write(repo.join(".git/checkpoint-manager/stat-cache"), "garbage").unwrap();
+    assert_eq!(snapshot_tree(&repo), plain_git_tree(&repo));
+    assert!(runs(&count) >= 1);
+}
+
+#[test]
+fn a_blob_the_cache_names_that_gc_pruned_is_hashed_again() {
+    let repo = TestRepo::new();
+    repo.write("base.txt", "base\n");
+    repo.commit_all("base");
+    repo.write("new.txt", "kept only by the cache\n");
+    settle();
+    let first = snapshot_tree(&repo);
+    // Every checkpoint ref gone and the objects pruned: the cache's blob no longer exists.
+    for r in repo
+        .git(&["for-each-ref", "--format=%(refname)", "refs/checkpoints/"])
+        .lines()
+    {
+        repo.git(&["update-ref", "-d", r]);
+    }
+    std::fs::remove_dir_all(repo.join(".flow")).unwrap();
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+    repo.git(&["gc", "-q", "--prune=now"]);
+    let blob = repo.git(&["hash-object", "new.txt"]);
+    assert!(!repo.git_output(&["cat-file", "-e", &blob]).status.success());
+
+    let second = snapshot_tree(&repo);
+
+    assert_eq!(second, first);
+    assert!(repo.git_output(&["cat-file", "-e", &blob]).status.success());
+}
+
+mod warm {
+    //! Random work trees snapshotted again and again (the stat cache warm, cold, and racy):
+    //! every snapshot stores the tree `git add -A` would.
+
+    use std::fs;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NAMES: &[&str] = &["u1", "u2", "d/u3", "d/u4", "t.txt", "e é"];
+    const CONTENTS: &[&[u8]] = &[b"one\n", b"two\n", b"one\r\ntwo\r\n", b"", b"\x00bin\xff"];
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Write {
+            name: usize,
+            content: usize,
+        },
+        /// Same size, other bytes, the old mtime set back ("racy git").
+        RacyRewrite {
+            name: usize,
+        },
+        Exec {
+            name: usize,
+        },
+        Remove {
+            name: usize,
+        },
+        Stage {
+            name: usize,
+        },
+        Settle,
+        Snapshot,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let name = 0..NAMES.len();
+        prop_oneof![
+            3 => (name.clone(), 0..CONTENTS.len()).prop_map(|(name, content)| Op::Write { name, content }),
+            2 => name.clone().prop_map(|name| Op::RacyRewrite { name }),
+            1 => name.clone().prop_map(|name| Op::Exec { name }),
+            1 => name.clone().prop_map(|name| Op::Remove { name }),
+            1 => name.prop_map(|name| Op::Stage { name }),
+            2 => Just(Op::Settle),
+            3 => Just(Op::Snapshot),
+        ]
+    }
+
+    fn racy_rewrite(repo: &TestRepo, name: &str) {
+        let path = repo.join(name);
+        let Ok(old) = fs::read(&path) else { return };
+        let Ok(mtime) = fs::metadata(&path).and_then(|m| m.modified()) else {
+            return;
+        };
+        let new: Vec<u8> = old.iter().map(|b| b.wrapping_add(1)).collect();
+        fs::write(&path, new).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+    }
+
+    fn apply(repo: &TestRepo, op: &Op) -> Option<(String, String)> {
+        match op {
+            Op::Write { name, content } => {
+                repo.write(NAMES[*name], CONTENTS[*content]);
+            }
+            Op::RacyRewrite { name } => racy_rewrite(repo, NAMES[*name]),
+            Op::Exec { name } => {
+                if repo.join(NAMES[*name]).is_file() {
+                    repo.make_executable(NAMES[*name]);
+                }
+            }
+            Op::Remove { name } => {
+                let _ = fs::remove_file(repo.join(NAMES[*name]));
+            }
+            Op::Stage { name } => {
+                let _ = repo.git_output(&["add", "-A", "--", NAMES[*name]]);
+            }
+            Op::Settle => settle(),
+            Op::Snapshot => return Some((snapshot_tree(repo), plain_git_tree_racy_aware(repo))),
+        }
+        None
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn snapshots_with_a_warm_stat_cache_store_what_git_add_all_would(
+            ops in prop::collection::vec(op(), 1..16)
+        ) {
+            let repo = TestRepo::new();
+            repo.write(".gitattributes", "*.txt text=auto\n");
+            repo.write("base", "start\n");
+            repo.commit_all("base");
+            for (i, op) in ops.iter().chain([&Op::Snapshot]).enumerate() {
+                if let Some((tree, expected)) = apply(&repo, op) {
+                    prop_assert_eq!(tree, expected, "at {} of {:?}", i, ops);
+                }
+            }
+        }
+    }
 }
