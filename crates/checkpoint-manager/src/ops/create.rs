@@ -12,6 +12,7 @@ use crate::model::{Checkpoint, CheckpointMode, Notice, SkipReason, SkippedPath, 
 use crate::ops::include::resolve_includes;
 use crate::ops::rollback::is_object_id;
 use crate::progress::Stage;
+use crate::session::AppendSession;
 use crate::snapshot::{self, Caps, Captured, IndexFile, IndexStamp, TempIndex};
 use crate::store;
 use crate::validate;
@@ -24,49 +25,19 @@ impl CheckpointManager {
         announce: bool,
         if_changed: bool,
     ) -> Result<Created> {
-        if request.description.trim().is_empty() {
-            return Err(Error::EmptyText {
-                what: "description",
-            });
-        }
-        if request.description.contains('\0') {
-            return Err(Error::NulInText {
-                what: "description",
-            });
-        }
+        check_description(&request.description)?;
         let include = self.includes(request)?;
         // A corrupt log fails here, before anything changes.
         let mut open = self.lock_session_to_append(session)?;
-        self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
-        let snapshot_mode = request.mode == CheckpointMode::Snapshot;
-        let reading = self.progress(Stage::ReadingWorkTree, None);
-        let state = snapshot::read_state(
-            &self.repo,
-            request.mode != CheckpointMode::Tag,
-            snapshot_mode,
-        )?;
-        drop(reading);
-        let status = state.status;
-        validate::require_checkpointable(&self.repo, &status)?;
-        // A value in git config that does not parse is refused (naming the key) before
-        // anything changes: the caps and the retention limits come from there.
-        let settings = state.settings?;
-        let capture = match request.mode {
-            CheckpointMode::Tag => None,
-            _ => Some(Capture {
-                caps: self.options.caps(&settings),
-                include,
-            }),
-        };
-
+        let read = self.read_for_create(request, include)?;
         let id = CheckpointId::new_random();
         let mut checkpoint = new_checkpoint(request, id);
         let mut refs = RefTransaction::default();
         let capturing = self.progress(Stage::CapturingFiles, None);
         let (new_index, made_commit) = self.write_by_mode(
             request,
-            &status,
-            (state.index_copy, capture.as_ref()),
+            &read.status,
+            (read.index_copy, read.capture.as_ref()),
             &mut checkpoint,
             &mut refs,
         )?;
@@ -79,26 +50,7 @@ impl CheckpointManager {
                 });
             }
         }
-        if request.mode != CheckpointMode::Snapshot {
-            let tag = store::tag_name(id);
-            refs.create(&format!("refs/tags/{tag}"), &checkpoint.commit_sha);
-            checkpoint.tags.push(tag);
-        }
-        let tag_object = store::write_metadata_tag(&self.repo, session, &checkpoint)?;
-        refs.create(&store::private_ref(session, id), &tag_object);
-        refs.commit(
-            &self.repo,
-            &format!(
-                "checkpoint-manager: checkpoint {id}: {}",
-                first_line(&request.description)
-            ),
-        )?;
-        open.append(checkpoint.clone())
-            .map_err(|e| Error::NotLogged {
-                source: Box::new(e),
-                session,
-                checkpoint: id,
-            })?;
+        self.record_created(&mut open, session, request, &mut checkpoint, refs)?;
         // The commit is on the branch and logged: the user's index follows it.
         if let Some(staged) = new_index {
             self.install_staged_index(staged)
@@ -108,22 +60,99 @@ impl CheckpointManager {
                 })?;
         }
         if announce {
-            self.announce(&checkpoint, made_commit, capture.map(|c| c.caps));
+            self.announce(&checkpoint, made_commit, read.capture.map(|c| c.caps));
         }
-        // Retention limits set in git config: prune beyond them, never the new checkpoint.
-        if settings.keep_last.is_some() || settings.max_age.is_some() {
-            match open.into_locked() {
-                Ok(mut open) => self.prune_after_create(&mut open, session, &settings, id),
-                Err(e) => self.notify(Notice::PruneFailed {
-                    session: session.as_string(),
-                    detail: e.to_string(),
-                }),
-            }
-        }
+        self.retain_after_create(open, session, &read.settings, id);
         Ok(Created {
             checkpoint,
             unchanged: false,
         })
+    }
+
+    /// Reads what a create needs (status, the index copy, the settings) and refuses a state
+    /// or a setting that forbids it, before anything changes.
+    fn read_for_create(
+        &self,
+        request: &CreateRequest,
+        include: Vec<Vec<u8>>,
+    ) -> Result<ReadForCreate> {
+        self.repo.ensure_excluded(SESSIONS_EXCLUDE)?;
+        let reading = self.progress(Stage::ReadingWorkTree, None);
+        let state = snapshot::read_state(
+            &self.repo,
+            request.mode != CheckpointMode::Tag,
+            request.mode == CheckpointMode::Snapshot,
+        )?;
+        drop(reading);
+        validate::require_checkpointable(&self.repo, &state.status)?;
+        // A value in git config that does not parse is refused (naming the key) before
+        // anything changes: the caps and the retention limits come from there.
+        let settings = state.settings?;
+        let capture = match request.mode {
+            CheckpointMode::Tag => None,
+            _ => Some(Capture {
+                caps: self.options.caps(&settings),
+                include,
+            }),
+        };
+        Ok(ReadForCreate {
+            status: state.status,
+            index_copy: state.index_copy,
+            settings,
+            capture,
+        })
+    }
+
+    /// Publishes the checkpoint: its spec tag (not for snapshots), its metadata under the
+    /// private ref, in one ref transaction with what `refs` holds already; then the log.
+    fn record_created(
+        &self,
+        open: &mut AppendSession,
+        session: SessionId,
+        request: &CreateRequest,
+        checkpoint: &mut Checkpoint,
+        mut refs: RefTransaction,
+    ) -> Result<()> {
+        let id = checkpoint.checkpoint_id;
+        if request.mode != CheckpointMode::Snapshot {
+            let tag = store::tag_name(id);
+            refs.create(&format!("refs/tags/{tag}"), &checkpoint.commit_sha);
+            checkpoint.tags.push(tag);
+        }
+        let tag_object = store::write_metadata_tag(&self.repo, session, checkpoint)?;
+        refs.create(&store::private_ref(session, id), &tag_object);
+        let message = format!(
+            "checkpoint-manager: checkpoint {id}: {}",
+            first_line(&request.description)
+        );
+        refs.commit(&self.repo, &message)?;
+        open.append(checkpoint.clone())
+            .map_err(|e| Error::NotLogged {
+                source: Box::new(e),
+                session,
+                checkpoint: id,
+            })
+    }
+
+    /// Retention limits set in git config: prunes beyond them, never the new checkpoint. The
+    /// whole log is read only when limits are configured.
+    fn retain_after_create(
+        &self,
+        open: AppendSession,
+        session: SessionId,
+        settings: &crate::Settings,
+        created: CheckpointId,
+    ) {
+        if settings.keep_last.is_none() && settings.max_age.is_none() {
+            return;
+        }
+        match open.into_locked() {
+            Ok(mut open) => self.prune_after_create(&mut open, session, settings, created),
+            Err(e) => self.notify(Notice::PruneFailed {
+                session: session.as_string(),
+                detail: e.to_string(),
+            }),
+        }
     }
 
     /// The request's include paths as git spells them; a tag checkpoint captures no files.
@@ -263,25 +292,7 @@ impl CheckpointManager {
         message: &str,
         capture: &Capture,
     ) -> Result<(String, Option<StagedIndex>, Vec<SkippedPath>)> {
-        let (paths, skipped) = snapshot::paths_to_capture(&self.repo, status, capture.caps)?;
-        // Nested repositories become gitlinks below, and a submodule's commit is what a commit
-        // holds anyway: only files left out for their size or number are reported, less what
-        // is included.
-        let skipped: Vec<SkippedPath> = skipped
-            .into_iter()
-            .filter(|s| matches!(s.reason, SkipReason::TooLarge | SkipReason::TooManyFiles))
-            .filter(|s| !capture.includes(s.path.as_bytes()))
-            .collect();
-        let paths: Vec<Vec<u8>> = paths
-            .into_iter()
-            .chain(status.entries.iter().filter_map(|e| match e {
-                // `git add -A` records an untracked nested repository as a gitlink.
-                crate::git::StatusEntry::Untracked { path } if path.ends_with(b"/") => {
-                    Some(path[..path.len() - 1].to_vec())
-                }
-                _ => None,
-            }))
-            .collect();
+        let (paths, skipped) = commit_paths(&self.repo, status, capture)?;
         if !status.has_changes() && capture.include.is_empty() {
             if let Some(head) = &status.head.oid {
                 return Ok((head.clone(), None, skipped));
@@ -305,10 +316,7 @@ impl CheckpointManager {
         // Files left out for their size can leave nothing to commit too.
         let may_equal_head = !skipped.is_empty()
             || !capture.include.is_empty()
-            || status.entries.iter().any(|e| {
-                matches!(e, crate::git::StatusEntry::Changed { x, dirty_submodule, .. }
-                if *x != '.' || *dirty_submodule)
-            });
+            || has_staged_or_submodule_changes(status);
         if let (Some(head), true) = (&status.head.oid, may_equal_head) {
             let head_tree = crate::git::tree_of(&self.repo, head)?;
             if head_tree == tree {
@@ -346,6 +354,67 @@ impl CheckpointManager {
         }
         crate::git::force_add(&self.repo, IndexFile::User, &forced)
     }
+}
+
+/// What a create read before writing anything.
+#[derive(Debug)]
+struct ReadForCreate {
+    status: Status,
+    index_copy: Option<Result<snapshot::IndexCopy>>,
+    settings: crate::Settings,
+    capture: Option<Capture>,
+}
+
+/// What a commit checkpoint stages (`git add -A`'s paths, nested repositories as gitlinks)
+/// and the files it reports as left out (too large or too many, less what is included).
+fn commit_paths(
+    repo: &crate::git::Repo,
+    status: &Status,
+    capture: &Capture,
+) -> Result<(Vec<Vec<u8>>, Vec<SkippedPath>)> {
+    let (paths, skipped) = snapshot::paths_to_capture(repo, status, capture.caps)?;
+    // Nested repositories become gitlinks below, and a submodule's commit is what a commit
+    // holds anyway: only files left out for their size or number are reported.
+    let skipped = skipped
+        .into_iter()
+        .filter(|s| matches!(s.reason, SkipReason::TooLarge | SkipReason::TooManyFiles))
+        .filter(|s| !capture.includes(s.path.as_bytes()))
+        .collect();
+    let paths = paths
+        .into_iter()
+        .chain(status.entries.iter().filter_map(|e| match e {
+            // `git add -A` records an untracked nested repository as a gitlink.
+            crate::git::StatusEntry::Untracked { path } if path.ends_with(b"/") => {
+                Some(path[..path.len() - 1].to_vec())
+            }
+            _ => None,
+        }))
+        .collect();
+    Ok((paths, skipped))
+}
+
+/// Staged changes, or a submodule with work inside: what can make a commit's tree equal
+/// HEAD's although status lists changes.
+fn has_staged_or_submodule_changes(status: &Status) -> bool {
+    status.entries.iter().any(|e| {
+        matches!(e, crate::git::StatusEntry::Changed { x, dirty_submodule, .. }
+            if *x != '.' || *dirty_submodule)
+    })
+}
+
+/// A description must say something, and git cannot store a NUL in a message.
+fn check_description(description: &str) -> Result<()> {
+    if description.trim().is_empty() {
+        return Err(Error::EmptyText {
+            what: "description",
+        });
+    }
+    if description.contains('\0') {
+        return Err(Error::NulInText {
+            what: "description",
+        });
+    }
+    Ok(())
 }
 
 /// What a snapshot or a commit captures beyond what git status lists: the caps in force and
