@@ -96,26 +96,11 @@ impl CheckpointManager {
     /// snapshots and the operations recorded in their metadata) and recounts the rollbacks.
     pub(crate) fn rebuild(&self, session: SessionId, log: &SessionLog) -> Result<RepairReport> {
         let mut report = RepairReport::default();
-        let mut log_existed = false;
+        let (found, log_existed) = read_or_move_aside(log, &mut report)?;
         let LogContents {
             checkpoints: existing,
             operations,
-        } = match log.read() {
-            Ok(found) => {
-                log_existed = found.is_some();
-                found.unwrap_or_default()
-            }
-            Err(Error::CorruptLog { path, .. }) => {
-                let aside = path.with_file_name(format!(
-                    "checkpoints.json.corrupt-{}",
-                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ")
-                ));
-                std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
-                report.moved_aside = Some(aside.display().to_string());
-                LogContents::default()
-            }
-            Err(e) => return Err(e),
-        };
+        } = found;
         let records = store::read_session_records(&self.repo, session)?;
         let operations = merge_operations(operations, &records, log_existed, &mut report);
         let from_git: Vec<Checkpoint> = records.into_iter().map(|(cp, _)| cp).collect();
@@ -129,16 +114,7 @@ impl CheckpointManager {
                 path: log.path(),
             });
         }
-        let shas: Vec<String> = existing.iter().map(|c| c.commit_sha.to_string()).collect();
-        let alive = store::existing_commits(&self.repo, &shas)?;
-        let mut merged: Vec<Checkpoint> = Vec::new();
-        for (cp, alive) in existing.into_iter().zip(alive) {
-            if alive {
-                merged.push(cp);
-            } else {
-                report.dropped.push(cp.checkpoint_id);
-            }
-        }
+        let mut merged = self.keep_alive(existing, &mut report)?;
         for cp in from_git {
             if !merged.iter().any(|c| c.checkpoint_id == cp.checkpoint_id) {
                 report.restored.push(cp.checkpoint_id);
@@ -154,6 +130,48 @@ impl CheckpointManager {
         report.total_operations = operations.len();
         log.write(&merged, &operations)?;
         Ok(report)
+    }
+}
+
+impl CheckpointManager {
+    /// The log's records whose commit git still has; the others are reported as dropped.
+    fn keep_alive(
+        &self,
+        existing: Vec<Checkpoint>,
+        report: &mut RepairReport,
+    ) -> Result<Vec<Checkpoint>> {
+        let shas: Vec<String> = existing.iter().map(|c| c.commit_sha.to_string()).collect();
+        let alive = store::existing_commits(&self.repo, &shas)?;
+        let mut kept = Vec::new();
+        for (cp, alive) in existing.into_iter().zip(alive) {
+            if alive {
+                kept.push(cp);
+            } else {
+                report.dropped.push(cp.checkpoint_id);
+            }
+        }
+        Ok(kept)
+    }
+}
+
+/// Reads the log for repair; a corrupt one is moved aside (kept, with a timestamped name) and
+/// repair starts from git alone. Returns the contents and whether a log existed.
+fn read_or_move_aside(log: &SessionLog, report: &mut RepairReport) -> Result<(LogContents, bool)> {
+    match log.read() {
+        Ok(found) => {
+            let existed = found.is_some();
+            Ok((found.unwrap_or_default(), existed))
+        }
+        Err(Error::CorruptLog { path, .. }) => {
+            let aside = path.with_file_name(format!(
+                "checkpoints.json.corrupt-{}",
+                chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ")
+            ));
+            std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+            report.moved_aside = Some(aside.display().to_string());
+            Ok((LogContents::default(), false))
+        }
+        Err(e) => Err(e),
     }
 }
 
