@@ -64,43 +64,25 @@ pub fn edit_tree_from_worktree(
     if !settings.file_mode || !settings.symlinks {
         return Ok(None);
     }
-    let mut edits: BTreeMap<Vec<u8>, Edit> = BTreeMap::new();
-    let mut regular: Vec<(&[u8], &'static [u8])> = Vec::new();
-    let mut metas: Vec<fs::Metadata> = Vec::new();
-    let mut from_known: Vec<(&[u8], &'static [u8])> = Vec::new();
-    for path in paths {
-        match plan_path(repo, &objects, path)? {
-            Planned::Edit(edit) => {
-                edits.insert(path.clone(), edit);
-            }
-            Planned::Hash(mode, meta) => match known.known(path, &meta) {
-                Some(oid) => {
-                    edits.insert(path.clone(), Edit::Set { mode, oid });
-                    from_known.push((path, mode));
-                }
-                None => {
-                    regular.push((path, mode));
-                    metas.push(meta);
-                }
-            },
-            Planned::LeaveToGit => return Ok(None),
-        }
-    }
-    let mut raw_edits = hash_regular_files(repo, &regular, &mut edits)?;
+    let Some(mut plan) = plan_edits(repo, &objects, paths, known)? else {
+        return Ok(None);
+    };
+    let mut raw_edits = hash_regular_files(repo, &plan.regular, &mut plan.edits)?;
     if raw_edits.is_empty() {
         // A batch git converted lossily teaches nothing: a known file is one that was not.
-        for ((path, _), meta) in regular.iter().zip(&metas) {
-            if let Some(Edit::Set { oid, .. }) = edits.get(*path) {
+        for ((path, _), meta) in plan.regular.iter().zip(&plan.metas) {
+            if let Some(Edit::Set { oid, .. }) = plan.edits.get(*path) {
                 known.learn(path, meta, oid);
             }
         }
-    } else if !from_known.is_empty() {
+    } else if !plan.from_known.is_empty() {
         // As without the cache: every file of a lossy batch gets its raw bytes kept.
-        let names: Vec<&[u8]> = from_known.iter().map(|(p, _)| *p).collect();
-        for ((path, mode), oid) in from_known.iter().zip(hash_files_raw(repo, &names)?) {
+        let names: Vec<&[u8]> = plan.from_known.iter().map(|(p, _)| *p).collect();
+        for ((path, mode), oid) in plan.from_known.iter().zip(hash_files_raw(repo, &names)?) {
             raw_edits.insert(path.to_vec(), Edit::Set { mode, oid });
         }
     }
+    let edits = plan.edits;
     let mut trees = TreeReader::start(repo)?;
     let tree = build(&mut trees, &objects, Some(base_tree), &edits)?
         .map_or_else(|| objects.write(ObjectKind::Tree, b""), Ok)?;
@@ -110,6 +92,51 @@ pub fn edit_tree_from_worktree(
         build(&mut trees, &objects, None, &raw_edits)?
     };
     Ok(Some(EditedTrees { tree, raw_tree }))
+}
+
+/// The edits of a snapshot's tree, planned before anything is hashed.
+struct EditPlan<'p> {
+    /// Edits known already (removals, symlinks, files the stat cache knows).
+    edits: BTreeMap<Vec<u8>, Edit>,
+    /// Regular files to hash through the user's filters, with their mode and stat data.
+    regular: Vec<(&'p [u8], &'static [u8])>,
+    metas: Vec<fs::Metadata>,
+    /// Files the stat cache answered for.
+    from_known: Vec<(&'p [u8], &'static [u8])>,
+}
+
+/// Plans the edit of each changed path; `None` when one is left to git's index machinery.
+fn plan_edits<'p>(
+    repo: &Repo,
+    objects: &LooseObjects,
+    paths: &'p [Vec<u8>],
+    known: &mut dyn KnownBlobs,
+) -> Result<Option<EditPlan<'p>>> {
+    let mut plan = EditPlan {
+        edits: BTreeMap::new(),
+        regular: Vec::new(),
+        metas: Vec::new(),
+        from_known: Vec::new(),
+    };
+    for path in paths {
+        match plan_path(repo, objects, path)? {
+            Planned::Edit(edit) => {
+                plan.edits.insert(path.clone(), edit);
+            }
+            Planned::Hash(mode, meta) => match known.known(path, &meta) {
+                Some(oid) => {
+                    plan.edits.insert(path.clone(), Edit::Set { mode, oid });
+                    plan.from_known.push((path, mode));
+                }
+                None => {
+                    plan.regular.push((path, mode));
+                    plan.metas.push(meta);
+                }
+            },
+            Planned::LeaveToGit => return Ok(None),
+        }
+    }
+    Ok(Some(plan))
 }
 
 /// What to do with one changed path.
@@ -251,20 +278,13 @@ fn hash(repo: &Repo, paths: &[&[u8]], args: &[&str]) -> Result<Vec<String>> {
     Ok(oids)
 }
 
-/// Applies `edits` (paths relative to this tree) to the tree `base` and writes the result;
-/// `None` when nothing is left in it.
-fn build(
-    trees: &mut TreeReader,
-    objects: &LooseObjects,
-    base: Option<&str>,
-    edits: &BTreeMap<Vec<u8>, Edit>,
-) -> Result<Option<String>> {
-    let mut entries: Entries = match base {
-        Some(oid) => trees.read(oid)?,
-        None => BTreeMap::new(),
-    };
-    // Edits below a child folder, grouped by that child.
-    let mut nested: BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, Edit>> = BTreeMap::new();
+/// Edits by child folder name, each with paths relative to that folder.
+type ByChild = BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, Edit>>;
+
+/// Edits grouped by the child folder they are below (paths relative to it), and the edits of
+/// this tree's own entries.
+fn split_by_child(edits: &BTreeMap<Vec<u8>, Edit>) -> (ByChild, Vec<(&[u8], &Edit)>) {
+    let mut nested = ByChild::new();
     let mut direct: Vec<(&[u8], &Edit)> = Vec::new();
     for (path, edit) in edits {
         match path.iter().position(|b| *b == b'/') {
@@ -277,6 +297,22 @@ fn build(
             None => direct.push((path, edit)),
         }
     }
+    (nested, direct)
+}
+
+/// Applies `edits` (paths relative to this tree) to the tree `base` and writes the result;
+/// `None` when nothing is left in it.
+fn build(
+    trees: &mut TreeReader,
+    objects: &LooseObjects,
+    base: Option<&str>,
+    edits: &BTreeMap<Vec<u8>, Edit>,
+) -> Result<Option<String>> {
+    let mut entries: Entries = match base {
+        Some(oid) => trees.read(oid)?,
+        None => BTreeMap::new(),
+    };
+    let (nested, direct) = split_by_child(edits);
     let mut built_folders: Vec<Vec<u8>> = Vec::new();
     for (name, sub_edits) in &nested {
         let sub_base = entries
