@@ -276,11 +276,7 @@ pub(crate) fn pull(
         skipped_deleted: Vec::new(),
         conflicts: Vec::new(),
     };
-    let mut by_session: BTreeMap<SessionId, Vec<Incoming>> = BTreeMap::new();
-    for item in incoming {
-        by_session.entry(item.session).or_default().push(item);
-    }
-    for (session, items) in by_session {
+    for (session, items) in by_session(incoming) {
         merge_session(
             manager,
             remote,
@@ -293,6 +289,15 @@ pub(crate) fn pull(
     staging.clear()?;
     outcome.up_to_date = outcome.pulled.is_empty() && outcome.conflicts.is_empty();
     Ok(outcome)
+}
+
+/// Groups the incoming checkpoints by session, sessions in order (each merged under its lock).
+fn by_session(incoming: Vec<Incoming>) -> BTreeMap<SessionId, Vec<Incoming>> {
+    let mut grouped: BTreeMap<SessionId, Vec<Incoming>> = BTreeMap::new();
+    for item in incoming {
+        grouped.entry(item.session).or_default().push(item);
+    }
+    grouped
 }
 
 /// Reads and parses every staged ref's metadata (one git process for all of them).

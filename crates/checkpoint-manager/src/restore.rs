@@ -424,6 +424,9 @@ fn adopt_files_already_restored(
     git::refresh_entries(repo, &adopt)
 }
 
+/// A path and the raw blob id the target holds for it.
+type RawFile<'a> = (&'a [u8], &'a str);
+
 /// Of the paths git lists as differing from the target, those S captured as the target has
 /// them (not in `changed`) whose file on disk is of the target's kind: returned as paths to
 /// adopt, or, where the target has raw bytes, as (path, raw blob id) to compare first.
@@ -432,7 +435,7 @@ fn adoption_candidates<'a>(
     records: &'a [RawDiff],
     changed: &HashSet<&[u8]>,
     raw: &'a [(Vec<u8>, String)],
-) -> (Vec<&'a [u8]>, Vec<(&'a [u8], &'a str)>) {
+) -> (Vec<&'a [u8]>, Vec<RawFile<'a>>) {
     let mut adopt = Vec::new();
     let mut raw_files = Vec::new();
     for RawDiff { old_mode, path, .. } in records {
@@ -464,7 +467,7 @@ fn kind_on_disk_is(repo: &Repo, path: &[u8], symlink: bool) -> bool {
 }
 
 /// Returns the paths whose bytes on disk are exactly the raw blob given (hashed, not stored).
-fn raw_bytes_unchanged<'a>(repo: &Repo, raw_files: &[(&'a [u8], &str)]) -> Result<Vec<&'a [u8]>> {
+fn raw_bytes_unchanged<'a>(repo: &Repo, raw_files: &[RawFile<'a>]) -> Result<Vec<&'a [u8]>> {
     let names: Vec<&[u8]> = raw_files.iter().map(|(p, _)| *p).collect();
     let on_disk = git::hash_files_unstored(repo, &names)?;
     Ok(raw_files

@@ -126,7 +126,8 @@ impl CheckpointManager {
             restore::replaced_folders(&self.repo, status, &target.commit_sha, overwritten)?;
         }
         prepared.restore_target.expected_head = prepared.status.head.clone();
-        prepared.branch_moved = self.plan_branch_move(&prepared.status, &prepared.restore_target)?;
+        prepared.branch_moved =
+            self.plan_branch_move(&prepared.status, &prepared.restore_target)?;
         Ok(prepared)
     }
 
@@ -154,9 +155,10 @@ impl CheckpointManager {
             drop(reading);
             (state, checks.join())
         });
-        let (restore_target, overwritten) = target_checks.unwrap_or(Err(Error::WorkerPanicked {
-            task: "checking the target",
-        }))?;
+        let (restore_target, overwritten) =
+            target_checks.unwrap_or(Err(Error::WorkerPanicked {
+                task: "checking the target",
+            }))?;
         let state = state?;
         validate::require_checkpointable(&self.repo, &state.status)?;
         Ok(PreparedRestore {
@@ -180,12 +182,14 @@ impl CheckpointManager {
         if let HeadAfter::Attach(branch) = &restore_target.head {
             self.refuse_moving_another_branch(status, branch, base)?;
         }
-        Ok(match (self.branch_to_move(status, &restore_target.head)?, base) {
-            (Some((branch, old)), Some(new)) if old.as_deref() != Some(new) => {
-                Some(self.branch_move(branch, old, new)?)
-            }
-            _ => None,
-        })
+        Ok(
+            match (self.branch_to_move(status, &restore_target.head)?, base) {
+                (Some((branch, old)), Some(new)) if old.as_deref() != Some(new) => {
+                    Some(self.branch_move(branch, old, new)?)
+                }
+                _ => None,
+            },
+        )
     }
 
     /// Step 1: the safety snapshot and the operation's entry, recorded before anything
