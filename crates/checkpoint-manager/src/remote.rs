@@ -107,32 +107,14 @@ pub(crate) fn push(
     sessions: Sessions,
 ) -> Result<PushOutcome> {
     let repo = manager.repo();
-    let ours: Vec<(String, String)> = git::local_refs(repo, &sessions.private_prefix())?
-        .into_iter()
-        .filter(|(name, _, kind)| kind == "tag" && parse_ref(name, PRIVATE_PREFIX).is_some())
-        .map(|(name, oid, _)| (name, oid))
-        .collect();
+    let ours = private_refs(repo, sessions)?;
     if let (Sessions::One(session), true) = (sessions, ours.is_empty()) {
         return Err(Error::SessionNotFound {
             session,
             path: manager.session_log(session).path(),
         });
     }
-    let tags: HashMap<String, String> = git::local_refs(repo, TAG_GLOB)?
-        .into_iter()
-        .map(|(name, oid, _)| (name, oid))
-        .collect();
-    let mut wanted = Vec::new();
-    for (name, oid) in &ours {
-        let Some((session, checkpoint)) = parse_ref(name, PRIVATE_PREFIX) else {
-            continue;
-        };
-        wanted.push((name.clone(), oid.clone(), session, checkpoint));
-        let tag = format!("refs/tags/{}", store::tag_name(checkpoint));
-        if let Some(tag_oid) = tags.get(&tag) {
-            wanted.push((tag, tag_oid.clone(), session, checkpoint));
-        }
-    }
+    let wanted = with_spec_tags(repo, ours)?;
     let theirs: HashMap<String, String> = git::ls_remote(
         repo,
         remote,
@@ -140,9 +122,79 @@ pub(crate) fn push(
     )?
     .into_iter()
     .collect();
+    let (updates, conflicts) = plan_push(wanted, &theirs);
+    git::push(repo, remote, &updates)?;
+    Ok(PushOutcome {
+        remote: remote.to_owned(),
+        up_to_date: updates.is_empty() && conflicts.is_empty(),
+        pushed: updates.into_iter().map(|u| u.target).collect(),
+        conflicts,
+    })
+}
+
+/// A local ref `push` offers: its name and object, and the checkpoint it belongs to.
+struct OfferedRef {
+    name: String,
+    oid: String,
+    session: SessionId,
+    checkpoint: CheckpointId,
+}
+
+/// Returns the sessions' private refs that name a checkpoint and point at a metadata tag.
+fn private_refs(repo: &Repo, sessions: Sessions) -> Result<Vec<OfferedRef>> {
+    Ok(git::local_refs(repo, &sessions.private_prefix())?
+        .into_iter()
+        .filter(|(_, _, kind)| kind == "tag")
+        .filter_map(|(name, oid, _)| {
+            let (session, checkpoint) = parse_ref(&name, PRIVATE_PREFIX)?;
+            Some(OfferedRef {
+                name,
+                oid,
+                session,
+                checkpoint,
+            })
+        })
+        .collect())
+}
+
+/// Returns `ours` with, after each private ref, its checkpoint's spec tag when one exists here.
+fn with_spec_tags(repo: &Repo, ours: Vec<OfferedRef>) -> Result<Vec<OfferedRef>> {
+    let tags: HashMap<String, String> = git::local_refs(repo, TAG_GLOB)?
+        .into_iter()
+        .map(|(name, oid, _)| (name, oid))
+        .collect();
+    let mut wanted = Vec::new();
+    for private in ours {
+        let (session, checkpoint) = (private.session, private.checkpoint);
+        wanted.push(private);
+        let tag = format!("refs/tags/{}", store::tag_name(checkpoint));
+        if let Some(tag_oid) = tags.get(&tag) {
+            wanted.push(OfferedRef {
+                name: tag,
+                oid: tag_oid.clone(),
+                session,
+                checkpoint,
+            });
+        }
+    }
+    Ok(wanted)
+}
+
+/// Splits the offered refs into creations (the remote lacks them) and conflicts (the remote
+/// holds another object); refs the remote already holds as they are drop out. Never overwrites.
+fn plan_push(
+    wanted: Vec<OfferedRef>,
+    theirs: &HashMap<String, String>,
+) -> (Vec<RemoteUpdate>, Vec<RemoteConflict>) {
     let mut updates = Vec::new();
     let mut conflicts = Vec::new();
-    for (name, oid, session, checkpoint) in wanted {
+    for OfferedRef {
+        name,
+        oid,
+        session,
+        checkpoint,
+    } in wanted
+    {
         match theirs.get(&name) {
             Some(remote_oid) if *remote_oid == oid => {}
             Some(remote_oid) => conflicts.push(RemoteConflict {
@@ -159,13 +211,7 @@ pub(crate) fn push(
             }),
         }
     }
-    git::push(repo, remote, &updates)?;
-    Ok(PushOutcome {
-        remote: remote.to_owned(),
-        up_to_date: updates.is_empty() && conflicts.is_empty(),
-        pushed: updates.into_iter().map(|u| u.target).collect(),
-        conflicts,
-    })
+    (updates, conflicts)
 }
 
 /// Removes every staging ref (ours alone: only the repository lock's holder writes there).
@@ -230,11 +276,7 @@ pub(crate) fn pull(
         skipped_deleted: Vec::new(),
         conflicts: Vec::new(),
     };
-    let mut by_session: BTreeMap<SessionId, Vec<Incoming>> = BTreeMap::new();
-    for item in incoming {
-        by_session.entry(item.session).or_default().push(item);
-    }
-    for (session, items) in by_session {
+    for (session, items) in by_session(incoming) {
         merge_session(
             manager,
             remote,
@@ -247,6 +289,15 @@ pub(crate) fn pull(
     staging.clear()?;
     outcome.up_to_date = outcome.pulled.is_empty() && outcome.conflicts.is_empty();
     Ok(outcome)
+}
+
+/// Groups the incoming checkpoints by session, sessions in order (each merged under its lock).
+fn by_session(incoming: Vec<Incoming>) -> BTreeMap<SessionId, Vec<Incoming>> {
+    let mut grouped: BTreeMap<SessionId, Vec<Incoming>> = BTreeMap::new();
+    for item in incoming {
+        grouped.entry(item.session).or_default().push(item);
+    }
+    grouped
 }
 
 /// Reads and parses every staged ref's metadata (one git process for all of them).
@@ -377,6 +428,63 @@ impl LocalSession {
     }
 }
 
+impl LocalSession {
+    /// Decides each incoming checkpoint: creations go into `tx`, conflicts and checkpoints
+    /// deleted here into `outcome`. Returns the checkpoints whose creation was queued.
+    fn queue_creations(
+        &self,
+        repo: &Repo,
+        items: Vec<Incoming>,
+        include_deleted: bool,
+        tx: &mut RefTransaction,
+        outcome: &mut PullOutcome,
+    ) -> Result<Vec<RemoteCheckpoint>> {
+        let mut pulled = Vec::new();
+        for item in items {
+            let (session, checkpoint) = (item.session, item.checkpoint);
+            let tag_object = item.tag_object.clone();
+            let here = RemoteCheckpoint {
+                session_id: session,
+                checkpoint_id: checkpoint,
+            };
+            match self.decide(repo, item, include_deleted)? {
+                Decision::Present => {}
+                Decision::Conflict(detail) => outcome.conflicts.push(RemoteConflict {
+                    session_id: session,
+                    checkpoint_id: checkpoint,
+                    detail,
+                }),
+                Decision::Deleted => outcome.skipped_deleted.push(here),
+                Decision::Create { tag_commit } => {
+                    self.queue_create(tx, &here, &tag_object, tag_commit);
+                    pulled.push(here);
+                }
+            }
+        }
+        Ok(pulled)
+    }
+
+    /// Queues the checkpoint's private ref, and its spec tag when it has one and the tag is
+    /// not here yet (an existing tag is never moved).
+    fn queue_create(
+        &self,
+        tx: &mut RefTransaction,
+        checkpoint: &RemoteCheckpoint,
+        tag_object: &str,
+        tag_commit: Option<String>,
+    ) {
+        let (session, id) = (checkpoint.session_id, checkpoint.checkpoint_id);
+        tx.create(&store::private_ref(session, id), tag_object);
+        let tag = format!("refs/tags/{}", store::tag_name(id));
+        match tag_commit {
+            Some(commit) if !self.tags.contains(&tag) => {
+                tx.create(&tag, &commit);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Under the session's lock: creates the missing refs in one transaction (each created only
 /// when absent), then merges the log with git as `repair` does and raises the rollback counters
 /// to what the pulled operations record.
@@ -394,34 +502,7 @@ fn merge_session(
     let _session_lock = lock::acquire(&manager.session_lock_path(session), manager.lock_timeout())?;
     let local = LocalSession::read(repo, &log, session)?;
     let mut tx = RefTransaction::default();
-    let mut pulled = Vec::new();
-    for item in items {
-        let (checkpoint, tag_object) = (item.checkpoint, item.tag_object.clone());
-        let here = RemoteCheckpoint {
-            session_id: session,
-            checkpoint_id: checkpoint,
-        };
-        match local.decide(repo, item, include_deleted)? {
-            Decision::Present => {}
-            Decision::Conflict(detail) => outcome.conflicts.push(RemoteConflict {
-                session_id: session,
-                checkpoint_id: checkpoint,
-                detail,
-            }),
-            Decision::Deleted => outcome.skipped_deleted.push(here),
-            Decision::Create { tag_commit } => {
-                tx.create(&store::private_ref(session, checkpoint), &tag_object);
-                let tag = format!("refs/tags/{}", store::tag_name(checkpoint));
-                match tag_commit {
-                    Some(commit) if !local.tags.contains(&tag) => {
-                        tx.create(&tag, &commit);
-                    }
-                    _ => {}
-                }
-                pulled.push(here);
-            }
-        }
-    }
+    let pulled = local.queue_creations(repo, items, include_deleted, &mut tx, outcome)?;
     tx.commit(repo, &format!("checkpoint-manager: pull from {remote}"))?;
     if !pulled.is_empty() {
         // The log written below must stay out of git's sight, as `create` keeps it.

@@ -3,6 +3,7 @@
 //! [`overwritten`]); a restore then only overwrites or removes what S holds. Ignored
 //! files, skipped large files and nested repositories are never touched. Never `git clean`.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 
@@ -236,42 +237,53 @@ pub fn hard_restore(
         // A commit checkpoint: what `git reset --hard` does (S holds what it overwrites), with
         // HEAD moved by a compare-and-swap rather than by reset.
         git::checkout_tree(repo, &target.worktree_commit)?;
-        move_head(
-            repo,
-            target.base.as_deref(),
-            &target.head,
-            &target.expected_head,
-            reflog,
-        )?;
+        move_head_to_target(repo, target, reflog)?;
         return Ok(Vec::new());
     }
-    // The sessions folder is never captured, so never restored: the target gets the index's
-    // version of it, and skip-worktree keeps the checkout off the files on disk.
-    let (worktree, index_tree) = match &sessions {
-        Some(s) => (
-            s.graft(repo, &target.worktree_commit)?,
-            s.graft(repo, &target.index_tree)?,
-        ),
-        None => (target.worktree_commit.clone(), target.index_tree.clone()),
-    };
-    if let Some(s) = &sessions {
-        s.set_skip_worktree(repo, true)?;
-    }
-    let files = restore_files_and_index(repo, target, safety_tree, &worktree, &index_tree, &raw);
-    if let Some(s) = &sessions {
-        // Cleared whether or not the restore went through: the flag was ours.
-        s.set_skip_worktree(repo, false)?;
-    }
-    let removed = files?;
+    let removed = restore_around_sessions(repo, target, safety_tree, sessions.as_ref(), &raw)?;
     // 4. HEAD (the branch, if one is checked out), last: a failure above leaves HEAD alone.
+    move_head_to_target(repo, target, reflog)?;
+    Ok(removed)
+}
+
+/// Moves HEAD (and the branch it names) to the target's base, as the target says, only if
+/// HEAD is still what the restore read.
+fn move_head_to_target(repo: &Repo, target: &RestoreTarget, reflog: &str) -> Result<()> {
     move_head(
         repo,
         target.base.as_deref(),
         &target.head,
         &target.expected_head,
         reflog,
-    )?;
-    Ok(removed)
+    )
+}
+
+/// Steps 1-3 of a hard restore, with the tracked sessions folder (if any) kept as it is on disk.
+/// The sessions folder is never captured, so never restored: the target gets the index's
+/// version of it, and skip-worktree keeps the checkout off the files on disk.
+fn restore_around_sessions(
+    repo: &Repo,
+    target: &RestoreTarget,
+    safety_tree: &str,
+    sessions: Option<&TrackedSessions>,
+    raw: &[(Vec<u8>, String)],
+) -> Result<Vec<String>> {
+    let (worktree, index_tree) = match sessions {
+        Some(s) => (
+            s.graft(repo, &target.worktree_commit)?,
+            s.graft(repo, &target.index_tree)?,
+        ),
+        None => (target.worktree_commit.clone(), target.index_tree.clone()),
+    };
+    if let Some(s) = sessions {
+        s.set_skip_worktree(repo, true)?;
+    }
+    let files = restore_files_and_index(repo, target, safety_tree, &worktree, &index_tree, raw);
+    if let Some(s) = sessions {
+        // Cleared whether or not the restore went through: the flag was ours.
+        s.set_skip_worktree(repo, false)?;
+    }
+    files
 }
 
 /// Steps 1-3 of a hard restore: the work tree becomes `worktree` (the target's, grafted), the
@@ -403,10 +415,30 @@ fn adopt_files_already_restored(
         return Ok(());
     }
     let since = git::changed_paths(repo, safety_tree, &target.worktree_commit)?;
-    let changed: std::collections::HashSet<&[u8]> = since.iter().map(Vec::as_slice).collect();
-    let mut adopt: Vec<&[u8]> = Vec::new();
-    let mut raw_files: Vec<(&[u8], &str)> = Vec::new();
-    for RawDiff { old_mode, path, .. } in &records {
+    let changed: HashSet<&[u8]> = since.iter().map(Vec::as_slice).collect();
+    let (mut adopt, raw_files) = adoption_candidates(repo, &records, &changed, raw);
+    adopt.extend(raw_bytes_unchanged(repo, &raw_files)?);
+    if adopt.is_empty() {
+        return Ok(());
+    }
+    git::refresh_entries(repo, &adopt)
+}
+
+/// A path and the raw blob id the target holds for it.
+type RawFile<'a> = (&'a [u8], &'a str);
+
+/// Of the paths git lists as differing from the target, those S captured as the target has
+/// them (not in `changed`) whose file on disk is of the target's kind: returned as paths to
+/// adopt, or, where the target has raw bytes, as (path, raw blob id) to compare first.
+fn adoption_candidates<'a>(
+    repo: &Repo,
+    records: &'a [RawDiff],
+    changed: &HashSet<&[u8]>,
+    raw: &'a [(Vec<u8>, String)],
+) -> (Vec<&'a [u8]>, Vec<RawFile<'a>>) {
+    let mut adopt = Vec::new();
+    let mut raw_files = Vec::new();
+    for RawDiff { old_mode, path, .. } in records {
         let path = path.as_slice();
         let wanted_symlink = match old_mode.as_slice() {
             b"120000" => true,
@@ -416,34 +448,34 @@ fn adopt_files_already_restored(
         if changed.contains(path)
             || path.starts_with(SESSIONS_PREFIX)
             || behind_non_folder(repo.workdir(), path)
+            || !kind_on_disk_is(repo, path, wanted_symlink)
         {
             continue;
         }
-        let on_disk = fs::symlink_metadata(repo.workdir().join(bytes_to_path(path)));
-        let fits = on_disk.is_ok_and(|m| {
-            if wanted_symlink {
-                m.is_symlink()
-            } else {
-                m.is_file()
-            }
-        });
         match raw.iter().find(|(p, _)| p == path) {
-            _ if !fits => {}
-            Some((_, oid)) => raw_files.push((path, oid)),
+            Some((_, oid)) => raw_files.push((path, oid.as_str())),
             None => adopt.push(path),
         }
     }
+    (adopt, raw_files)
+}
+
+/// Returns true when `path` is on disk as a symlink (`symlink`) or as a regular file (not).
+fn kind_on_disk_is(repo: &Repo, path: &[u8], symlink: bool) -> bool {
+    let on_disk = fs::symlink_metadata(repo.workdir().join(bytes_to_path(path)));
+    on_disk.is_ok_and(|m| if symlink { m.is_symlink() } else { m.is_file() })
+}
+
+/// Returns the paths whose bytes on disk are exactly the raw blob given (hashed, not stored).
+fn raw_bytes_unchanged<'a>(repo: &Repo, raw_files: &[RawFile<'a>]) -> Result<Vec<&'a [u8]>> {
     let names: Vec<&[u8]> = raw_files.iter().map(|(p, _)| *p).collect();
-    let on_disk = crate::git::hash_files_unstored(repo, &names)?;
-    for ((path, expected), found) in raw_files.iter().zip(on_disk) {
-        if found == *expected {
-            adopt.push(path);
-        }
-    }
-    if adopt.is_empty() {
-        return Ok(());
-    }
-    git::refresh_entries(repo, &adopt)
+    let on_disk = git::hash_files_unstored(repo, &names)?;
+    Ok(raw_files
+        .iter()
+        .zip(on_disk)
+        .filter(|((_, expected), found)| found == expected)
+        .map(|((path, _), _)| *path)
+        .collect())
 }
 
 /// Lists `raw_tree`'s files: (path, raw blob id).
@@ -602,25 +634,12 @@ fn remove_extra_files(
     to_commit: &str,
     keep: &[Vec<u8>],
 ) -> Result<Vec<String>> {
-    let mut candidates: Vec<&[u8]> = Vec::new();
     let deleted = git::deleted_between(repo, from_tree, to_commit)?;
-    for RawDiff { old_mode, path, .. } in &deleted {
-        let path = path.as_slice();
-        // What the target skipped (and the sessions folder) it never had to give back.
-        let kept = path.starts_with(SESSIONS_PREFIX)
-            || keep.iter().any(|k| {
-                let k = k.strip_suffix(b"/").unwrap_or(k);
-                path == k || (path.starts_with(k) && path.get(k.len()) == Some(&b'/'))
-            });
-        if !kept && matches!(old_mode.as_slice(), b"100644" | b"100755" | b"120000") {
-            candidates.push(path);
-        }
-    }
     // Reported as removed: every file S holds that the target does not and that is gone now,
     // whether we remove it or the checkout already did (e.g. its folder became a symlink).
     let mut removed = Vec::new();
     let mut present: Vec<&[u8]> = Vec::new();
-    for path in candidates {
+    for path in removal_candidates(&deleted, keep) {
         // Nothing is removed through a symlinked folder (that would reach outside the work tree);
         // behind one, the captured file is gone already.
         let gone = behind_non_folder(repo.workdir(), path)
@@ -631,9 +650,37 @@ fn remove_extra_files(
             present.push(path);
         }
     }
+    removed.extend(remove_unignored(repo, &present)?);
+    removed.sort();
+    Ok(removed)
+}
+
+/// The files and symlinks of `deleted` the restore may remove: not kept, not in the sessions
+/// folder (what the target skipped it never had to give back).
+fn removal_candidates<'a>(deleted: &'a [RawDiff], keep: &[Vec<u8>]) -> Vec<&'a [u8]> {
+    deleted
+        .iter()
+        .filter(|d| matches!(d.old_mode.as_slice(), b"100644" | b"100755" | b"120000"))
+        .map(|d| d.path.as_slice())
+        .filter(|path| !path.starts_with(SESSIONS_PREFIX) && !is_kept(path, keep))
+        .collect()
+}
+
+/// Returns true when `path` is one of `keep` or lies inside one of them.
+fn is_kept(path: &[u8], keep: &[Vec<u8>]) -> bool {
+    keep.iter().any(|k| {
+        let k = k.strip_suffix(b"/").unwrap_or(k);
+        path == k || (path.starts_with(k) && path.get(k.len()) == Some(&b'/'))
+    })
+}
+
+/// Removes those of `present` (files on disk) that git does not ignore, with the folders they
+/// leave empty; returns the paths removed.
+fn remove_unignored(repo: &Repo, present: &[&[u8]]) -> Result<Vec<String>> {
     // A file the restored ignore rules ignore was ignored when the target was captured too (that
     // is why the target lacks it): it was not created since, and ignored files are never touched.
-    let ignored = git::ignored_paths(repo, &present)?;
+    let ignored = git::ignored_paths(repo, present)?;
+    let mut removed = Vec::new();
     for path in present {
         if ignored.iter().any(|i| i == path) {
             continue;
@@ -648,7 +695,6 @@ fn remove_extra_files(
             _ => {}
         }
     }
-    removed.sort();
     Ok(removed)
 }
 

@@ -145,56 +145,69 @@ struct TestOutcome {
 /// the background processes it may leave holding its output (a server it started). After
 /// `timeout` the whole group is killed.
 fn run_test_command(workdir: &Path, tests: TestRun<'_>) -> TestOutcome {
-    let failed = |failure: String| TestOutcome {
-        passed: false,
-        failure: Some(failure),
-        output_tail: String::new(),
+    let (mut child, output) = match spawn_test_command(workdir, tests.command) {
+        Ok(started) => started,
+        Err(failure) => {
+            return TestOutcome {
+                passed: false,
+                failure: Some(failure),
+                output_tail: String::new(),
+            }
+        }
     };
-    let output = match tempfile::tempfile() {
-        Ok(file) => file,
-        Err(e) => return failed(format!("no temporary file for its output: {e}")),
-    };
+    let (passed, failure) = wait_for_verdict(&mut child, tests.timeout);
+    TestOutcome {
+        passed,
+        failure,
+        output_tail: read_tail(output, TEST_OUTPUT_TAIL),
+    }
+}
+
+/// Starts `sh -c command` in `workdir`, in its own process group, stdout and stderr both going
+/// to the returned unnamed temporary file. Err says why it could not start.
+fn spawn_test_command(
+    workdir: &Path,
+    command: &str,
+) -> std::result::Result<(Child, std::fs::File), String> {
+    let no_file = |e: std::io::Error| format!("no temporary file for its output: {e}");
+    let output = tempfile::tempfile().map_err(no_file)?;
     let (stdout, stderr) = match (output.try_clone(), output.try_clone()) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
-            return failed(format!("no temporary file for its output: {e}"))
-        }
+        (Err(e), _) | (_, Err(e)) => return Err(no_file(e)),
     };
     let child = Command::new("sh")
         .arg("-c")
-        .arg(tests.command)
+        .arg(command)
         .current_dir(workdir)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
         .process_group(0)
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) => return failed(format!("could not start sh: {e}")),
-    };
-    let (passed, failure) = match wait_with_timeout(&mut child, tests.timeout) {
+        .spawn()
+        .map_err(|e| format!("could not start sh: {e}"))?;
+    Ok((child, output))
+}
+
+/// Waits for the test command up to `timeout` (then kills its process group): whether it
+/// passed, and why not.
+fn wait_for_verdict(child: &mut Child, timeout: Duration) -> (bool, Option<String>) {
+    match wait_with_timeout(child, timeout) {
         Ok(Some(status)) if status.success() => (true, None),
         Ok(Some(status)) => (false, Some(describe_exit(status))),
         Ok(None) => {
-            kill_group(&mut child);
+            kill_group(child);
             (
                 false,
                 Some(format!(
                     "timed out after {} s; its process group was killed",
-                    tests.timeout.as_secs_f64()
+                    timeout.as_secs_f64()
                 )),
             )
         }
         Err(e) => {
-            kill_group(&mut child);
+            kill_group(child);
             (false, Some(format!("could not wait for it: {e}")))
         }
-    };
-    TestOutcome {
-        passed,
-        failure,
-        output_tail: read_tail(output, TEST_OUTPUT_TAIL),
     }
 }
 

@@ -47,6 +47,15 @@ pub fn bytes_only_reachable_from(repo: &Repo, tips: &[String], leaving: &[String
     if tips.is_empty() {
         return Ok(0);
     }
+    let objects = objects_only_reachable(repo, tips_and_exclusions(repo, tips, leaving)?)?;
+    if objects.is_empty() {
+        return Ok(0);
+    }
+    disk_bytes(repo, objects)
+}
+
+/// `rev-list --stdin`'s input: the tips, then `^oid` for every ref not in `leaving` and HEAD.
+fn tips_and_exclusions(repo: &Repo, tips: &[String], leaving: &[String]) -> Result<String> {
     let mut input = String::new();
     for tip in tips {
         input.push_str(&format!("{tip}\n"));
@@ -59,6 +68,11 @@ pub fn bytes_only_reachable_from(repo: &Repo, tips: &[String], leaving: &[String
     if let Some(head) = super::resolve(repo, "HEAD")? {
         input.push_str(&format!("^{head}\n"));
     }
+    Ok(input)
+}
+
+/// Lists (one id a line) the objects `input` reaches that no reflog nor the index reaches.
+fn objects_only_reachable(repo: &Repo, input: String) -> Result<String> {
     // `--stdin` first: its revisions are read where it stands, before `--not` flips the rest.
     let listed = repo
         .git()
@@ -72,14 +86,15 @@ pub fn bytes_only_reachable_from(repo: &Repo, tips: &[String], leaving: &[String
         ])
         .stdin(input.into_bytes())
         .run()?;
-    let objects: String = String::from_utf8_lossy(&listed.stdout)
+    Ok(String::from_utf8_lossy(&listed.stdout)
         .lines()
         .filter_map(|line| line.split(' ').next())
         .map(|oid| format!("{oid}\n"))
-        .collect();
-    if objects.is_empty() {
-        return Ok(0);
-    }
+        .collect())
+}
+
+/// Sums the disk bytes of `objects` (one id a line).
+fn disk_bytes(repo: &Repo, objects: String) -> Result<u64> {
     let sizes = repo
         .git()
         .args(["cat-file", "--batch-check=%(objectsize:disk)"])

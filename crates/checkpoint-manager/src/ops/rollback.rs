@@ -120,8 +120,27 @@ impl CheckpointManager {
         mode: ResetMode,
         reattach: bool,
     ) -> Result<PreparedRestore> {
-        // The target's checks (its commit exists; what a hard restore would write over) read
-        // nothing that status reads: they run on the other core meanwhile.
+        let mut prepared = self.read_state_and_check_target(session, target, mode, reattach)?;
+        if matches!(mode, ResetMode::Hard) {
+            let (status, overwritten) = (&prepared.status, &mut prepared.overwritten);
+            restore::replaced_folders(&self.repo, status, &target.commit_sha, overwritten)?;
+        }
+        prepared.restore_target.expected_head = prepared.status.head.clone();
+        prepared.branch_moved =
+            self.plan_branch_move(&prepared.status, &prepared.restore_target)?;
+        Ok(prepared)
+    }
+
+    /// Reads the work tree's state while the target is checked on the other core (its commit
+    /// exists; what a hard restore would write over): the checks read nothing status reads.
+    /// Returns the restore prepared but for the replaced folders and the branch move.
+    fn read_state_and_check_target(
+        &self,
+        session: SessionId,
+        target: &Checkpoint,
+        mode: ResetMode,
+        reattach: bool,
+    ) -> Result<PreparedRestore> {
         let (state, target_checks) = std::thread::scope(|scope| {
             let checks = scope.spawn(|| -> Result<(RestoreTarget, restore::Overwritten)> {
                 let resolved = self.resolve_target(session, target, reattach)?;
@@ -136,39 +155,41 @@ impl CheckpointManager {
             drop(reading);
             (state, checks.join())
         });
-        let (resolved, overwritten) = target_checks.unwrap_or(Err(Error::WorkerPanicked {
-            task: "checking the target",
-        }))?;
+        let (restore_target, overwritten) =
+            target_checks.unwrap_or(Err(Error::WorkerPanicked {
+                task: "checking the target",
+            }))?;
         let state = state?;
-        let status = state.status;
-        validate::require_checkpointable(&self.repo, &status)?;
-        let index_copy = state.index_copy.expect("the index was copied")?;
-        let caps = self.options.caps(&state.settings?);
-        let mut overwritten = overwritten;
-        if matches!(mode, ResetMode::Hard) {
-            restore::replaced_folders(&self.repo, &status, &target.commit_sha, &mut overwritten)?;
-        }
-
-        let mut restore_target = resolved;
-        restore_target.expected_head = status.head.clone();
-        let base = restore_target.base.clone();
-        if let HeadAfter::Attach(branch) = &restore_target.head {
-            self.refuse_moving_another_branch(&status, branch, base.as_deref())?;
-        }
-        let branch_moved = match (self.branch_to_move(&status, &restore_target.head)?, &base) {
-            (Some((branch, old)), Some(new)) if old.as_deref() != Some(new.as_str()) => {
-                Some(self.branch_move(branch, old, new)?)
-            }
-            _ => None,
-        };
+        validate::require_checkpointable(&self.repo, &state.status)?;
         Ok(PreparedRestore {
-            status,
-            index_copy,
-            caps,
+            index_copy: state.index_copy.expect("the index was copied")?,
+            caps: self.options.caps(&state.settings?),
+            status: state.status,
             restore_target,
             overwritten,
-            branch_moved,
+            branch_moved: None,
         })
+    }
+
+    /// Refuses to move a branch other than the one the restore re-attaches, and returns the
+    /// branch move the restore's last step makes (none when the branch is already there).
+    fn plan_branch_move(
+        &self,
+        status: &Status,
+        restore_target: &RestoreTarget,
+    ) -> Result<Option<BranchMove>> {
+        let base = restore_target.base.as_deref();
+        if let HeadAfter::Attach(branch) = &restore_target.head {
+            self.refuse_moving_another_branch(status, branch, base)?;
+        }
+        Ok(
+            match (self.branch_to_move(status, &restore_target.head)?, base) {
+                (Some((branch, old)), Some(new)) if old.as_deref() != Some(new) => {
+                    Some(self.branch_move(branch, old, new)?)
+                }
+                _ => None,
+            },
+        )
     }
 
     /// Step 1: the safety snapshot and the operation's entry, recorded before anything
@@ -197,29 +218,60 @@ impl CheckpointManager {
         );
         let message = format!("checkpoint-manager snapshot: {description}");
         let assume_unchanged = index_copy.assume_unchanged().to_vec();
-        let capturing = self.progress(Stage::CapturingFiles, None);
-        let captured = snapshot::capture(
-            &self.repo,
-            &status,
-            index_copy,
-            caps,
-            &overwritten.untracked,
-            &overwritten.tracked,
-            &message,
-        )?;
-        drop(capturing);
+        let captured = self.capture_safety(&status, index_copy, caps, &overwritten, &message)?;
         let safety_tree = captured.tree.clone();
         let safety_id = CheckpointId::new_random();
         let operation = new_operation(kind, target, safety_id, mode, step);
         let commit = captured.commit.clone();
         let snapshot = snapshot_info(captured, true, &assume_unchanged);
         let safety = safety_record(safety_id, snapshot, commit, description, message, target);
+        self.publish_safety(open, session, &status, &safety, &operation)?;
+        Ok(RecordedSafety {
+            checkpoint: safety,
+            operation,
+            tree: safety_tree,
+            assume_unchanged,
+            restore_target,
+        })
+    }
+
+    /// Captures the work tree, the index and the files a hard restore would write over.
+    fn capture_safety(
+        &self,
+        status: &Status,
+        index_copy: snapshot::IndexCopy,
+        caps: snapshot::Caps,
+        overwritten: &restore::Overwritten,
+        message: &str,
+    ) -> Result<snapshot::Captured> {
+        let _capturing = self.progress(Stage::CapturingFiles, None);
+        snapshot::capture(
+            &self.repo,
+            status,
+            index_copy,
+            caps,
+            &overwritten.untracked,
+            &overwritten.tracked,
+            message,
+        )
+    }
+
+    /// Writes the safety snapshot's metadata tag, creates its private ref and saves the log with
+    /// it and the operation's entry.
+    fn publish_safety(
+        &self,
+        open: &mut LockedSession,
+        session: SessionId,
+        status: &Status,
+        safety: &Checkpoint,
+        operation: &Operation,
+    ) -> Result<()> {
         let tag_object =
-            store::write_metadata_tag_with(&self.repo, session, &safety, Some(&operation))?;
+            store::write_metadata_tag_with(&self.repo, session, safety, Some(operation))?;
         // Recorded only if HEAD is still what status read: a commit made meanwhile stops the
         // operation here, with nothing changed. So does a lock on the branch, which the
         // restore's last step (moving it) could not take.
-        self.require_branch_unlocked(&status)?;
+        self.require_branch_unlocked(status)?;
         RefTransaction::default()
             .verify("HEAD", status.head.oid.as_deref())
             .create(
@@ -229,14 +281,7 @@ impl CheckpointManager {
             .commit(&self.repo, "checkpoint-manager: safety snapshot")?;
         open.checkpoints.push(safety.clone());
         open.operations.push(operation.clone());
-        open.save()?;
-        Ok(RecordedSafety {
-            checkpoint: safety,
-            operation,
-            tree: safety_tree,
-            assume_unchanged,
-            restore_target,
-        })
+        open.save()
     }
 
     /// Steps 2 and 3: the restore itself, and counting it. Whatever fails from here on, the
@@ -251,32 +296,26 @@ impl CheckpointManager {
         action: &str,
         safety: RecordedSafety,
     ) -> Result<Vec<String>> {
-        let RecordedSafety {
-            checkpoint: safety,
-            operation,
-            tree: safety_tree,
-            assume_unchanged,
-            restore_target,
-        } = safety;
+        let operation_id = safety.operation.operation_id;
         let interrupted = |e: Error| Error::Interrupted {
             source: Box::new(e),
             session,
-            safety: safety.checkpoint_id,
+            safety: safety.checkpoint.checkpoint_id,
         };
         let restoring = self.progress(Stage::RestoringFiles, None);
         let restored = self.restore_files(
             target,
             mode,
             action,
-            &assume_unchanged,
-            restore_target,
-            &safety_tree,
+            &safety.assume_unchanged,
+            safety.restore_target,
+            &safety.tree,
         );
         drop(restoring);
         let removed_paths = match restored {
             Ok(paths) => paths,
             Err(e) => {
-                open.set_state(operation.operation_id, OperationState::Failed);
+                open.set_state(operation_id, OperationState::Failed);
                 // The entry stays `started` if even this write fails: undo treats both alike.
                 let _ = open.save();
                 return Err(interrupted(e));
@@ -284,15 +323,8 @@ impl CheckpointManager {
         };
         // The log is written from memory, not re-read: if a repository tracks the sessions
         // folder, the restore may just have rewound the file on disk.
-        if let Some(cp) = open
-            .checkpoints
-            .iter_mut()
-            .find(|c| c.checkpoint_id == target.checkpoint_id)
-        {
-            cp.rollback_used = true;
-            cp.rollback_count += 1;
-        }
-        open.set_state(operation.operation_id, OperationState::Done);
+        count_rollback(open, target.checkpoint_id);
+        open.set_state(operation_id, OperationState::Done);
         open.save().map_err(interrupted)?;
         Ok(removed_paths)
     }
@@ -633,6 +665,18 @@ pub(crate) fn skipped_paths(target: &Checkpoint) -> Vec<Vec<u8>> {
         .filter(|k| k.reason != crate::model::SkipReason::SubmoduleChanges)
         .map(|k| k.path.as_bytes().to_vec())
         .collect()
+}
+
+/// Counts one more rollback to `target` in the log held in memory.
+fn count_rollback(open: &mut LockedSession, target: CheckpointId) {
+    if let Some(cp) = open
+        .checkpoints
+        .iter_mut()
+        .find(|c| c.checkpoint_id == target)
+    {
+        cp.rollback_used = true;
+        cp.rollback_count += 1;
+    }
 }
 
 /// What a restore has read and checked before it changes anything.
