@@ -16,6 +16,7 @@ use crate::git::{self, DatedRef, RefTransaction};
 use crate::ids::{CheckpointId, ObjectId, SessionId};
 use crate::log;
 use crate::manager::CheckpointManager;
+use crate::progress::Stage;
 use crate::model::{Checkpoint, CheckpointPhase, CheckpointType, Notice, Operation};
 use crate::ops::rollback::undo_stacks;
 use crate::remote::Sessions;
@@ -416,6 +417,7 @@ impl CheckpointManager {
         let (leaving, tips): (Vec<String>, Vec<String>) = purged_refs.iter().cloned().unzip();
         outcome.reclaimable_bytes = git::bytes_only_reachable_from(&self.repo, &tips, &leaving)?;
         if gc && !outcome.dry_run {
+            let _collecting = self.progress(Stage::CollectingGarbage, None);
             git::gc_prune_now(&self.repo)?;
             outcome.gc = true;
         }
