@@ -384,7 +384,7 @@ pub fn delete(out: &mut dyn Write, style: &Style, d: &DeleteOutcome) -> io::Resu
         out,
         "{} checkpoint {}",
         style.good("deleted"),
-        d.checkpoint_id
+        style.id(&d.checkpoint_id)
     )?;
     if let Some(tag) = &d.removed_tag {
         writeln!(out, "removed tag {tag}")?;
@@ -412,7 +412,7 @@ pub fn push(out: &mut dyn Write, style: &Style, p: &PushOutcome) -> io::Result<(
             out,
             "{} {}: {}",
             style.bad("conflict"),
-            c.checkpoint_id,
+            style.id(&c.checkpoint_id),
             c.detail
         )?;
     }
@@ -429,13 +429,18 @@ pub fn pull(out: &mut dyn Write, style: &Style, p: &PullOutcome) -> io::Result<(
         )?;
     }
     for c in &p.pulled {
-        writeln!(out, "pulled {} (session {})", c.checkpoint_id, c.session_id)?;
+        writeln!(
+            out,
+            "pulled {} (session {})",
+            style.id(&c.checkpoint_id),
+            c.session_id
+        )?;
     }
     for c in &p.skipped_deleted {
         writeln!(
             out,
             "skipped {} (deleted here; --include-deleted brings it back)",
-            c.checkpoint_id
+            style.id(&c.checkpoint_id)
         )?;
     }
     for c in &p.conflicts {
@@ -443,7 +448,7 @@ pub fn pull(out: &mut dyn Write, style: &Style, p: &PullOutcome) -> io::Result<(
             out,
             "{} {}: {}",
             style.bad("conflict"),
-            c.checkpoint_id,
+            style.id(&c.checkpoint_id),
             c.detail
         )?;
     }
@@ -555,6 +560,17 @@ pub fn print_paged_in_session<T: Serialize>(
     paged_styled(global, manager, style, value, human)
 }
 
+/// [`print`] with ids abbreviated against `ids()`, called only for pretty output: for outcomes
+/// over several sessions, or naming checkpoints that left the log ([`Ids::of_sessions`]).
+pub fn print_with_ids<T: Serialize>(
+    format: OutputFormat,
+    ids: impl FnOnce() -> Ids,
+    value: &T,
+    human: fn(&mut dyn Write, &Style, &T) -> io::Result<()>,
+) -> io::Result<()> {
+    print_styled(format, || Style::detect().with_ids(ids()), value, human)
+}
+
 impl Style {
     fn with_ids(mut self, ids: Ids) -> Self {
         self.ids = ids;
@@ -591,6 +607,21 @@ impl Ids {
     ) -> Ids {
         let all = manager.list_all(session).unwrap_or_default();
         Ids::new(all.iter().map(|c| c.checkpoint_id))
+    }
+
+    /// The checkpoints of `sessions` and `also` (those an outcome names that left the logs:
+    /// deleted, pruned). A prefix unique among all of them is unique in each id's own session,
+    /// where the library resolves it; the shown width stays [`SHORT_ID_HEX`] for all.
+    pub fn of_sessions(
+        manager: &checkpoint_manager::CheckpointManager,
+        sessions: impl IntoIterator<Item = checkpoint_manager::SessionId>,
+        also: impl IntoIterator<Item = checkpoint_manager::CheckpointId>,
+    ) -> Ids {
+        let sessions: std::collections::BTreeSet<_> = sessions.into_iter().collect();
+        let listed = sessions
+            .into_iter()
+            .flat_map(|session| manager.list_all(session).unwrap_or_default());
+        Ids::new(listed.map(|c| c.checkpoint_id).chain(also))
     }
 
     /// Returns how many hex digits of `id` no other id of the set starts with.
