@@ -11,6 +11,13 @@ use serde::Serialize;
 
 use crate::cli::OutputFormat;
 
+mod ids;
+mod timeline;
+
+use ids::id_column;
+pub use ids::{pad, visible_len, Ids};
+pub use timeline::timeline;
+
 /// Prints `value` as JSON, or through `human` for `--output pretty`.
 pub fn print<T: Serialize>(
     format: OutputFormat,
@@ -143,6 +150,16 @@ pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Re
         style.bold("checkpoint"),
         style.full_id(&cp.checkpoint_id)
     )?;
+    checkpoint_fields(out, cp)?;
+    checkpoint_skipped(out, style, cp)?;
+    if let Some(state) = &cp.state_snapshot {
+        state_line(out, state)?;
+    }
+    Ok(())
+}
+
+/// The checkpoint's recorded fields, one per line, values in one column.
+fn checkpoint_fields(out: &mut dyn Write, cp: &Checkpoint) -> io::Result<()> {
     // Later lines of a multi-line description stay in the value column.
     let description = cp.description.replace('\n', &format!("\n{:15}", ""));
     writeln!(out, "  description  {description}")?;
@@ -165,6 +182,11 @@ pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Re
         let base = snapshot.base_commit.as_deref().map_or("no commit", short);
         writeln!(out, "  taken on     {on} at {base}")?;
     }
+    Ok(())
+}
+
+/// One line per path the snapshot or the checkpoint left out, with why and how big.
+fn checkpoint_skipped(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Result<()> {
     let skipped_by_snapshot = cp.snapshot.iter().flat_map(|s| &s.skipped);
     for skipped in skipped_by_snapshot.chain(&cp.skipped) {
         let size = skipped
@@ -182,19 +204,20 @@ pub fn checkpoint(out: &mut dyn Write, style: &Style, cp: &Checkpoint) -> io::Re
             json_word(&skipped.reason)
         )?;
     }
-    if let Some(state) = &cp.state_snapshot {
-        writeln!(
-            out,
-            "  state        tasks {} decisions {} files +{} ~{} tests {} passing / {} failing",
-            state.tasks_completed,
-            state.decisions_made,
-            state.files_created,
-            state.files_modified,
-            state.tests_passing,
-            state.tests_failing
-        )?;
-    }
     Ok(())
+}
+
+fn state_line(out: &mut dyn Write, state: &checkpoint_manager::StateSnapshot) -> io::Result<()> {
+    writeln!(
+        out,
+        "  state        tasks {} decisions {} files +{} ~{} tests {} passing / {} failing",
+        state.tasks_completed,
+        state.decisions_made,
+        state.files_created,
+        state.files_modified,
+        state.tests_passing,
+        state.tests_failing
+    )
 }
 
 // The renderer of a printed `Vec` (its JSON form), so it takes the `Vec` itself.
@@ -265,37 +288,7 @@ pub fn summary(out: &mut dyn Write, style: &Style, s: &CheckpointSummary) -> io:
 
 /// What a rollback, undo or redo did, in words.
 pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::Result<()> {
-    let undone = r.undone.as_ref();
-    match (r.operation.kind, undone) {
-        (OperationKind::Rollback | OperationKind::Restore, _) => writeln!(
-            out,
-            "{} to checkpoint {} ({}, commit {})",
-            style.good("rolled back"),
-            style.id(&r.checkpoint_id),
-            r.mode,
-            short(&r.commit_sha)
-        )?,
-        (OperationKind::Undo, Some(op)) => writeln!(
-            out,
-            "{} the {} to checkpoint {} (operation {}): branch, HEAD, index and files are as they were before it",
-            style.good("undid"),
-            op.kind,
-            style.id(&op.target_checkpoint_id),
-            op.operation_id
-        )?,
-        (OperationKind::Redo, Some(op)) => writeln!(
-            out,
-            "{} the undo {}: branch, HEAD, index and files are as they were before it",
-            style.good("took back"),
-            op.operation_id
-        )?,
-        (_, None) => writeln!(
-            out,
-            "{} to safety snapshot {}: branch, HEAD, index and files are as they were when it was taken",
-            style.good("returned"),
-            style.id(&r.checkpoint_id)
-        )?,
-    }
+    rollback_headline(out, style, r)?;
     if let Some(moved) = &r.branch_moved {
         branch_move(out, moved)?;
     }
@@ -315,6 +308,40 @@ pub fn rollback(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::
         "safety snapshot {} holds the previous state; {back}",
         style.id(&r.safety_checkpoint_id)
     )
+}
+
+/// The first line: which kind of operation went back to what.
+fn rollback_headline(out: &mut dyn Write, style: &Style, r: &RollbackOutcome) -> io::Result<()> {
+    match (r.operation.kind, r.undone.as_ref()) {
+        (OperationKind::Rollback | OperationKind::Restore, _) => writeln!(
+            out,
+            "{} to checkpoint {} ({}, commit {})",
+            style.good("rolled back"),
+            style.id(&r.checkpoint_id),
+            r.mode,
+            short(&r.commit_sha)
+        ),
+        (OperationKind::Undo, Some(op)) => writeln!(
+            out,
+            "{} the {} to checkpoint {} (operation {}): branch, HEAD, index and files are as they were before it",
+            style.good("undid"),
+            op.kind,
+            style.id(&op.target_checkpoint_id),
+            op.operation_id
+        ),
+        (OperationKind::Redo, Some(op)) => writeln!(
+            out,
+            "{} the undo {}: branch, HEAD, index and files are as they were before it",
+            style.good("took back"),
+            op.operation_id
+        ),
+        (_, None) => writeln!(
+            out,
+            "{} to safety snapshot {}: branch, HEAD, index and files are as they were when it was taken",
+            style.good("returned"),
+            style.id(&r.checkpoint_id)
+        ),
+    }
 }
 
 fn branch_move(out: &mut dyn Write, m: &BranchMove) -> io::Result<()> {
@@ -385,7 +412,7 @@ pub fn delete(out: &mut dyn Write, style: &Style, d: &DeleteOutcome) -> io::Resu
         out,
         "{} checkpoint {}",
         style.good("deleted"),
-        d.checkpoint_id
+        style.id(&d.checkpoint_id)
     )?;
     if let Some(tag) = &d.removed_tag {
         writeln!(out, "removed tag {tag}")?;
@@ -413,7 +440,7 @@ pub fn push(out: &mut dyn Write, style: &Style, p: &PushOutcome) -> io::Result<(
             out,
             "{} {}: {}",
             style.bad("conflict"),
-            c.checkpoint_id,
+            style.id(&c.checkpoint_id),
             c.detail
         )?;
     }
@@ -430,13 +457,18 @@ pub fn pull(out: &mut dyn Write, style: &Style, p: &PullOutcome) -> io::Result<(
         )?;
     }
     for c in &p.pulled {
-        writeln!(out, "pulled {} (session {})", c.checkpoint_id, c.session_id)?;
+        writeln!(
+            out,
+            "pulled {} (session {})",
+            style.id(&c.checkpoint_id),
+            c.session_id
+        )?;
     }
     for c in &p.skipped_deleted {
         writeln!(
             out,
             "skipped {} (deleted here; --include-deleted brings it back)",
-            c.checkpoint_id
+            style.id(&c.checkpoint_id)
         )?;
     }
     for c in &p.conflicts {
@@ -444,7 +476,7 @@ pub fn pull(out: &mut dyn Write, style: &Style, p: &PullOutcome) -> io::Result<(
             out,
             "{} {}: {}",
             style.bad("conflict"),
-            c.checkpoint_id,
+            style.id(&c.checkpoint_id),
             c.detail
         )?;
     }
@@ -556,135 +588,22 @@ pub fn print_paged_in_session<T: Serialize>(
     paged_styled(global, manager, style, value, human)
 }
 
+/// [`print`] with ids abbreviated against `ids()`, called only for pretty output: for outcomes
+/// over several sessions, or naming checkpoints that left the log ([`Ids::of_sessions`]).
+pub fn print_with_ids<T: Serialize>(
+    format: OutputFormat,
+    ids: impl FnOnce() -> Ids,
+    value: &T,
+    human: fn(&mut dyn Write, &Style, &T) -> io::Result<()>,
+) -> io::Result<()> {
+    print_styled(format, || Style::detect().with_ids(ids()), value, human)
+}
+
 impl Style {
     fn with_ids(mut self, ids: Ids) -> Self {
         self.ids = ids;
         self
     }
-}
-
-/// How many hex digits a short id shows at least: the UUID's first group. As jj does, the
-/// width stays put while the highlighted unique part grows with the session.
-const SHORT_ID_HEX: usize = 8;
-
-/// A set of UUIDs (checkpoint or operation ids) that ids are abbreviated against: an id's
-/// unique prefix is the shortest no other id of the set shares, and never shorter than the
-/// library accepts back ([`checkpoint_manager::MIN_PREFIX_HEX`]).
-#[derive(Debug, Default)]
-pub struct Ids {
-    /// The ids' hex digits (no dashes), sorted.
-    sorted: Vec<String>,
-}
-
-impl Ids {
-    pub fn new<D: std::fmt::Display>(ids: impl IntoIterator<Item = D>) -> Ids {
-        let mut sorted: Vec<String> = ids.into_iter().map(|id| hex_digits(&id)).collect();
-        sorted.sort_unstable();
-        sorted.dedup();
-        Ids { sorted }
-    }
-
-    /// The checkpoints of `session`, safety snapshots included (the library resolves prefixes
-    /// against all of them); none when the log cannot be read, which only costs longer ids.
-    pub fn of_session(
-        manager: &checkpoint_manager::CheckpointManager,
-        session: checkpoint_manager::SessionId,
-    ) -> Ids {
-        let all = manager.list_all(session).unwrap_or_default();
-        Ids::new(all.iter().map(|c| c.checkpoint_id))
-    }
-
-    /// Returns how many hex digits of `id` no other id of the set starts with.
-    pub fn unique_hex(&self, id: &impl std::fmt::Display) -> usize {
-        let hex = hex_digits(id);
-        let at = self.sorted.partition_point(|other| *other < hex);
-        let around = &self.sorted[at.saturating_sub(1)..(at + 2).min(self.sorted.len())];
-        let shared = around
-            .iter()
-            .filter(|other| **other != hex)
-            .map(|other| common_prefix(other, &hex))
-            .max()
-            .unwrap_or(0);
-        (shared + 1).clamp(checkpoint_manager::MIN_PREFIX_HEX, hex.len().max(1))
-    }
-
-    /// `id` cut to its unique prefix (at least [`SHORT_ID_HEX`] digits shown), the prefix
-    /// highlighted and the rest dimmed on a terminal.
-    fn short(&self, style: &Style, id: &impl std::fmt::Display) -> String {
-        let text = id.to_string();
-        let unique = self.unique_hex(id);
-        let shown = &text[..text_len(&text, unique.max(SHORT_ID_HEX))];
-        highlight(style, shown, text_len(&text, unique))
-    }
-
-    /// The whole of `id`, its unique prefix highlighted.
-    fn full(&self, style: &Style, id: &impl std::fmt::Display) -> String {
-        let text = id.to_string();
-        let unique = self.unique_hex(id);
-        highlight(style, &text, text_len(&text, unique))
-    }
-}
-
-fn highlight(style: &Style, text: &str, split: usize) -> String {
-    let (prefix, rest) = text.split_at(split.min(text.len()));
-    if rest.is_empty() {
-        return style.paint("1;35", prefix);
-    }
-    format!("{}{}", style.paint("1;35", prefix), style.dim(rest))
-}
-
-fn hex_digits(id: &impl std::fmt::Display) -> String {
-    id.to_string().chars().filter(|c| *c != '-').collect()
-}
-
-fn common_prefix(a: &str, b: &str) -> usize {
-    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
-}
-
-/// The length of the start of `text` (an id, dashes and all) that holds `hex` hex digits.
-fn text_len(text: &str, hex: usize) -> usize {
-    let mut seen = 0;
-    for (i, c) in text.char_indices() {
-        if seen == hex {
-            return i;
-        }
-        if c != '-' {
-            seen += 1;
-        }
-    }
-    text.len()
-}
-
-/// `text` padded with spaces to `width` visible characters (colour codes take no room).
-pub fn pad(text: &str, width: usize) -> String {
-    format!(
-        "{text}{}",
-        " ".repeat(width.saturating_sub(visible_len(text)))
-    )
-}
-
-/// How many characters of `text` show (colour codes take no room).
-pub fn visible_len(text: &str) -> usize {
-    let mut visible = 0;
-    let mut in_escape = false;
-    for c in text.chars() {
-        match (in_escape, c) {
-            (false, '\u{1b}') => in_escape = true,
-            (true, 'm') => in_escape = false,
-            (false, _) => visible += 1,
-            (true, _) => {}
-        }
-    }
-    visible
-}
-
-/// Ids rendered for a column, and the column's width (at least its heading's).
-fn id_column(ids: Vec<String>, heading: &str) -> (Vec<String>, usize) {
-    let width = ids
-        .iter()
-        .map(|id| visible_len(id))
-        .fold(heading.len(), usize::max);
-    (ids, width)
 }
 
 // The sessions list (issue 10).
@@ -725,45 +644,6 @@ pub fn sessions(
     )
 }
 
-#[cfg(test)]
-mod short_id_tests {
-    use super::*;
-
-    fn plain(ids: &Ids) -> Style {
-        Style {
-            color: false,
-            ids: Ids::new(ids.sorted.iter()),
-        }
-    }
-
-    #[test]
-    fn ids_show_eight_digits_and_more_only_where_the_set_needs_them() {
-        let a = "abcd1234-5678-4abc-8def-0123456789ab";
-        let b = "abcd1234-5699-4abc-8def-0123456789ab";
-        let c = "ffff0000-0000-4000-8000-000000000000";
-        let ids = Ids::new([a, b, c]);
-        let style = plain(&ids);
-        assert_eq!(style.id(&a), "abcd1234-567");
-        assert_eq!(style.id(&b), "abcd1234-569");
-        assert_eq!(style.id(&c), "ffff0000");
-        assert_eq!(
-            ids.unique_hex(&c),
-            4,
-            "never fewer than the library accepts"
-        );
-        assert_eq!(style.full_id(&c), c);
-    }
-
-    #[test]
-    fn on_a_terminal_the_unique_prefix_is_bold_and_the_rest_dim() {
-        let ids = Ids::new(["abcd1234-5678-4abc-8def-0123456789ab"]);
-        let style = Style { color: true, ids };
-        let shown = style.id(&"abcd1234-5678-4abc-8def-0123456789ab");
-        assert_eq!(shown, "\u{1b}[1;35mabcd\u{1b}[0m\u{1b}[2m1234\u{1b}[0m");
-        assert_eq!(pad(&shown, 10), format!("{shown}  "));
-    }
-}
-
 // Issue 10: diff and the log timeline.
 
 /// True when pretty output is coloured here (stdout a terminal, `NO_COLOR` unset); git's own
@@ -772,169 +652,6 @@ pub fn color_wanted() -> bool {
     Style::detect().color
 }
 
-/// The session's timeline, newest first, like `jj op log`: one block per checkpoint (safety
-/// snapshots dimmed) and per operation.
-pub fn timeline(
-    out: &mut dyn Write,
-    style: &Style,
-    entries: &Vec<checkpoint_manager::TimelineEntry>,
-) -> io::Result<()> {
-    use checkpoint_manager::TimelineEntry;
-    if entries.is_empty() {
-        return writeln!(out, "no checkpoints");
-    }
-    let now = chrono::Utc::now();
-    for entry in entries {
-        let lines = match entry {
-            TimelineEntry::Checkpoint(c) => timeline_checkpoint(style, c, now),
-            TimelineEntry::Operation(op) => timeline_operation(style, op, now),
-        };
-        for line in lines {
-            writeln!(out, "{line}")?;
-        }
-        writeln!(out, "│")?;
-    }
-    Ok(())
-}
-
-fn timeline_checkpoint(
-    style: &Style,
-    c: &checkpoint_manager::TimelineCheckpoint,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<String> {
-    let head = format!(
-        "{}  {}  {}",
-        style.id(&c.checkpoint_id),
-        short(&c.commit_sha),
-        when(&c.timestamp, now)
-    );
-    let kind = if c.safety { "safety" } else { c.mode.as_str() };
-    let mut body = vec![
-        format!("{} · {} · {kind}", c.phase, c.checkpoint_type),
-        c.description.lines().next().unwrap_or("").to_owned(),
-    ];
-    if let Some(changes) = &c.changes {
-        body.push(change_stat(changes));
-    }
-    if c.safety {
-        let mut lines = vec![style.dim(&format!("◌  {head}"))];
-        lines.extend(body.iter().map(|l| style.dim(&format!("│  {l}"))));
-        return lines;
-    }
-    let mut lines = vec![format!("○  {}", style.bold(&head))];
-    lines.extend(body.iter().map(|l| format!("│  {l}")));
-    lines
-}
-
-fn timeline_operation(
-    style: &Style,
-    op: &Operation,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<String> {
-    let what = match op.kind {
-        OperationKind::Rollback => format!(
-            "rollback ({}) to {}",
-            op.mode,
-            style.id(&op.target_checkpoint_id)
-        ),
-        kind => format!(
-            "{kind}: back to the state of {}",
-            style.id(&op.target_checkpoint_id)
-        ),
-    };
-    vec![
-        format!(
-            "↺  {}  {}  {}",
-            style.good(&what),
-            op.state.as_str(),
-            when(&op.timestamp, now)
-        ),
-        format!(
-            "│  the state before it is in safety snapshot {}",
-            style.id(&op.safety_checkpoint_id)
-        ),
-    ]
-}
-
-/// `3 files changed, 10 insertions(+), 2 deletions(-)`, worded as git words it.
-fn change_stat(s: &checkpoint_manager::ChangeStat) -> String {
-    if s.files_changed == 0 {
-        return "no changes".to_owned();
-    }
-    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let mut parts = vec![plural(s.files_changed, "file changed", "files changed")];
-    if s.insertions > 0 {
-        parts.push(plural(s.insertions, "insertion(+)", "insertions(+)"));
-    }
-    if s.deletions > 0 {
-        parts.push(plural(s.deletions, "deletion(-)", "deletions(-)"));
-    }
-    parts.join(", ")
-}
-
-/// `3 minutes ago (2026-12-04 17:46:40 UTC)`; a time that does not parse is shown as it is.
-fn when(timestamp: &str, now: chrono::DateTime<chrono::Utc>) -> String {
-    match chrono::DateTime::parse_from_rfc3339(timestamp) {
-        Ok(at) => {
-            let at = at.with_timezone(&chrono::Utc);
-            let ago = relative((now - at).num_seconds());
-            format!("{ago} ({})", at.format("%Y-%m-%d %H:%M:%S UTC"))
-        }
-        Err(_) => timestamp.to_owned(),
-    }
-}
-
-/// How long ago, in the largest unit that fits, as git's `--date=relative` says it.
-fn relative(seconds: i64) -> String {
-    if seconds < 0 {
-        return "in the future".to_owned();
-    }
-    let units = [
-        (365 * 86_400, "year"),
-        (30 * 86_400, "month"),
-        (7 * 86_400, "week"),
-        (86_400, "day"),
-        (3_600, "hour"),
-        (60, "minute"),
-        (1, "second"),
-    ];
-    for (size, name) in units {
-        let n = seconds / size;
-        if n >= 1 {
-            return format!("{n} {name}{} ago", if n == 1 { "" } else { "s" });
-        }
-    }
-    "just now".to_owned()
-}
-
-#[cfg(test)]
-mod timeline_tests {
-    #[test]
-    fn relative_times_use_the_largest_unit_that_fits() {
-        assert_eq!(super::relative(0), "just now");
-        assert_eq!(super::relative(1), "1 second ago");
-        assert_eq!(super::relative(180), "3 minutes ago");
-        assert_eq!(super::relative(2 * 86_400 + 5), "2 days ago");
-        assert_eq!(super::relative(-5), "in the future");
-    }
-
-    #[test]
-    fn diffstats_are_worded_as_git_words_them() {
-        let stat = |files_changed, insertions, deletions| {
-            super::change_stat(&checkpoint_manager::ChangeStat {
-                files_changed,
-                insertions,
-                deletions,
-            })
-        };
-        assert_eq!(stat(1, 1, 0), "1 file changed, 1 insertion(+)");
-        assert_eq!(
-            stat(3, 10, 2),
-            "3 files changed, 10 insertions(+), 2 deletions(-)"
-        );
-        assert_eq!(stat(0, 0, 0), "no changes");
-    }
-}
 /// What a restore of chosen paths did, in words.
 pub fn path_restore(
     out: &mut dyn Write,

@@ -12,7 +12,7 @@ pub enum Stage {
     ReadingWorkTree,
     /// Storing the files a snapshot or a checkpoint commit captures.
     CapturingFiles,
-    /// Writing files back (a rollback, undo or redo).
+    /// Writing files back (a rollback, undo or redo, a restore of chosen paths).
     RestoringFiles,
     /// Git's own garbage collection.
     CollectingGarbage,

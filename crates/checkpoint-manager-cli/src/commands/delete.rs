@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{checkpoint_id, open, session_id, CliError};
 use crate::cli::GlobalArgs;
-use crate::output;
+use crate::output::{self, Ids};
 
 /// Delete a checkpoint from the session and remove its tag. Its commit stays reachable under
 /// refs/checkpoint-trash/ so the delete can be taken back.
@@ -49,7 +49,8 @@ pub fn run(global: &GlobalArgs, args: &DeleteArgs) -> Result<ExitCode, CliError>
     let checkpoint = checkpoint_id(&manager, session, &args.checkpoint_id)?;
     let Some(remote) = &args.remote else {
         let outcome = manager.delete(session, checkpoint, !args.keep_tag)?;
-        output::print(global.output, &outcome, output::delete)?;
+        let ids = || Ids::of_sessions(&manager, [session], [checkpoint]);
+        output::print_with_ids(global.output, ids, &outcome, output::delete)?;
         return Ok(ExitCode::SUCCESS);
     };
     // Refused here first when it is not here; then the remote: if that fails, nothing
@@ -63,7 +64,8 @@ pub fn run(global: &GlobalArgs, args: &DeleteArgs) -> Result<ExitCode, CliError>
         remote,
         remote_deleted: &remote_deleted,
     };
-    output::print(global.output, &both, |out, style, b| {
+    let ids = || Ids::of_sessions(&manager, [session], [checkpoint]);
+    output::print_with_ids(global.output, ids, &both, |out, style, b| {
         output::delete(out, style, b.outcome)?;
         for name in b.remote_deleted {
             writeln!(out, "deleted {name} on {}", b.remote)?;

@@ -3,13 +3,15 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use checkpoint_manager::{parse_duration, Error, PruneOutcome, PruneRequest, PrunedCheckpoint};
+use checkpoint_manager::{
+    parse_duration, CheckpointManager, Error, PruneOutcome, PruneRequest, PrunedCheckpoint,
+};
 use clap::Args;
 
 use super::remote::SessionChoice;
 use super::{open, CliError};
 use crate::cli::GlobalArgs;
-use crate::output::{self, Style};
+use crate::output::{self, Ids, Style};
 
 /// Remove checkpoints beyond --keep-last N or older than --older-than, keeping each session's newest.
 ///
@@ -77,21 +79,35 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> Result<ExitCode, CliError> 
         .with_remote(args.remote.clone());
     match manager.prune(sessions, &request) {
         Ok(outcome) => {
-            output::print(global.output, &outcome, pruned)?;
+            output::print_with_ids(
+                global.output,
+                || pruned_ids(&manager, &outcome),
+                &outcome,
+                pruned,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
             // The prune here happened: say what it did before the remote's error line.
             if let Error::PruneRemoteFailed { outcome, .. } = &e {
-                output::print(global.output, outcome.as_ref(), pruned)?;
+                let ids = || pruned_ids(&manager, outcome);
+                output::print_with_ids(global.output, ids, outcome.as_ref(), pruned)?;
             }
             Err(e.into())
         }
     }
 }
 
+/// Ids abbreviated against the pruned checkpoints (which left the logs) and those the pruned
+/// sessions keep: one 8-digit width over several sessions, each prefix unique in its session.
+fn pruned_ids(manager: &CheckpointManager, p: &PruneOutcome) -> Ids {
+    let pruned = p.removed.iter().chain(&p.purged);
+    let sessions = pruned.clone().map(|cp| cp.session_id);
+    Ids::of_sessions(manager, sessions, pruned.map(|cp| cp.checkpoint_id))
+}
+
 /// The pretty summary: what left (or would leave), what git can reclaim, the remote's part.
-fn pruned(out: &mut dyn Write, _style: &Style, p: &PruneOutcome) -> io::Result<()> {
+fn pruned(out: &mut dyn Write, style: &Style, p: &PruneOutcome) -> io::Result<()> {
     let (moved, purged) = if p.dry_run {
         ("would move to the trash", "would delete from the trash")
     } else {
@@ -117,8 +133,11 @@ fn pruned(out: &mut dyn Write, _style: &Style, p: &PruneOutcome) -> io::Result<(
     for (what, list) in [(moved, &p.removed), (purged, &p.purged)] {
         if !list.is_empty() {
             writeln!(out, "{what} ({}):", list.len())?;
-            for cp in list {
-                writeln!(out, "  {}", one_line(cp, per_line))?;
+            let ids: Vec<String> = list.iter().map(|cp| style.id(&cp.checkpoint_id)).collect();
+            let width = ids.iter().map(|id| output::visible_len(id)).max();
+            for (cp, id) in list.iter().zip(&ids) {
+                let id = output::pad(id, width.unwrap_or(0));
+                writeln!(out, "  {}", one_line(cp, &id, per_line))?;
             }
         }
     }
@@ -141,7 +160,7 @@ fn pruned(out: &mut dyn Write, _style: &Style, p: &PruneOutcome) -> io::Result<(
     Ok(())
 }
 
-fn one_line(cp: &PrunedCheckpoint, with_session: bool) -> String {
+fn one_line(cp: &PrunedCheckpoint, id: &str, with_session: bool) -> String {
     let word = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
     let kind = if cp.safety {
         "safety snapshot".to_owned()
@@ -149,8 +168,7 @@ fn one_line(cp: &PrunedCheckpoint, with_session: bool) -> String {
         word(cp.checkpoint_type.map(|t| t.to_string()))
     };
     let line = format!(
-        "{}  {:<15}  {:<19}  {}",
-        cp.checkpoint_id,
+        "{id}  {:<15}  {:<19}  {}",
         word(cp.phase.map(|p| p.to_string())),
         kind,
         word(cp.created.clone()),

@@ -3,12 +3,12 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use checkpoint_manager::{RemoteConflict, Sessions};
+use checkpoint_manager::{CheckpointId, CheckpointManager, RemoteConflict, SessionId, Sessions};
 use clap::Args;
 
 use super::{open, session_id, CliError};
 use crate::cli::GlobalArgs;
-use crate::output;
+use crate::output::{self, Ids};
 
 /// Which sessions to carry: one, or all of them.
 #[derive(Debug, Args)]
@@ -73,16 +73,42 @@ pub struct PullArgs {
 
 pub fn push(global: &GlobalArgs, args: &PushArgs) -> Result<ExitCode, CliError> {
     let sessions = args.sessions.sessions()?;
-    let outcome = open(global)?.push(args.remote.as_deref(), sessions)?;
-    output::print(global.output, &outcome, output::push)?;
+    let manager = open(global)?;
+    let outcome = manager.push(args.remote.as_deref(), sessions)?;
+    let conflicting = outcome.conflicts.iter();
+    let ids = || {
+        named_ids(
+            &manager,
+            conflicting.map(|c| (c.session_id, c.checkpoint_id)),
+        )
+    };
+    output::print_with_ids(global.output, ids, &outcome, output::push)?;
     Ok(conflicts_exit(&outcome.conflicts))
 }
 
 pub fn pull(global: &GlobalArgs, args: &PullArgs) -> Result<ExitCode, CliError> {
     let sessions = args.sessions.sessions()?;
-    let outcome = open(global)?.pull(args.remote.as_deref(), sessions, args.include_deleted)?;
-    output::print(global.output, &outcome, output::pull)?;
+    let manager = open(global)?;
+    let outcome = manager.pull(args.remote.as_deref(), sessions, args.include_deleted)?;
+    let named = outcome.pulled.iter().chain(&outcome.skipped_deleted);
+    let pairs = named.map(|c| (c.session_id, c.checkpoint_id)).chain(
+        outcome
+            .conflicts
+            .iter()
+            .map(|c| (c.session_id, c.checkpoint_id)),
+    );
+    let ids = || named_ids(&manager, pairs);
+    output::print_with_ids(global.output, ids, &outcome, output::pull)?;
     Ok(conflicts_exit(&outcome.conflicts))
+}
+
+/// Ids abbreviated against the checkpoints an outcome names and their sessions' checkpoints.
+fn named_ids(
+    manager: &CheckpointManager,
+    named: impl Iterator<Item = (SessionId, CheckpointId)>,
+) -> Ids {
+    let (sessions, ids): (Vec<_>, Vec<_>) = named.unzip();
+    Ids::of_sessions(manager, sessions, ids)
 }
 
 /// Exit 3 with one line on stderr when ids conflicted (the result was printed already).

@@ -23,7 +23,7 @@ pub struct RestoreArgs {
     #[arg(long, value_name = "UUID")]
     pub session_id: String,
 
-    /// The checkpoint to take the files from (a UUID)
+    /// The checkpoint to take the files from (its id, or a unique prefix of 4+ hex digits)
     #[arg(long, value_name = "UUID")]
     pub checkpoint_id: String,
 

@@ -225,6 +225,37 @@ fn help_and_version_are_exit_0() {
     assert!(ok_text(repo.path(), &["--version"]).starts_with("checkpoint-manager "));
 }
 
+/// The help of each issue-10 command says what it does in one line, shows an example, and
+/// every option naming a checkpoint says it takes the id or a unique prefix.
+#[test]
+fn the_new_commands_help_has_a_one_line_summary_an_example_and_says_prefixes_work() {
+    let repo = repo_with_commit();
+    for command in ["diff", "log", "restore", "prune", "sessions"] {
+        let short = ok_text(repo.path(), &[command, "-h"]);
+        // `-h` shows the summary alone, one sentence (clap wraps it at 100 columns), then usage.
+        let (summary, _) = short.split_once("\n\nUsage:").unwrap();
+        assert!(
+            !summary.is_empty() && !summary.contains("\n\n") && !summary.contains(". "),
+            "{command}: {short}"
+        );
+        let long = ok_text(repo.path(), &[command, "--help"]);
+        let example = format!("Example: checkpoint-manager {command} ");
+        assert!(long.contains(&example), "{command}: {long}");
+        let (_, options) = long.split_once("Options:").unwrap();
+        let words = options.split_whitespace().collect::<Vec<_>>().join(" ");
+        for flag in ["--from <UUID>", "--to <UUID>", "--checkpoint-id <UUID>"] {
+            let Some((_, after)) = words.split_once(flag) else {
+                continue;
+            };
+            let described = after.split(" --").next().unwrap_or("");
+            assert!(
+                described.contains("unique prefix"),
+                "{command} {flag}: {described}"
+            );
+        }
+    }
+}
+
 #[test]
 fn an_unknown_session_or_checkpoint_is_exit_4() {
     let repo = repo_with_commit();

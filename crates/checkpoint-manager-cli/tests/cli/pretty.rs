@@ -161,7 +161,7 @@ fn delete_with_and_without_the_tag() {
         ],
     );
     assert_snapshot!(deleted, @r#"
-        deleted checkpoint [A]---------------------------------
+        deleted checkpoint [A]-----
         removed tag checkpoint-[A]---------------------------------
         its commit stays reachable at refs/checkpoint-trash/[TEST_ID_000000000001]/[A]---------------------------------
     "#);
@@ -177,7 +177,7 @@ fn delete_with_and_without_the_tag() {
         ],
     );
     assert_snapshot!(kept, @r#"
-        deleted checkpoint [B]---------------------------------
+        deleted checkpoint [B]-----
         its commit stays reachable at refs/checkpoint-trash/[TEST_ID_000000000001]/[B]---------------------------------
     "#);
 }

@@ -84,7 +84,7 @@ fn a_dry_run_changes_nothing_and_says_so_in_pretty_output() {
     dry run: nothing was changed
     session [TEST_ID_000000000001]
     would move to the trash (1):
-      [C1]--------------------------------  implement        manual               [TIME]---------------------
+      [C1]----  implement        manual               [TIME]---------------------
     would remove tag checkpoint-[C1]--------------------------------
     ");
 }
@@ -277,14 +277,14 @@ fn all_sessions_in_pretty_output_name_each_session_and_what_gc_reclaimed() {
     let _filters = settings.bind_to_scope();
     assert_snapshot!(first, @r"
     moved to the trash (2):
-      [A]---------------------------------  implement        manual               [TIME]---------------------  session [TEST_ID_000000000001]
-      [B]---------------------------------  implement        manual               [TIME]---------------------  session [TEST_ID_000000000002]
+      [A]-----  implement        manual               [TIME]---------------------  session [TEST_ID_000000000001]
+      [B]-----  implement        manual               [TIME]---------------------  session [TEST_ID_000000000002]
     git gc --prune=now reclaimed 0 bytes
     ");
     assert_snapshot!(second, @r"
     deleted from the trash (2):
-      [A]---------------------------------  implement        manual               [TIME]---------------------  session [TEST_ID_000000000001]
-      [B]---------------------------------  implement        manual               [TIME]---------------------  session [TEST_ID_000000000002]
+      [A]-----  implement        manual               [TIME]---------------------  session [TEST_ID_000000000001]
+      [B]-----  implement        manual               [TIME]---------------------  session [TEST_ID_000000000002]
     git gc --prune=now reclaimed [SIZE]
     ");
 }

@@ -372,6 +372,41 @@ fn deleted_checkpoints_stay_deleted() {
     );
 }
 
+/// Pretty pull output names checkpoints by their short ids (8 digits, as `list` and `log` do),
+/// over several sessions too; session ids stay whole.
+#[test]
+fn pretty_pull_prints_short_checkpoint_ids() {
+    let remote = Remote::new();
+    let a = machine(&remote.url());
+    a.write("f", "x\n");
+    a.commit_all("initial");
+    a.git(&["push", "-q", "origin", "main"]);
+    let one = create(&a, &sid(1), "one", &[]);
+    let two = create(&a, &sid(2), "two", &[]);
+    ok_as::<PushOutcome>(a.path(), &["push", "--all-sessions"]);
+    let b = machine(&remote.url());
+    let pretty = ["--output", "pretty", "pull", "--all-sessions"];
+
+    let pulled = ok_text(b.path(), &pretty);
+    for (cp, session) in [(&one, sid(1)), (&two, sid(2))] {
+        let id = cp.checkpoint_id.to_string();
+        let line = format!("pulled {} (session {session})", &id[..8]);
+        assert!(pulled.lines().any(|l| l == line), "{line:?} in {pulled}");
+        assert!(!pulled.contains(&id), "{pulled}");
+    }
+    let id = one.checkpoint_id.to_string();
+    ok_as::<DeleteOutcome>(
+        b.path(),
+        &["delete", "--session-id", &sid(1), "--checkpoint-id", &id],
+    );
+    let skipped = ok_text(b.path(), &pretty);
+    let line = format!(
+        "skipped {} (deleted here; --include-deleted brings it back)",
+        &id[..8]
+    );
+    assert!(skipped.lines().any(|l| l == line), "{skipped}");
+}
+
 /// An id both sides hold with different metadata is reported (exit 3) and left as it is, after
 /// everything else was pulled; counters pulled never go down.
 #[test]

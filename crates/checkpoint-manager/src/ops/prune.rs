@@ -18,6 +18,7 @@ use crate::log;
 use crate::manager::CheckpointManager;
 use crate::model::{Checkpoint, CheckpointPhase, CheckpointType, Notice, Operation};
 use crate::ops::rollback::undo_stacks;
+use crate::progress::Stage;
 use crate::remote::Sessions;
 use crate::session::LockedSession;
 use crate::settings::{Settings, KEEP_LAST_KEY, MAX_AGE_KEY};
@@ -416,6 +417,7 @@ impl CheckpointManager {
         let (leaving, tips): (Vec<String>, Vec<String>) = purged_refs.iter().cloned().unzip();
         outcome.reclaimable_bytes = git::bytes_only_reachable_from(&self.repo, &tips, &leaving)?;
         if gc && !outcome.dry_run {
+            let _collecting = self.progress(Stage::CollectingGarbage, None);
             git::gc_prune_now(&self.repo)?;
             outcome.gc = true;
         }

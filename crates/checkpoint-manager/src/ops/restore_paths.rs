@@ -19,6 +19,7 @@ use crate::model::{
 };
 use crate::ops::rollback::{skipped_paths, PreparedRestore, RecordedSafety, Step};
 use crate::paths::{behind_non_folder, bytes_to_path};
+use crate::progress::Stage;
 use crate::restore::{self, Overwritten};
 use crate::session::LockedSession;
 use crate::snapshot::{self, TempIndex, SESSIONS_PREFIX};
@@ -286,6 +287,7 @@ impl PathPlan {
     /// written and the paths removed.
     fn apply(&self, manager: &CheckpointManager, safety_tree: &str) -> Result<Applied> {
         let repo = &manager.repo;
+        let _restoring = manager.progress(Stage::RestoringFiles, None);
         let now = git::list_files_under(repo, safety_tree, &self.pathspecs)?;
         let removed = self.remove_files_the_checkpoint_lacks(repo.workdir(), &now)?;
         let raw = self.raw_entries(repo)?;

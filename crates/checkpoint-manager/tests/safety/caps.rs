@@ -410,3 +410,34 @@ fn a_failing_step_still_finishes_its_stage() {
         .is_err());
     assert_eq!(stages(&events.lock().unwrap()), [Stage::ReadingWorkTree]);
 }
+
+#[test]
+fn prune_with_gc_and_a_restore_of_paths_report_their_stages() {
+    let (sink, events) = recorder();
+    let fx = Fixture::over(
+        repo_with_config(&[]),
+        Options::default().with_progress_sink(sink),
+    );
+    fx.repo.write("a.txt", "first\n");
+    let first = fx.snapshot("first");
+    fx.repo.write("a.txt", "second\n");
+    fx.snapshot("second");
+    events.lock().unwrap().clear();
+    fx.mgr
+        .restore_paths(fx.session, first.checkpoint_id, &["a.txt"], false)
+        .unwrap();
+    assert_eq!(fx.repo.read("a.txt"), b"first\n");
+    let heard = std::mem::take(&mut *events.lock().unwrap());
+    assert_eq!(stages(&heard).last(), Some(&Stage::RestoringFiles));
+
+    let request = checkpoint_manager::PruneRequest::new()
+        .with_keep_last(Some(1))
+        .with_gc(true);
+    let outcome = fx
+        .mgr
+        .prune(checkpoint_manager::Sessions::One(fx.session), &request)
+        .unwrap();
+    assert!(outcome.gc);
+    let heard = std::mem::take(&mut *events.lock().unwrap());
+    assert_eq!(stages(&heard), [Stage::CollectingGarbage]);
+}
