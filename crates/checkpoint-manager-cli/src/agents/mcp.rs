@@ -123,7 +123,7 @@ pub struct RollbackArgs {
 // Issue 10: restore of chosen paths.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RestoreArgs {
-    /// The checkpoint to take the files from (a UUID)
+    /// The checkpoint to take the files from (a UUID, or a unique prefix of at least 4 hex digits)
     pub checkpoint_id: String,
     /// Files or folders to bring back, relative to the top of the repository (or absolute
     /// inside it)
@@ -292,9 +292,9 @@ impl Checkpoints {
 // Issue 10: diff.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DiffArgs {
-    /// The checkpoint to compare from (a UUID)
+    /// The checkpoint to compare from (a UUID, or a unique prefix of at least 4 hex digits)
     pub from_checkpoint_id: String,
-    /// The checkpoint to compare to (a UUID); absent: the files as they are now (tracked and
+    /// The checkpoint to compare to (a UUID or a unique prefix); absent: the files as they are now (tracked and
     /// untracked, not ignored)
     pub to_checkpoint_id: Option<String>,
     /// true: include each file's unified diff (default false)
