@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use checkpoint_manager::ErrorKind;
+use checkpoint_manager::{ErrorKind, FileStatus};
 
 use crate::common::*;
 
@@ -72,4 +72,32 @@ fn a_named_folder_now_a_symlink_outside_is_replaced_not_written_through() {
         Path::new(outside.path()),
         "undo gives the symlink back"
     );
+}
+
+/// A diff to the work tree must not call a file deleted that is still on disk: files the
+/// checkpoint holds in an untracked folder that has since grown past the folder cap are
+/// compared as they are, and the folder's new files stay out, as a snapshot leaves them.
+#[test]
+fn a_diff_to_the_work_tree_never_calls_a_capped_file_deleted() {
+    let fx = Fixture::new();
+    fx.repo
+        .git(&["config", "checkpoint-manager.maxUntrackedDirFiles", "3"]);
+    fx.repo.write("u/1.txt", "one\n");
+    fx.repo.write("u/2.txt", "two\n");
+    let cp = fx.snapshot("two untracked files");
+    fx.repo.write("u/1.txt", "one, changed\n");
+    fx.repo.write("u/3.txt", "three\n");
+    fx.repo.write("u/4.txt", "four\n");
+    let before = fx.observe();
+    let report = fx
+        .mgr
+        .diff(fx.session, cp.checkpoint_id, None, false)
+        .unwrap();
+    let files: Vec<(&str, FileStatus)> = report
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.status))
+        .collect();
+    assert_eq!(files, [("u/1.txt", FileStatus::Modified)]);
+    assert_eq!(fx.observe(), before, "the diff changed something");
 }
