@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use checkpoint_manager::{ErrorKind, FileStatus};
+use checkpoint_manager::{ErrorKind, FileStatus, PruneRequest, Sessions};
 
 use crate::common::*;
 
@@ -100,4 +100,30 @@ fn a_diff_to_the_work_tree_never_calls_a_capped_file_deleted() {
         .collect();
     assert_eq!(files, [("u/1.txt", FileStatus::Modified)]);
     assert_eq!(fx.observe(), before, "the diff changed something");
+}
+
+/// A checkpoint made while the clock was set ahead carries a future time. The checkpoint made
+/// last must still survive `keep_last = 1` (else the next prune purges it from the trash too).
+#[test]
+fn the_checkpoint_made_last_survives_a_prune_whatever_an_earlier_clock_said() {
+    let fx = Fixture::new();
+    let ahead = fx.snapshot("made while the clock was ahead");
+    let log = fx.repo.log_path(&fx.session.to_string());
+    let text = fs::read_to_string(&log).unwrap();
+    let dated = text.replace(&ahead.timestamp, "2099-01-01T00:00:00.000000Z");
+    assert_ne!(dated, text, "the test must move the timestamp");
+    fs::write(&log, dated).unwrap();
+    fx.repo.write("tracked.txt", "tracked v2\n");
+    let last = fx.snapshot("made last");
+    let request = PruneRequest::new().with_keep_last(Some(1));
+    for _ in 0..2 {
+        let outcome = fx.mgr.prune(Sessions::One(fx.session), &request).unwrap();
+        let gone: Vec<_> = outcome.removed.iter().chain(&outcome.purged).collect();
+        assert!(
+            gone.iter().all(|p| p.checkpoint_id != last.checkpoint_id),
+            "the checkpoint made last was pruned: {gone:?}"
+        );
+    }
+    let kept: Vec<_> = fx.mgr.list(fx.session).unwrap();
+    assert!(kept.iter().any(|c| c.checkpoint_id == last.checkpoint_id));
 }
