@@ -127,3 +127,43 @@ fn the_checkpoint_made_last_survives_a_prune_whatever_an_earlier_clock_said() {
     let kept: Vec<_> = fx.mgr.list(fx.session).unwrap();
     assert!(kept.iter().any(|c| c.checkpoint_id == last.checkpoint_id));
 }
+
+/// `gc` deletes only what nothing of the user's reaches: a stash, a commit only a reflog still
+/// names (under the user's reflog expiry: the test repositories' fixed 2024 dates would
+/// otherwise make git's 90 days expire it), a blob only the index holds, and the pruned
+/// checkpoints' trash all survive it.
+#[test]
+fn prune_gc_keeps_the_stash_reflogs_the_index_and_the_trash() {
+    let fx = Fixture::new();
+    fx.repo.git(&["config", "gc.reflogExpire", "never"]);
+    fx.repo
+        .git(&["config", "gc.reflogExpireUnreachable", "never"]);
+    let first = fx.snapshot("first");
+    fx.snapshot("second");
+    fx.repo.write("tracked.txt", "stashed work\n");
+    fx.repo.git(&["stash", "-q"]);
+    let stash = fx.repo.git(&["rev-parse", "refs/stash"]);
+    fx.repo.write("keep.txt", "only in a reflog\n");
+    let dropped = fx.repo.commit_all("dropped");
+    fx.repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    fx.repo.write("staged.txt", "only in the index\n");
+    fx.repo.git(&["add", "staged.txt"]);
+    let staged = fx.repo.git(&["rev-parse", ":staged.txt"]);
+    let request = PruneRequest::new().with_keep_last(Some(1)).with_gc(true);
+    let outcome = fx.mgr.prune(Sessions::One(fx.session), &request).unwrap();
+    assert!(outcome.gc);
+    assert_eq!(outcome.removed.len(), 1);
+    for (what, oid) in [
+        ("the stash", stash.trim()),
+        ("a reflog's commit", dropped.trim()),
+        ("the index's blob", staged.trim()),
+        ("the trashed checkpoint", first.commit_sha.as_str()),
+    ] {
+        assert!(
+            fx.repo.git_try(&["cat-file", "-e", oid]).is_some(),
+            "gc deleted {what} ({oid})"
+        );
+    }
+    assert_eq!(fx.repo.read("staged.txt"), b"only in the index\n");
+    fx.repo.git(&["fsck", "--no-dangling"]);
+}
