@@ -43,3 +43,6 @@ mod diff;
 // Issue 10: restore of chosen paths.
 #[path = "safety/restore_paths.rs"]
 mod restore_paths;
+// Issue 10: adversarial review of restore, prune and diff.
+#[path = "safety/review_issue10.rs"]
+mod review_issue10;

@@ -212,6 +212,23 @@ pub fn tagged_entries(repo: &Repo, index: IndexFile<'_>) -> Result<Vec<(u8, Vec<
         .collect())
 }
 
+/// Lists the paths under `pathspecs` (literal; none: all) marked skip-worktree in the user's
+/// index: git neither reads nor writes their files, so a snapshot never holds their bytes.
+pub fn skip_worktree_paths(repo: &Repo, pathspecs: &[OsString]) -> Result<Vec<Vec<u8>>> {
+    let out = repo
+        .git()
+        .args(["--literal-pathspecs", "ls-files", "-t", "-z", "--"])
+        .args(pathspecs)
+        .run()?;
+    // "<tag> <path>": `S` marks skip-worktree.
+    Ok(out
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|r| r.len() > 2 && r[0] == b'S' && r[1] == b' ')
+        .map(|r| r[2..].to_vec())
+        .collect())
+}
+
 /// Writes the tree of `index`.
 pub fn write_tree(repo: &Repo, index: IndexFile<'_>) -> Result<String> {
     index.git(repo).arg("write-tree").run_text()

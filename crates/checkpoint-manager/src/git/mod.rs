@@ -44,8 +44,8 @@ pub use diff::{
 pub use history::is_ancestor;
 pub use index::{
     add_entries, add_paths, empty_user_index, force_add, list_paths, read_tree, refresh_entries,
-    remove_entries, reset_index_to, set_flag, staged_entries, tagged_entries, write_tree,
-    EntryFlag, Eol, IndexEntry, IndexFile,
+    remove_entries, reset_index_to, set_flag, skip_worktree_paths, staged_entries, tagged_entries,
+    write_tree, EntryFlag, Eol, IndexEntry, IndexFile,
 };
 pub use numstat::{changed_files, diff_text, patch_sections, short_stats, DiffText, FileChange};
 pub use objects::{

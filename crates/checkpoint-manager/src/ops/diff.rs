@@ -4,14 +4,18 @@
 //! leaving only loose objects behind (no ref, no log entry, the user's index untouched). git's
 //! own `diff-tree` compares the two trees.
 
+use std::ffi::OsString;
+use std::fs;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::git::{self, DiffText, FileChange};
 use crate::ids::{CheckpointId, SessionId};
 use crate::manager::{find, CheckpointManager};
-use crate::model::Checkpoint;
+use crate::model::{Checkpoint, SkippedPath};
 use crate::ops::rollback::is_object_id;
+use crate::paths::bytes_to_path;
 use crate::snapshot;
 
 /// What changed between two checkpoints, or from a checkpoint to the work tree (`to` absent).
@@ -147,7 +151,7 @@ impl CheckpointManager {
         let from_tree = self.content_tree(session, from)?;
         let to_tree = match to {
             Some(to) => self.content_tree(session, to)?,
-            None => self.work_tree_now()?,
+            None => self.work_tree_now(&from_tree)?,
         };
         Ok(Sides {
             from: from_tree,
@@ -181,10 +185,22 @@ impl CheckpointManager {
     }
 
     /// Captures the work tree as a snapshot would (tracked files as they are on disk, untracked
-    /// ones not ignored, the same size cap) and returns its tree. Under the repository lock:
-    /// the private index must not be swept away as a killed process's leftover.
-    fn work_tree_now(&self) -> Result<String> {
+    /// ones not ignored, the same caps) and returns its tree; files the checkpoint `from_tree`
+    /// holds are captured even where a cap now skips them, or the diff would call them deleted.
+    /// Under the repository lock: the private index must not be swept away as a killed
+    /// process's leftover.
+    fn work_tree_now(&self, from_tree: &str) -> Result<String> {
         let _repo_lock = self.lock_repo()?;
+        let first = self.capture_work_tree(&[])?;
+        let held = self.skipped_files_held(from_tree, &first.skipped)?;
+        if held.is_empty() {
+            return Ok(first.tree);
+        }
+        Ok(self.capture_work_tree(&held)?.tree)
+    }
+
+    /// Captures the work tree into loose objects only, `force` paths even if capped or ignored.
+    fn capture_work_tree(&self, force: &[Vec<u8>]) -> Result<snapshot::Captured> {
         let state = snapshot::read_state(&self.repo, true, true)?;
         let status = state.status;
         crate::validate::require_checkpointable(&self.repo, &status)?;
@@ -192,16 +208,36 @@ impl CheckpointManager {
         let copy = state.index_copy.ok_or(Error::WorkerPanicked {
             task: "copying the index",
         })??;
-        let captured = snapshot::capture(
+        snapshot::capture(
             &self.repo,
             &status,
             copy,
             caps,
-            &[],
+            force,
             &[],
             "checkpoint-manager diff: the work tree",
-        )?;
-        Ok(captured.tree)
+        )
+    }
+
+    /// The files of `tree` under the `skipped` paths that are still files on disk.
+    fn skipped_files_held(&self, tree: &str, skipped: &[SkippedPath]) -> Result<Vec<Vec<u8>>> {
+        if skipped.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pathspecs: Vec<OsString> = skipped
+            .iter()
+            .map(|k| OsString::from(k.path.trim_end_matches('/')))
+            .collect();
+        let held = git::list_files_under(&self.repo, tree, &pathspecs)?;
+        Ok(held
+            .into_iter()
+            .filter(|e| e.mode.as_slice() != b"160000")
+            .filter(|e| {
+                let on_disk = self.repo.workdir().join(bytes_to_path(&e.path));
+                fs::symlink_metadata(on_disk).is_ok_and(|m| !m.is_dir())
+            })
+            .map(|e| e.path)
+            .collect())
     }
 }
 

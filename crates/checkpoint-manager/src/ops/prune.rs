@@ -509,10 +509,16 @@ fn plan(
     let newer_users = |made: Option<DateTime<Utc>>| {
         made.map_or(0, |t| user_times.iter().take_while(|u| **u > t).count())
     };
+    // The last one made stays too, even when a clock set ahead dated an older one later.
+    let last_made = checkpoints
+        .iter()
+        .rfind(|c| !c.is_safety_snapshot())
+        .map(|c| c.checkpoint_id);
     let mut to_trash: Vec<Checkpoint> = users
         .iter()
         .enumerate()
         .filter(|(rank, cp)| *rank > 0 && Some(cp.checkpoint_id) != protect)
+        .filter(|(_, cp)| Some(cp.checkpoint_id) != last_made)
         .filter(|(rank, cp)| limits.beyond(instant(&cp.timestamp), *rank))
         .map(|(_, cp)| cp.clone())
         .collect();

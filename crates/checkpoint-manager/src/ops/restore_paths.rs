@@ -164,6 +164,7 @@ impl CheckpointManager {
         let caps = self.options.caps(&state.settings?);
         let index_copy = state.index_copy.expect("the index was copied")?;
         let indexed = git::staged_entries(&self.repo, IndexFile::User, &pathspecs)?;
+        refuse_skip_worktree_files(&self.repo, &pathspecs)?;
         let plan = PathPlan {
             named: named.to_vec(),
             pathspecs,
@@ -501,6 +502,22 @@ fn shown(paths: Vec<Vec<u8>>) -> Vec<String> {
         .collect();
     shown.sort();
     shown
+}
+
+/// Refuses when a skip-worktree entry under the named paths has a file on disk: git never reads
+/// it, so the safety snapshot could not hold its bytes, and the restore would overwrite them.
+fn refuse_skip_worktree_files(repo: &git::Repo, pathspecs: &[OsString]) -> Result<()> {
+    for path in git::skip_worktree_paths(repo, pathspecs)? {
+        if fs::symlink_metadata(repo.workdir().join(bytes_to_path(&path))).is_ok() {
+            return Err(Error::PathNotRestorable {
+                path: String::from_utf8_lossy(&path).into_owned(),
+                reason: "it is marked skip-worktree, so checkpoints never hold its bytes on disk; \
+                         clear the mark (git update-index --no-skip-worktree) and try again"
+                    .to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Turns the paths given into paths relative to the top of the work tree (`/`-separated bytes;
