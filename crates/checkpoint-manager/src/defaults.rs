@@ -40,6 +40,15 @@ pub(crate) const PRIVATE_DIR: &str = "checkpoint-manager";
 /// The name every temporary index file in [`PRIVATE_DIR`] starts with.
 pub(crate) const TEMP_INDEX_PREFIX: &str = "index-";
 
+/// The journal of the operation in progress, in [`PRIVATE_DIR`].
+pub(crate) const JOURNAL_FILE: &str = "operation.json";
+
+/// The persistent stat cache of snapshots, in [`PRIVATE_DIR`].
+pub(crate) const STAT_CACHE_FILE: &str = "stat-cache";
+
+/// A session's log, in its folder under [`SESSIONS_DIR`] (the original spec's name).
+pub(crate) const LOG_FILE: &str = "checkpoints.json";
+
 /// The repository lock, in [`PRIVATE_DIR`].
 pub(crate) const REPO_LOCK_FILE: &str = "repo.lock";
 

@@ -31,7 +31,7 @@ pub struct LockPaths {
     pub index_lock: PathBuf,
 }
 
-const JOURNAL_FILE: &str = "operation.json";
+use crate::defaults::JOURNAL_FILE;
 
 /// What the journal holds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

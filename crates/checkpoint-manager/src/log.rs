@@ -18,7 +18,7 @@ use crate::paths::NotPlain;
 
 pub(crate) use crate::defaults::{SESSIONS_DIR, SESSIONS_EXCLUDE};
 
-const LOG_FILE: &str = "checkpoints.json";
+use crate::defaults::LOG_FILE;
 
 /// The file as the spec lays it out.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]

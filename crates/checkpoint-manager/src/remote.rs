@@ -22,8 +22,8 @@ use crate::store;
 /// Where `pull` fetches to before checking; removed when the pull ends (and before it starts,
 /// should a killed pull have left it). Only the holder of the repository lock writes here.
 pub const STAGING_PREFIX: &str = "refs/checkpoint-manager/incoming/";
-const PRIVATE_PREFIX: &str = "refs/checkpoints/";
-const TRASH_PREFIX: &str = "refs/checkpoint-trash/";
+const PRIVATE_PREFIX: &str = crate::defaults::CHECKPOINT_REFS;
+const TRASH_PREFIX: &str = crate::defaults::TRASH_REFS;
 const TAG_PREFIX: &str = "refs/tags/checkpoint-";
 /// `for-each-ref` matches a prefix only up to a slash: the spec tags need a glob.
 const TAG_GLOB: &str = "refs/tags/checkpoint-*";

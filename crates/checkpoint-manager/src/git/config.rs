@@ -66,22 +66,9 @@ pub fn ignored_paths(repo: &Repo, paths: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
 /// repository, worktree, `-c`, `GIT_CONFIG_*`), keys in git's lower-case spelling, the last
 /// value of a key winning as in `git config --get`. One process for all of the tool's settings.
 pub fn tool_values(repo: &Repo) -> Result<Vec<(String, String)>> {
-    let out = repo
-        .git()
-        .args(["config", "-z", "--get-regexp", r"^checkpoint-manager\."])
-        .output()?;
-    // Exit 1: no key matched.
-    if !matches!(out.code, Some(0) | Some(1)) {
-        return Err(super::git_error("config".to_owned(), &out));
-    }
-    let mut values: Vec<(String, String)> = Vec::new();
-    for entry in out.stdout.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-        let text = String::from_utf8_lossy(entry);
-        let (key, value) = text.split_once('\n').unwrap_or((&text, ""));
-        values.retain(|(k, _)| k != key);
-        values.push((key.to_owned(), value.to_owned()));
-    }
-    Ok(values)
+    // Read with the settings that decide how objects are written: one process for both, and
+    // read afresh for each operation (a long-lived process sees a key set meanwhile).
+    Ok(repo.read_tool_values())
 }
 
 /// Returns the pager git itself would use (`GIT_PAGER`, `core.pager`, `PAGER`, then `less`),

@@ -55,9 +55,23 @@ pub struct Settings {
     /// `core.eol`, `core.attributesFile`, `filter.*`, ...), as git printed them: the stat
     /// cache is dropped when they change.
     pub conversion: Vec<u8>,
+    /// The tool's own keys (`checkpoint-manager.*`, lower-cased by git) with their values, the
+    /// last one of a key winning, as `git config --get` reads it: read in the same process.
+    pub tool_values: Vec<(String, String)>,
 }
 
+/// The section of the tool's own keys in git config.
+const TOOL_SECTION: &[u8] = b"checkpoint-manager.";
+
 impl Settings {
+    /// Keeps one `checkpoint-manager.*` record (`key\nvalue`); a later one of a key wins.
+    fn add_tool_value(&mut self, record: &[u8]) {
+        let text = String::from_utf8_lossy(record);
+        let (key, value) = text.split_once('\n').unwrap_or((&text, ""));
+        self.tool_values.retain(|(k, _)| k != key);
+        self.tool_values.push((key.to_owned(), value.to_owned()));
+    }
+
     fn read(repo: &Repo) -> Settings {
         let mut settings = Settings {
             file_mode: true,
@@ -70,7 +84,7 @@ impl Settings {
                 "config",
                 "-z",
                 "--get-regexp",
-                r"^(core\.(filemode|symlinks|sharedrepository|autocrlf|eol|safecrlf|attributesfile|checkroundtripencoding|bigfilethreshold)|extensions\.objectformat|filter\..*)$",
+                r"^(core\.(filemode|symlinks|sharedrepository|autocrlf|eol|safecrlf|attributesfile|checkroundtripencoding|bigfilethreshold)|extensions\.objectformat|filter\..*|checkpoint-manager\..*)$",
             ])
             .output();
         // Exit 1 is "none set"; anything else leaves us unsure: let git do the work itself.
@@ -81,8 +95,13 @@ impl Settings {
                 return settings;
             }
         };
-        settings.conversion = out.stdout.clone();
         for record in out.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+            if record.starts_with(TOOL_SECTION) {
+                settings.add_tool_value(record);
+                continue;
+            }
+            settings.conversion.extend_from_slice(record);
+            settings.conversion.push(0);
             let text = String::from_utf8_lossy(record).to_ascii_lowercase();
             let (key, value) = text.split_once('\n').unwrap_or((text.as_str(), "true"));
             let falsy = matches!(value.trim(), "false" | "no" | "off" | "0" | "");
@@ -244,6 +263,15 @@ impl Repo {
     /// first time).
     pub fn settings(&self) -> &Settings {
         self.settings.get_or_init(|| Settings::read(self))
+    }
+
+    /// Reads git config now (one process) and returns the tool's own keys as they are now; the
+    /// settings that decide object writing are kept too, when this process has none yet.
+    pub fn read_tool_values(&self) -> Vec<(String, String)> {
+        let fresh = Settings::read(self);
+        let values = fresh.tool_values.clone();
+        let _ = self.settings.set(fresh);
+        values
     }
 
     /// Returns a writer of loose objects when this repository allows writing them directly.

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use crate::git::{self, KnownBlobs, Repo};
 
-const FILE_NAME: &str = "stat-cache";
+const FILE_NAME: &str = crate::defaults::STAT_CACHE_FILE;
 const MAGIC: &str = "checkpoint-manager stat cache 1";
 
 /// The stat data an entry must still have.

@@ -75,8 +75,8 @@ pub struct State {
 pub fn read_state(repo: &Repo, all_untracked: bool, copy_index: bool) -> Result<State> {
     std::thread::scope(|scope| {
         let copy = scope.spawn(|| {
-            // The settings are needed later (object writing); read them off the critical path.
-            repo.settings();
+            // The settings are needed later (object writing, caps): read them off the critical
+            // path, in one process (it also fills `repo.settings()` for this process).
             let settings = Settings::read(repo);
             if !copy_index {
                 return (Ok(None), settings);
